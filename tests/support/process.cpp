@@ -3,31 +3,32 @@
 
 #include "support/temp_dir.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
-#include <thread>
-
-#include <fcntl.h>
-#include <poll.h>
 #include <sys/wait.h>
-#include <unistd.h>
+#include <thread>
 
 extern char** environ;
 
 namespace fios::test {
 namespace {
 
-std::vector<std::string> merged_environment(
-    const std::map<std::string, std::optional<std::string>>& overrides) {
+std::vector<std::string>
+merged_environment(const std::map<std::string, std::optional<std::string>>& overrides) {
     std::map<std::string, std::string> env;
     for (char** e = environ; e && *e; ++e) {
         std::string kv(*e);
         auto eq = kv.find('=');
-        if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+        if (eq != std::string::npos)
+            env[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     for (const auto& [k, v] : overrides) {
         if (v) {
@@ -38,21 +39,25 @@ std::vector<std::string> merged_environment(
     }
     std::vector<std::string> out;
     out.reserve(env.size());
-    for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+    for (const auto& [k, v] : env)
+        out.push_back(k + "=" + v);
     return out;
 }
 
 std::vector<char*> c_strings(std::vector<std::string>& v) {
     std::vector<char*> out;
     out.reserve(v.size() + 1);
-    for (auto& s : v) out.push_back(s.data());
+    for (auto& s : v)
+        out.push_back(s.data());
     out.push_back(nullptr);
     return out;
 }
 
 int decode_status(int status) {
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
     return -1;
 }
 
@@ -62,9 +67,12 @@ std::optional<int> wait_pid(pid_t pid, std::chrono::milliseconds deadline) {
     while (true) {
         int status = 0;
         pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid) return decode_status(status);
-        if (r < 0 && errno != EINTR) return -1;
-        if (std::chrono::steady_clock::now() >= end) return std::nullopt;
+        if (r == pid)
+            return decode_status(status);
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (std::chrono::steady_clock::now() >= end)
+            return std::nullopt;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
 }
@@ -83,12 +91,14 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
     auto c_env = c_strings(env);
 
     pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid < 0)
+        throw std::runtime_error("fork failed");
     if (pid == 0) {
         ::dup2(in_pipe[0], 0);
         ::dup2(out_pipe[1], 1);
         ::dup2(err_pipe[1], 2);
-        if (options.cwd && ::chdir(options.cwd->c_str()) != 0) ::_exit(126);
+        if (options.cwd && ::chdir(options.cwd->c_str()) != 0)
+            ::_exit(126);
         ::execve(c_args[0], c_args.data(), c_env.data());
         ::_exit(127);
     }
@@ -119,17 +129,24 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
         }
         pollfd fds[3];
         nfds_t n = 0;
-        if (out_fd >= 0) fds[n++] = {out_fd, POLLIN, 0};
-        if (err_fd >= 0) fds[n++] = {err_fd, POLLIN, 0};
-        if (in_fd >= 0) fds[n++] = {in_fd, POLLOUT, 0};
+        if (out_fd >= 0)
+            fds[n++] = {out_fd, POLLIN, 0};
+        if (err_fd >= 0)
+            fds[n++] = {err_fd, POLLIN, 0};
+        if (in_fd >= 0)
+            fds[n++] = {in_fd, POLLOUT, 0};
         int pr = ::poll(fds, n, static_cast<int>(std::min<long>(left.count(), 100)));
-        if (pr < 0 && errno != EINTR) break;
+        if (pr < 0 && errno != EINTR)
+            break;
         for (nfds_t i = 0; i < n; ++i) {
-            if (!fds[i].revents) continue;
+            if (!fds[i].revents)
+                continue;
             if (fds[i].fd == in_fd) {
                 ssize_t w = ::write(in_fd, input.data() + written, input.size() - written);
-                if (w > 0) written += static_cast<std::size_t>(w);
-                if (w < 0 && errno != EAGAIN) written = input.size();
+                if (w > 0)
+                    written += static_cast<std::size_t>(w);
+                if (w < 0 && errno != EAGAIN)
+                    written = input.size();
                 if (written >= input.size()) {
                     ::close(in_fd);
                     in_fd = -1;
@@ -146,9 +163,12 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
             }
         }
     }
-    if (in_fd >= 0) ::close(in_fd);
-    if (out_fd >= 0) ::close(out_fd);
-    if (err_fd >= 0) ::close(err_fd);
+    if (in_fd >= 0)
+        ::close(in_fd);
+    if (out_fd >= 0)
+        ::close(out_fd);
+    if (err_fd >= 0)
+        ::close(err_fd);
     auto status = wait_pid(pid, std::chrono::seconds(10));
     if (!status) {
         ::kill(pid, SIGKILL);
@@ -158,8 +178,149 @@ ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions
     return result;
 }
 
+SpawnedProcess::SpawnedProcess(const std::vector<std::string>& argv, const RunOptions& options) {
+    int in_pipe[2], out_pipe[2];
+    if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0) {
+        throw std::runtime_error("pipe failed");
+    }
+    char templ[] = "/tmp/fios-proc-XXXXXX";
+    int err_fd = ::mkstemp(templ);
+    if (err_fd < 0)
+        throw std::runtime_error("mkstemp failed");
+    m_err = templ;
+    std::vector<std::string> args = argv;
+    std::vector<std::string> env = merged_environment(options.env);
+    auto c_args = c_strings(args);
+    auto c_env = c_strings(env);
+    m_pid = ::fork();
+    if (m_pid < 0)
+        throw std::runtime_error("fork failed");
+    if (m_pid == 0) {
+        ::dup2(in_pipe[0], 0);
+        ::dup2(out_pipe[1], 1);
+        ::dup2(err_fd, 2);
+        if (options.cwd && ::chdir(options.cwd->c_str()) != 0)
+            ::_exit(126);
+        ::execve(c_args[0], c_args.data(), c_env.data());
+        ::_exit(127);
+    }
+    ::close(in_pipe[0]);
+    ::close(out_pipe[1]);
+    ::close(err_fd);
+    m_in = in_pipe[1];
+    m_out = out_pipe[0];
+    if (!options.stdin_data.empty())
+        write_stdin(options.stdin_data);
+}
+
+SpawnedProcess::~SpawnedProcess() {
+    if (m_pid > 0) {
+        ::kill(m_pid, SIGKILL);
+        wait_pid(m_pid, std::chrono::seconds(10));
+    }
+    if (m_in >= 0)
+        ::close(m_in);
+    if (m_out >= 0)
+        ::close(m_out);
+    std::error_code ec;
+    std::filesystem::remove(m_err, ec);
+}
+
+std::optional<std::string> SpawnedProcess::read_line(std::chrono::milliseconds deadline) {
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (true) {
+        if (auto nl = m_buffer.find('\n'); nl != std::string::npos) {
+            std::string line = m_buffer.substr(0, nl);
+            m_buffer.erase(0, nl + 1);
+            return line;
+        }
+        if (m_out < 0)
+            return std::nullopt;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            end - std::chrono::steady_clock::now());
+        if (left.count() <= 0)
+            return std::nullopt;
+        pollfd p{m_out, POLLIN, 0};
+        int rc = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (rc <= 0)
+            continue;
+        char buf[4096];
+        ssize_t n = ::read(m_out, buf, sizeof buf);
+        if (n <= 0) {
+            ::close(m_out);
+            m_out = -1;
+            continue;
+        }
+        m_buffer.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+void SpawnedProcess::write_stdin(const std::string& data, bool close) {
+    std::size_t done = 0;
+    while (m_in >= 0 && done < data.size()) {
+        ssize_t n = ::write(m_in, data.data() + done, data.size() - done);
+        if (n <= 0)
+            break;
+        done += static_cast<std::size_t>(n);
+    }
+    if (close && m_in >= 0) {
+        ::close(m_in);
+        m_in = -1;
+    }
+}
+
+ProcessResult SpawnedProcess::wait(std::chrono::milliseconds deadline) {
+    ProcessResult result;
+    if (m_in >= 0) {
+        ::close(m_in);
+        m_in = -1;
+    }
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (m_out >= 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            end - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            result.timed_out = true;
+            ::kill(m_pid, SIGKILL);
+            break;
+        }
+        pollfd p{m_out, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(std::min<long>(left.count(), 100))) <= 0)
+            continue;
+        char buf[4096];
+        ssize_t n = ::read(m_out, buf, sizeof buf);
+        if (n <= 0) {
+            ::close(m_out);
+            m_out = -1;
+            break;
+        }
+        m_buffer.append(buf, static_cast<std::size_t>(n));
+    }
+    auto status =
+        wait_pid(m_pid, result.timed_out
+                            ? std::chrono::seconds(10)
+                            : std::chrono::duration_cast<std::chrono::milliseconds>(std::max(
+                                  end - std::chrono::steady_clock::now(),
+                                  std::chrono::steady_clock::duration(std::chrono::seconds(1)))));
+    if (!status) {
+        ::kill(m_pid, SIGKILL);
+        result.timed_out = true;
+        status = wait_pid(m_pid, std::chrono::seconds(10));
+    }
+    m_pid = -1;
+    result.exit_code = status.value_or(-1);
+    result.out = std::move(m_buffer);
+    m_buffer.clear();
+    try {
+        result.err = read_file(m_err);
+    } catch (...) {
+    }
+    return result;
+}
+
 std::string emulator_binary() {
-    if (const char* e = std::getenv("FIOS_EMULATOR_BIN"); e && *e) return e;
+    if (const char* e = std::getenv("FIOS_EMULATOR_BIN"); e && *e)
+        return e;
 #ifdef FIOS_TEST_EMULATOR_BIN
     return FIOS_TEST_EMULATOR_BIN;
 #else
@@ -168,7 +329,8 @@ std::string emulator_binary() {
 }
 
 std::string cli_binary() {
-    if (const char* e = std::getenv("FIOS_CLI_BIN"); e && *e) return e;
+    if (const char* e = std::getenv("FIOS_CLI_BIN"); e && *e)
+        return e;
 #ifdef FIOS_TEST_CLI_BIN
     return FIOS_TEST_CLI_BIN;
 #else
@@ -179,7 +341,8 @@ std::string cli_binary() {
 EmulatorProcess::EmulatorProcess(std::vector<std::string> extra_args,
                                  std::chrono::milliseconds deadline) {
     char templ[] = "/tmp/fios-emu-XXXXXX";
-    if (!::mkdtemp(templ)) throw std::runtime_error("mkdtemp failed");
+    if (!::mkdtemp(templ))
+        throw std::runtime_error("mkdtemp failed");
     m_dir = templ;
     m_out = m_dir / "stdout";
     m_err = m_dir / "stderr";
@@ -190,9 +353,11 @@ EmulatorProcess::EmulatorProcess(std::vector<std::string> extra_args,
 
     int out_fd = ::open(m_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int err_fd = ::open(m_err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (out_fd < 0 || err_fd < 0) throw std::runtime_error("cannot create emulator log files");
+    if (out_fd < 0 || err_fd < 0)
+        throw std::runtime_error("cannot create emulator log files");
     m_pid = ::fork();
-    if (m_pid < 0) throw std::runtime_error("fork failed");
+    if (m_pid < 0)
+        throw std::runtime_error("fork failed");
     if (m_pid == 0) {
         int devnull = ::open("/dev/null", O_RDONLY);
         ::dup2(devnull, 0);
@@ -224,7 +389,8 @@ EmulatorProcess::EmulatorProcess(std::vector<std::string> extra_args,
         deadline, std::chrono::milliseconds(5));
     if (!ok || m_pid < 0 || first_line.rfind(prefix, 0) != 0) {
         std::string log_text = log();
-        if (m_pid > 0) kill_hard();
+        if (m_pid > 0)
+            kill_hard();
         throw std::runtime_error("frameio-emulator did not start (first line '" + first_line +
                                  "'): " + log_text);
     }
@@ -234,7 +400,8 @@ EmulatorProcess::EmulatorProcess(std::vector<std::string> extra_args,
 }
 
 EmulatorProcess::~EmulatorProcess() {
-    if (m_pid > 0) kill_hard();
+    if (m_pid > 0)
+        kill_hard();
     std::error_code ec;
     std::filesystem::remove_all(m_dir, ec);
 }
@@ -248,14 +415,16 @@ std::string EmulatorProcess::log() const {
 }
 
 void EmulatorProcess::kill_hard() {
-    if (m_pid <= 0) return;
+    if (m_pid <= 0)
+        return;
     ::kill(m_pid, SIGKILL);
     wait_pid(m_pid, std::chrono::seconds(10));
     m_pid = -1;
 }
 
 int EmulatorProcess::stop(int signal_number, std::chrono::milliseconds deadline) {
-    if (m_pid <= 0) return -1;
+    if (m_pid <= 0)
+        return -1;
     ::kill(m_pid, signal_number);
     auto status = wait_pid(m_pid, deadline);
     if (!status) {

@@ -6,16 +6,15 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <vector>
-
 #include <sys/types.h>
+#include <vector>
 
 namespace fios::test {
 
 struct ProcessResult {
-    int exit_code = -1;   ///< exit status, or 128 + signal number when killed by a signal
-    std::string out;      ///< everything written to stdout
-    std::string err;      ///< everything written to stderr
+    int exit_code = -1; ///< exit status, or 128 + signal number when killed by a signal
+    std::string out;    ///< everything written to stdout
+    std::string err;    ///< everything written to stderr
     bool timed_out = false;
 };
 
@@ -29,6 +28,34 @@ struct RunOptions {
 
 /// Runs a program to completion (killed with SIGKILL at the deadline), capturing its output.
 ProcessResult run_process(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+/// A child process that runs while the test talks to it: stdin and stdout are pipes, stderr
+/// goes to a file. For flows such as OAuth login, where the test must read a line the
+/// program prints (the authorize URL) before the program can finish.
+class SpawnedProcess {
+public:
+    explicit SpawnedProcess(const std::vector<std::string>& argv, const RunOptions& options = {});
+    ~SpawnedProcess(); ///< SIGKILL if still running
+    SpawnedProcess(const SpawnedProcess&) = delete;
+    SpawnedProcess& operator=(const SpawnedProcess&) = delete;
+
+    /// The next line of stdout (without '\n'), or std::nullopt at EOF or the deadline.
+    std::optional<std::string>
+    read_line(std::chrono::milliseconds deadline = std::chrono::seconds(20));
+    /// Writes to the child's stdin (and closes it when `close` is set).
+    void write_stdin(const std::string& data, bool close = false);
+    /// Waits for exit (SIGKILL at the deadline); `out` holds the stdout not yet read by
+    /// read_line, `err` all of stderr.
+    ProcessResult wait(std::chrono::milliseconds deadline = std::chrono::seconds(60));
+    [[nodiscard]] pid_t pid() const { return m_pid; }
+
+private:
+    pid_t m_pid = -1;
+    int m_in = -1;
+    int m_out = -1;
+    std::string m_buffer;
+    std::filesystem::path m_err;
+};
 
 /// A frameio-emulator child process on 127.0.0.1 with a free port (`--port 0`), started with
 /// the given extra arguments. The constructor waits (with a deadline) for the contract's

@@ -16,7 +16,8 @@ TempDir::TempDir(const std::string& prefix) {
     std::string templ = base + "/" + prefix + "-XXXXXX";
     std::vector<char> buf(templ.begin(), templ.end());
     buf.push_back('\0');
-    if (!::mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed for " + templ);
+    if (!::mkdtemp(buf.data()))
+        throw std::runtime_error("mkdtemp failed for " + templ);
     m_path = std::filesystem::path(buf.data());
 }
 
@@ -35,16 +36,20 @@ TempDir::~TempDir() {
 }
 
 void write_file(const std::filesystem::path& path, const std::string& content) {
-    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+    if (path.has_parent_path())
+        std::filesystem::create_directories(path.parent_path());
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    if (!f) throw std::runtime_error("cannot write " + path.string());
+    if (!f)
+        throw std::runtime_error("cannot write " + path.string());
     f.write(content.data(), static_cast<std::streamsize>(content.size()));
-    if (!f) throw std::runtime_error("short write to " + path.string());
+    if (!f)
+        throw std::runtime_error("short write to " + path.string());
 }
 
 std::string read_file(const std::filesystem::path& path) {
     std::ifstream f(path, std::ios::binary);
-    if (!f) throw std::runtime_error("cannot read " + path.string());
+    if (!f)
+        throw std::runtime_error("cannot read " + path.string());
     std::ostringstream ss;
     ss << f.rdbuf();
     return ss.str();

@@ -11,22 +11,22 @@ namespace fios {
 /// What went wrong, as far as a caller needs to decide what to do next.
 /// Reaches `--json` output as a string (to_string): never rename a value.
 enum class ErrorCode {
-    network,        ///< connection refused/reset, DNS, TLS: retryable
-    timeout,        ///< connect or low-speed timeout: retryable
-    server,         ///< HTTP 5xx: retryable for idempotent requests
-    rate_limited,   ///< HTTP 429: retryable after a wait (retry_after when known)
-    unauthorized,   ///< HTTP 401 or no usable credentials: run `frameio-sync login`
-    forbidden,      ///< HTTP 403: token lacks a scope, or the user lacks access
-    not_found,      ///< HTTP 404
-    conflict,       ///< HTTP 409 / local state disagrees
-    invalid_request,///< HTTP 400/422 or other 4xx: our request was wrong
-    parse,          ///< a response body was not what the API promises
-    io,             ///< local filesystem error
-    disk_full,      ///< ENOSPC / EDQUOT, or a download would not fit
-    db,             ///< state database error
-    cancelled,      ///< SIGINT/SIGTERM or an explicit cancel
-    invalid_config, ///< bad configuration or user input
-    internal,       ///< a bug: an invariant did not hold
+    network,         ///< connection refused/reset, DNS, TLS: retryable
+    timeout,         ///< connect or low-speed timeout: retryable
+    server,          ///< HTTP 5xx: retryable for idempotent requests
+    rate_limited,    ///< HTTP 429: retryable after a wait (retry_after when known)
+    unauthorized,    ///< HTTP 401 or no usable credentials: run `frameio-sync login`
+    forbidden,       ///< HTTP 403: token lacks a scope, or the user lacks access
+    not_found,       ///< HTTP 404
+    conflict,        ///< HTTP 409 / local state disagrees
+    invalid_request, ///< HTTP 400/422 or other 4xx: our request was wrong
+    parse,           ///< a response body was not what the API promises
+    io,              ///< local filesystem error
+    disk_full,       ///< ENOSPC / EDQUOT, or a download would not fit
+    db,              ///< state database error
+    cancelled,       ///< SIGINT/SIGTERM or an explicit cancel
+    invalid_config,  ///< bad configuration or user input
+    internal,        ///< a bug: an invariant did not hold
 };
 
 std::string_view to_string(ErrorCode code);
@@ -36,7 +36,7 @@ std::string_view to_string(ErrorCode code);
 struct Error {
     ErrorCode code = ErrorCode::internal;
     std::string message;
-    int http_status = 0;                                ///< 0 when not an HTTP error
+    int http_status = 0;                                  ///< 0 when not an HTTP error
     std::optional<std::chrono::milliseconds> retry_after; ///< server-given wait, when known
 
     Error() = default;

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "fios/core/error.hpp"
+
 #include <cstdlib>
 #include <type_traits>
 #include <utility>
 #include <variant>
-
-#include "fios/core/error.hpp"
 
 namespace fios {
 
@@ -24,10 +24,10 @@ public:
     Result(T&& value) : m_v(std::in_place_index<0>, std::move(value)) {}
     Result(Error error) : m_v(std::in_place_index<1>, std::move(error)) {}
     template <class U>
-        requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
-                 !std::is_same_v<std::decay_t<U>, Error> &&
-                 !std::is_same_v<std::decay_t<U>, Result>)
-    Result(U&& value) : m_v(std::in_place_index<0>, T(std::forward<U>(value))) {}
+    requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+             !std::is_same_v<std::decay_t<U>, Error> && !std::is_same_v<std::decay_t<U>, Result>)
+        Result(U&& value)
+        : m_v(std::in_place_index<0>, T(std::forward<U>(value))) {}
 
     [[nodiscard]] bool has_value() const { return m_v.index() == 0; }
     explicit operator bool() const { return has_value(); }
@@ -51,10 +51,12 @@ public:
 
 private:
     void check_value() const {
-        if (!has_value()) std::abort();
+        if (!has_value())
+            std::abort();
     }
     void check_error() const {
-        if (has_value()) std::abort();
+        if (has_value())
+            std::abort();
     }
     std::variant<T, Error> m_v;
 };
@@ -69,14 +71,17 @@ public:
     [[nodiscard]] bool has_value() const { return !m_failed; }
     explicit operator bool() const { return has_value(); }
     void value() const {
-        if (m_failed) std::abort();
+        if (m_failed)
+            std::abort();
     }
     const Error& error() const& {
-        if (!m_failed) std::abort();
+        if (!m_failed)
+            std::abort();
         return m_error;
     }
     Error&& error() && {
-        if (!m_failed) std::abort();
+        if (!m_failed)
+            std::abort();
         return std::move(m_error);
     }
 

@@ -8,10 +8,14 @@ namespace fios::net {
 
 std::string_view to_string(Method m) {
     switch (m) {
-    case Method::get: return "GET";
-    case Method::post: return "POST";
-    case Method::put: return "PUT";
-    case Method::del: return "DELETE";
+    case Method::get:
+        return "GET";
+    case Method::post:
+        return "POST";
+    case Method::put:
+        return "PUT";
+    case Method::del:
+        return "DELETE";
     }
     return "GET";
 }
@@ -25,7 +29,8 @@ std::optional<std::string_view> HttpResponse::header(std::string_view name) cons
                });
     };
     for (const auto& [k, v] : headers) {
-        if (lower_equal(k, name)) return std::string_view(v);
+        if (lower_equal(k, name))
+            return std::string_view(v);
     }
     return std::nullopt;
 }

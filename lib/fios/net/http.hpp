@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "fios/core/cancel.hpp"
+#include "fios/core/result.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -9,8 +12,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include "fios/core/result.hpp"
 
 namespace fios::net {
 
@@ -49,8 +50,15 @@ struct HttpRequest {
     std::vector<std::pair<std::string, std::string>> headers;
     /// An in-memory body (JSON, form). Ignored when `upload` is set.
     std::string body;
-    BodySource* upload = nullptr;   ///< streamed request body, not owned
-    BodySink* download = nullptr;   ///< streamed 2xx response body, not owned
+    BodySource* upload = nullptr; ///< streamed request body, not owned
+    BodySink* download = nullptr; ///< streamed 2xx response body, not owned
+    /// When non-zero, only a response with exactly this status streams to `download`; any
+    /// other status, 2xx included, lands in `body` (capped) instead. A ranged GET sets 206 so
+    /// that a server ignoring Range cannot write the whole object at the wrong offset.
+    int download_status = 0;
+    /// Checked while the request runs (and by the transport's own token, if it has one):
+    /// once cancelled, send() ends promptly with ErrorCode::cancelled. Not owned.
+    const CancelToken* cancel = nullptr;
     /// Upper bound for the whole exchange; zero means none (the transport's connect and
     /// low-speed timeouts still apply, so a stalled transfer always ends).
     std::chrono::milliseconds total_timeout{0};

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+// select, unselect, status
+#include "commands.hpp"
+#include "json_writer.hpp"
+#include "project_listing.hpp"
+#include "table.hpp"
+
+#include "fios/api/model.hpp"
+
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <memory>
+#include <system_error>
+
+namespace fios::cli {
+namespace {
+
+struct SelectOptions {
+    std::string project;
+    std::string folder;
+    bool json = false;
+};
+
+std::string project_label(const store::ProjectInfo& p) {
+    return p.team_name.empty() ? p.name : p.team_name + "/" + p.name;
+}
+
+/// The folder to sync into: absolute, created when missing, symlinks resolved (so two
+/// spellings of one folder are recognised as overlapping).
+Result<std::filesystem::path> prepare_folder(const std::string& text) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path path = fs::absolute(fs::path(text), ec);
+    if (ec)
+        return Error{ErrorCode::invalid_request,
+                     fmt::format("bad folder '{}': {}", text, ec.message())};
+    auto status = fs::status(path, ec);
+    if (fs::exists(status) && !fs::is_directory(status)) {
+        return Error{ErrorCode::invalid_request,
+                     fmt::format("'{}' exists and is not a folder; choose a folder for --to",
+                                 path.string())};
+    }
+    if (!fs::exists(status)) {
+        fs::create_directories(path, ec);
+        if (ec) {
+            return Error{ErrorCode::io, fmt::format("cannot create the folder '{}': {}",
+                                                    path.string(), ec.message())};
+        }
+    }
+    fs::path canonical = fs::canonical(path, ec);
+    if (ec)
+        return Error{ErrorCode::io,
+                     fmt::format("cannot resolve '{}': {}", path.string(), ec.message())};
+    return canonical;
+}
+
+ExitCode run_select(Context& ctx, const SelectOptions& opt) {
+    auto projects = list_all_projects(ctx, false);
+    if (!projects)
+        return fail(ctx, projects.error());
+    std::vector<store::ProjectInfo> infos;
+    for (const auto& p : *projects)
+        infos.push_back(p.info);
+    auto project = match_project(opt.project, infos);
+    if (!project) {
+        ctx.out.error(project.error().message);
+        return ExitCode::usage;
+    }
+    auto folder = prepare_folder(opt.folder);
+    if (!folder) {
+        ctx.out.error(folder.error().message);
+        return folder.error().code == ErrorCode::io ? ExitCode::failed : ExitCode::usage;
+    }
+    auto state = ctx.state();
+    if (!state)
+        return fail(ctx, state.error());
+    auto selection = (*state)->select(project->id, *folder);
+    if (!selection) {
+        ctx.out.error(selection.error().message);
+        return selection.error().code == ErrorCode::conflict ? ExitCode::usage
+                                                             : exit_code_for(selection.error());
+    }
+    if (opt.json) {
+        JsonWriter j;
+        j.begin_object().member("v", 1).member("event", "select");
+        j.key("project").begin_object().member("id", project->id).member("name", project->name);
+        j.member("team_id", project->team_id).member("team_name", project->team_name).end_object();
+        j.member("local_path", selection->local_path.string()).end_object();
+        ctx.out.data(j.str());
+    }
+    ctx.out.info(
+        fmt::format("Selected {} -> {}", project_label(*project), selection->local_path.string()));
+    return ExitCode::ok;
+}
+
+store::ProjectInfo selection_info(const store::Selection& s) {
+    store::ProjectInfo info;
+    info.id = s.project_id;
+    info.name = s.project_name;
+    info.team_id = s.team_id;
+    info.team_name = s.team_name;
+    info.root_asset_id = s.root_asset_id;
+    return info;
+}
+
+ExitCode run_unselect(Context& ctx, const std::string& wanted, bool json) {
+    auto state = ctx.state();
+    if (!state)
+        return fail(ctx, state.error());
+    auto selections = (*state)->selections();
+    if (!selections)
+        return fail(ctx, selections.error());
+    std::vector<store::ProjectInfo> infos;
+    for (const auto& s : *selections)
+        infos.push_back(selection_info(s));
+    auto project = match_project(wanted, infos);
+    if (!project) {
+        ctx.out.error(project.error().code == ErrorCode::not_found
+                          ? fmt::format("'{}' is not selected (`frameio-sync status` lists the "
+                                        "selected projects)",
+                                        wanted)
+                          : project.error().message);
+        return project.error().code == ErrorCode::not_found ? ExitCode::failed : ExitCode::usage;
+    }
+    auto folder = (*state)->find_selection(project->id);
+    auto removed = (*state)->unselect(project->id);
+    if (!removed)
+        return fail(ctx, removed.error());
+    const std::string path =
+        (folder && folder->has_value()) ? (**folder).local_path.string() : std::string();
+    if (json) {
+        JsonWriter j;
+        j.begin_object().member("v", 1).member("event", "unselect");
+        j.key("project").begin_object().member("id", project->id).member("name", project->name);
+        j.member("team_name", project->team_name).end_object();
+        j.member("local_path", path).end_object();
+        ctx.out.data(j.str());
+    }
+    ctx.out.info(fmt::format("Stopped syncing {}. Nothing was deleted: {} and the Frame.io "
+                             "project are untouched.",
+                             project_label(*project), path));
+    return ExitCode::ok;
+}
+
+ExitCode run_status(Context& ctx, bool json) {
+    auto state = ctx.state();
+    if (!state)
+        return fail(ctx, state.error());
+    auto selections = (*state)->selections();
+    if (!selections)
+        return fail(ctx, selections.error());
+    auto last = (*state)->last_run();
+    if (!last)
+        return fail(ctx, last.error());
+    if (json) {
+        JsonWriter j;
+        j.begin_object().member("v", 1).member("event", "status");
+        j.key("projects").begin_array();
+        for (const auto& s : *selections) {
+            j.begin_object().member("id", s.project_id).member("name", s.project_name);
+            j.member("team_id", s.team_id).member("team_name", s.team_name);
+            j.member("local_path", s.local_path.string());
+            j.member("selected_at", api::format_timestamp(s.selected_at)).end_object();
+        }
+        j.end_array();
+        j.key("last_run");
+        if (last->has_value()) {
+            const auto& r = **last;
+            j.begin_object().member("command", r.command);
+            j.member("started_at", api::format_timestamp(r.started_at));
+            if (r.finished_at) {
+                j.member("finished_at", api::format_timestamp(*r.finished_at));
+            } else {
+                j.key("finished_at").null();
+            }
+            j.member("result", r.result).end_object();
+        } else {
+            j.null();
+        }
+        j.end_object();
+        ctx.out.data(j.str());
+        return ExitCode::ok;
+    }
+    if (selections->empty()) {
+        ctx.out.data("No project selected. `frameio-sync projects` lists them; "
+                     "`frameio-sync select PROJECT --to DIR` chooses one.");
+    } else {
+        std::vector<std::vector<std::string>> rows{{"PROJECT", "ID", "LOCAL FOLDER"}};
+        for (const auto& s : *selections) {
+            rows.push_back({project_label(selection_info(s)), s.project_id, s.local_path.string()});
+        }
+        for (const auto& line : format_table(rows))
+            ctx.out.data(line);
+    }
+    if (last->has_value()) {
+        const auto& r = **last;
+        ctx.out.data(fmt::format("last run: {} started {}, {}", r.command,
+                                 api::format_timestamp(r.started_at),
+                                 r.result ? *r.result : std::string("did not finish")));
+    } else {
+        ctx.out.data("last run: never");
+    }
+    return ExitCode::ok;
+}
+
+} // namespace
+
+void add_select_commands(CLI::App& app, Context& ctx, Action& action) {
+    auto opt = std::make_shared<SelectOptions>();
+    auto* select = app.add_subcommand("select", "Choose a project to sync into a local folder");
+    select->add_option("PROJECT", opt->project, "Project id, `Team/Project`, or a unique name")
+        ->required();
+    select->add_option("--to", opt->folder, "Local folder (created if missing)")->required();
+    select->add_flag("--json", opt->json, "Print the result as a JSON object on stdout");
+    select->callback(
+        [&ctx, &action, opt] { action = [&ctx, opt] { return run_select(ctx, *opt); }; });
+
+    auto unselect_project = std::make_shared<std::string>();
+    auto unselect_json = std::make_shared<bool>(false);
+    auto* unselect = app.add_subcommand(
+        "unselect", "Stop syncing a project (deletes nothing, locally or on Frame.io)");
+    unselect->add_option("PROJECT", *unselect_project, "Project id, `Team/Project`, or name")
+        ->required();
+    unselect->add_flag("--json", *unselect_json, "Print the result as a JSON object on stdout");
+    unselect->callback([&ctx, &action, unselect_project, unselect_json] {
+        action = [&ctx, unselect_project, unselect_json] {
+            return run_unselect(ctx, *unselect_project, *unselect_json);
+        };
+    });
+
+    auto status_json = std::make_shared<bool>(false);
+    auto* status = app.add_subcommand("status", "Show the selected projects and the last run");
+    status->add_flag("--json", *status_json, "Print a JSON object on stdout");
+    status->callback([&ctx, &action, status_json] {
+        action = [&ctx, status_json] { return run_status(ctx, *status_json); };
+    });
+}
+
+} // namespace fios::cli

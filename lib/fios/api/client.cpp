@@ -1,0 +1,740 @@
+// SPDX-License-Identifier: MIT
+#include "fios/api/client.hpp"
+
+#include "fios/api/json.hpp"
+#include "fios/net/url.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <unordered_set>
+
+#ifndef FIOS_VERSION
+#define FIOS_VERSION "0.0.0"
+#endif
+
+namespace fios::api {
+namespace {
+
+using net::Method;
+using Millis = std::chrono::milliseconds;
+
+/// What may be repeated after a failure whose outcome is unknown.
+enum class Kind {
+    read,  ///< no side effect (GETs, search): retry network errors and 5xx
+    write, ///< idempotent side effect (PUT, DELETE): retry network errors and 5xx
+    create ///< POST that creates: never repeat once it may have reached the server
+};
+
+struct Route {
+    Method method;
+    std::string_view pattern; ///< rate-limit class, error messages, traces
+    Kind kind;
+    std::string_view scope; ///< the scope it needs (403 messages); empty when none
+};
+
+// Scopes follow the reference's vocabulary (docs/frameio-api.md 1.2) and the emulator's
+// route table (docs/emulator.md).
+constexpr Route k_me{Method::get, "GET /v2/me", Kind::read, ""};
+constexpr Route k_accounts{Method::get, "GET /v2/accounts", Kind::read, "account.read"};
+constexpr Route k_account_teams{Method::get, "GET /v2/accounts/{id}/teams", Kind::read,
+                                "team.read"};
+constexpr Route k_teams{Method::get, "GET /v2/teams", Kind::read, "team.read"};
+constexpr Route k_team{Method::get, "GET /v2/teams/{id}", Kind::read, "team.read"};
+constexpr Route k_team_projects{Method::get, "GET /v2/teams/{id}/projects", Kind::read,
+                                "project.read"};
+constexpr Route k_shared_projects{Method::get, "GET /v2/projects/shared", Kind::read,
+                                  "project.read"};
+constexpr Route k_project{Method::get, "GET /v2/projects/{id}", Kind::read, "project.read"};
+constexpr Route k_create_project{Method::post, "POST /v2/teams/{id}/projects", Kind::create,
+                                 "project.create"};
+constexpr Route k_children{Method::get, "GET /v2/assets/{id}/children", Kind::read, "asset.read"};
+constexpr Route k_asset{Method::get, "GET /v2/assets/{id}", Kind::read, "asset.read"};
+constexpr Route k_create_child{Method::post, "POST /v2/assets/{id}/children", Kind::create,
+                               "asset.create"};
+constexpr Route k_update_asset{Method::put, "PUT /v2/assets/{id}", Kind::write, "asset.update"};
+constexpr Route k_delete_asset{Method::del, "DELETE /v2/assets/{id}", Kind::write, "asset.delete"};
+constexpr Route k_add_version{Method::post, "POST /v2/assets/{id}/version", Kind::create,
+                              "asset.update"};
+constexpr Route k_search{Method::post, "POST /v2/search/library", Kind::read, "asset.read"};
+
+constexpr std::string_view k_upload_route = "PUT upload-part";
+constexpr std::string_view k_download_route = "GET download";
+constexpr std::string_view k_outcome_unknown = "create outcome unknown";
+
+std::string id_path(std::string_view prefix, const std::string& id, std::string_view suffix = {}) {
+    return std::string(prefix) + net::url_encode(id) + std::string(suffix);
+}
+
+bool is_transient_status(int status) {
+    return status >= 500 || status == 408;
+}
+
+std::string reason_for(int status) {
+    switch (status) {
+    case 400:
+        return "bad request";
+    case 401:
+        return "unauthorized";
+    case 402:
+        return "plan limit reached";
+    case 403:
+        return "forbidden";
+    case 404:
+        return "not found";
+    case 408:
+        return "request timeout";
+    case 409:
+        return "conflict";
+    case 410:
+        return "gone";
+    case 416:
+        return "range not satisfiable";
+    case 422:
+        return "invalid request";
+    case 429:
+        return "rate limited";
+    default:
+        break;
+    }
+    if (status >= 500)
+        return "server error";
+    return "request refused";
+}
+
+/// The <Code> of an S3 XML error, if any. Never the rest of the body: S3 signature errors
+/// echo the string to sign and the signature.
+std::string s3_code(const std::string& body) {
+    auto start = body.find("<Code>");
+    if (start == std::string::npos)
+        return {};
+    start += 6;
+    auto end = body.find("</Code>", start);
+    if (end == std::string::npos || end - start > 64)
+        return {};
+    std::string code = body.substr(start, end - start);
+    bool plain = std::all_of(code.begin(), code.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0;
+    });
+    return plain ? code : std::string{};
+}
+
+std::optional<std::int64_t> parse_int(std::string_view s) {
+    while (!s.empty() && s.front() == ' ')
+        s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ')
+        s.remove_suffix(1);
+    std::int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || ptr != s.data() + s.size())
+        return std::nullopt;
+    return v;
+}
+
+/// "bytes FIRST-LAST/TOTAL" (TOTAL may be "*").
+struct ContentRange {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    std::optional<std::uint64_t> total;
+};
+
+std::optional<ContentRange> parse_content_range(std::string_view v) {
+    if (v.rfind("bytes ", 0) != 0)
+        return std::nullopt;
+    v.remove_prefix(6);
+    auto dash = v.find('-');
+    auto slash = v.find('/');
+    if (dash == std::string_view::npos || slash == std::string_view::npos || dash > slash) {
+        return std::nullopt;
+    }
+    auto first = parse_int(v.substr(0, dash));
+    auto last = parse_int(v.substr(dash + 1, slash - dash - 1));
+    if (!first || !last || *first < 0 || *last < *first)
+        return std::nullopt;
+    ContentRange cr{static_cast<std::uint64_t>(*first), static_cast<std::uint64_t>(*last), {}};
+    auto total_text = v.substr(slash + 1);
+    if (total_text != "*") {
+        auto total = parse_int(total_text);
+        if (!total || *total < 0)
+            return std::nullopt;
+        cr.total = static_cast<std::uint64_t>(*total);
+    }
+    return cr;
+}
+
+/// Counts what reaches the caller's sink and stops a transfer whose second token fired.
+class CountingSink final : public net::BodySink {
+public:
+    CountingSink(net::BodySink& inner, const CancelToken* also) : m_inner(inner), m_also(also) {}
+    Status write(std::span<const char> data) override {
+        if (m_also && m_also->cancelled())
+            return Error{ErrorCode::cancelled, "cancelled"};
+        auto r = m_inner.write(data);
+        if (r)
+            m_bytes += data.size();
+        return r;
+    }
+    [[nodiscard]] std::uint64_t bytes() const { return m_bytes; }
+
+private:
+    net::BodySink& m_inner;
+    const CancelToken* m_also;
+    std::uint64_t m_bytes = 0;
+};
+
+/// Passes a body through, stopping when a second cancel token fires.
+class CancellableSource final : public net::BodySource {
+public:
+    CancellableSource(net::BodySource& inner, const CancelToken* also)
+        : m_inner(inner), m_also(also) {}
+    [[nodiscard]] std::uint64_t size() const override { return m_inner.size(); }
+    Result<std::size_t> read(std::span<char> buf) override {
+        if (m_also && m_also->cancelled())
+            return Error{ErrorCode::cancelled, "cancelled"};
+        return m_inner.read(buf);
+    }
+    Status rewind() override { return m_inner.rewind(); }
+
+private:
+    net::BodySource& m_inner;
+    const CancelToken* m_also;
+};
+
+} // namespace
+
+std::string default_user_agent() {
+    return std::string("frameio-sync/") + FIOS_VERSION;
+}
+
+bool is_create_outcome_unknown(const Error& error) {
+    return error.code == ErrorCode::conflict &&
+           error.message.find(k_outcome_unknown) != std::string::npos;
+}
+
+std::vector<PartRange> compute_part_ranges(std::uint64_t filesize, std::size_t part_count) {
+    std::vector<PartRange> parts;
+    if (part_count == 0)
+        return parts;
+    const std::uint64_t n = part_count;
+    const std::uint64_t chunk = filesize / n + (filesize % n != 0 ? 1 : 0);
+    parts.reserve(part_count);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        // i * chunk cannot overflow before reaching filesize: chunk <= filesize.
+        const std::uint64_t offset = std::min(filesize, i * chunk);
+        parts.push_back({offset, std::min(chunk, filesize - offset)});
+    }
+    return parts;
+}
+
+// ---- the client -----------------------------------------------------------------------------
+
+struct V2Client::Impl {
+    net::HttpTransport& transport;
+    TokenProvider& tokens;
+    const Clock& clock;
+    net::Sleeper& sleeper;
+    V2ClientOptions options;
+    RateLimiter limiter;
+    net::Jitter jitter;
+    std::string base;
+
+    Impl(net::HttpTransport& t, TokenProvider& tp, const Clock& c, net::Sleeper& s,
+         V2ClientOptions o)
+        : transport(t), tokens(tp), clock(c), sleeper(s), options(std::move(o)),
+          limiter(options.pace_low_water),
+          jitter(options.jitter_seed ? net::Jitter(*options.jitter_seed) : net::Jitter()),
+          base(options.api_base) {
+        while (!base.empty() && base.back() == '/')
+            base.pop_back();
+        if (options.page_size < 1)
+            options.page_size = 1;
+    }
+
+    [[nodiscard]] bool cancelled(const CancelToken* also = nullptr) const {
+        return (options.cancel && options.cancel->cancelled()) || (also && also->cancelled());
+    }
+
+    void trace(std::string_view method, std::string_view route, std::string path, int status,
+               std::chrono::steady_clock::time_point started, int attempt,
+               std::optional<ErrorCode> error) const {
+        if (!options.trace)
+            return;
+        TraceEvent ev;
+        ev.method = method;
+        ev.route = route;
+        ev.path = std::move(path);
+        ev.status = status;
+        ev.duration =
+            std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
+        ev.attempt = attempt;
+        ev.error = error;
+        options.trace(ev);
+    }
+
+    Error http_error(std::string_view what, int status, const std::string& body,
+                     std::string_view scope, bool signed_url) const {
+        std::string msg = std::string(what) + ": " + reason_for(status) + " (HTTP " +
+                          std::to_string(status) + ")";
+        if (status == 401) {
+            msg += ": the API rejected the token, also after asking for a fresh one; run "
+                   "`frameio-sync login`";
+        } else if (status == 403 && !signed_url && !scope.empty()) {
+            msg += ": the token may lack the '" + std::string(scope) +
+                   "' scope, or the user has no access to this resource";
+        } else if (status == 403 && !signed_url) {
+            msg += ": the token lacks a scope, or the user has no access to this resource";
+        } else if (status == 403 && signed_url) {
+            msg += ": the pre-signed URL was refused (expired, or a header does not match "
+                   "its signature); fetch the asset again for fresh URLs";
+        }
+        std::string detail = signed_url ? s3_code(body) : json::error_detail(body);
+        if (!detail.empty())
+            msg += ": " + detail;
+        return Error{error_code_for_http_status(status), std::move(msg), status};
+    }
+
+    static Error outcome_unknown(const Error& cause) {
+        Error e{ErrorCode::conflict,
+                std::string(k_outcome_unknown) + ": " + cause.message +
+                    "; the request reached the server or may have, so the item may exist: "
+                    "list the parent before creating it again",
+                cause.http_status};
+        return e;
+    }
+
+    struct CallInfo {
+        bool earlier_attempt_unanswered = false;
+    };
+
+    /// One API call with pacing, 401 refresh, 429 backoff and (for reads and idempotent
+    /// writes) transient retries. Returns the 2xx response or an error.
+    Result<net::HttpResponse> call(const Route& route, const std::string& path,
+                                   const std::string& query, const std::string& body,
+                                   CallInfo* info = nullptr) {
+        const std::string route_key(route.pattern);
+        const std::string method(net::to_string(route.method));
+        const std::string where = method + " " + path;
+        auto token = tokens.access_token();
+        if (!token)
+            return token.error().with_context(where);
+
+        net::Retrier transient(options.transient_retry, clock, sleeper, jitter, options.cancel);
+        net::Retrier limited(options.rate_limit_retry, clock, sleeper, jitter, options.cancel);
+        bool refreshed = false;
+        int attempt = 0;
+        while (true) {
+            ++attempt;
+            if (cancelled())
+                return Error{ErrorCode::cancelled, where + ": cancelled"};
+            if (options.pace_requests) {
+                Millis wait = limiter.reserve(route_key, clock.now());
+                if (wait.count() > 0) {
+                    auto slept = sleeper.sleep_for(wait, options.cancel);
+                    if (!slept)
+                        return slept.error().with_context(where);
+                }
+            }
+            net::HttpRequest req;
+            req.method = route.method;
+            req.url = base + path + (query.empty() ? "" : "?" + query);
+            req.headers.emplace_back("Authorization", "Bearer " + *token);
+            req.headers.emplace_back("Accept", "application/json");
+            req.headers.emplace_back("User-Agent", options.user_agent);
+            if (!body.empty()) {
+                req.headers.emplace_back("Content-Type", "application/json");
+                req.body = body;
+            }
+            req.total_timeout = options.api_timeout;
+            req.cancel = options.cancel;
+
+            const auto started = std::chrono::steady_clock::now();
+            auto sent = transport.send(req);
+            if (!sent) {
+                const Error& e = sent.error();
+                trace(method, route.pattern, path, 0, started, attempt, e.code);
+                if (e.code == ErrorCode::cancelled || !e.retryable())
+                    return e;
+                if (route.kind == Kind::create)
+                    return outcome_unknown(e);
+                if (info)
+                    info->earlier_attempt_unanswered = true;
+                auto again = transient.wait_before_retry();
+                if (!again)
+                    return again.error().with_context(where);
+                if (*again)
+                    continue;
+                return e;
+            }
+            net::HttpResponse& resp = *sent;
+            trace(method, route.pattern, path, resp.status, started, attempt, std::nullopt);
+            if (auto rl = read_rate_limit(resp))
+                limiter.observe(route_key, *rl, clock.now());
+            const int status = resp.status;
+            if (status >= 200 && status < 300)
+                return std::move(resp);
+
+            if (status == 401 && !refreshed) {
+                // The token was refused before anything happened: safe to repeat any call.
+                refreshed = true;
+                auto fresh = tokens.refresh_after_unauthorized(*token);
+                if (!fresh)
+                    return fresh.error().with_context(where);
+                token = std::move(fresh);
+                continue;
+            }
+            if (status == 429) {
+                // Refused before processing, so creates may be retried too.
+                limiter.refused(route_key, clock.now());
+                std::optional<Millis> server_delay;
+                if (auto ra = resp.header("retry-after")) {
+                    server_delay = net::parse_retry_after(*ra, clock.now());
+                }
+                auto again = limited.wait_before_retry(server_delay);
+                if (!again)
+                    return again.error().with_context(where);
+                if (*again)
+                    continue;
+                Error e = http_error(where, status, resp.body, route.scope, false);
+                e.message += " (gave up after " + std::to_string(limited.attempts()) + " attempts)";
+                e.retry_after = server_delay;
+                return e;
+            }
+            if (is_transient_status(status)) {
+                Error e = http_error(where, status, resp.body, route.scope, false);
+                if (route.kind == Kind::create)
+                    return outcome_unknown(e);
+                if (info)
+                    info->earlier_attempt_unanswered = true;
+                auto again = transient.wait_before_retry();
+                if (!again)
+                    return again.error().with_context(where);
+                if (*again)
+                    continue;
+                return e;
+            }
+            return http_error(where, status, resp.body, route.scope, false);
+        }
+    }
+
+    /// Reads total-pages: 1 when absent (an unpaginated answer).
+    static Result<std::int64_t> total_pages(const net::HttpResponse& resp,
+                                            const std::string& endpoint) {
+        auto h = resp.header("total-pages");
+        if (!h)
+            return std::int64_t{1};
+        auto n = parse_int(*h);
+        if (!n || *n < 0 || *n > 1'000'000) {
+            return Error{ErrorCode::parse, endpoint + ": header 'total-pages' is '" +
+                                               std::string(h->substr(0, 32)) +
+                                               "', expected a page count"};
+        }
+        return *n;
+    }
+
+    /// Fetches page 1..total-pages (re-read on every page: the listing may grow while it
+    /// is read) and concatenates the items, dropping an id already seen on an earlier page
+    /// (items shift between pages when others are added or removed meanwhile).
+    template <class T, class Fetch, class Parse>
+    Result<std::vector<T>> all_pages(const Route& route, Fetch&& fetch, Parse&& parse) {
+        std::vector<T> out;
+        std::unordered_set<std::string> seen;
+        std::int64_t last_page = 1;
+        for (std::int64_t page = 1; page <= last_page; ++page) {
+            auto resp = fetch(static_cast<int>(page));
+            if (!resp)
+                return resp.error();
+            std::string endpoint(route.pattern);
+            if (page > 1)
+                endpoint += ": page " + std::to_string(page);
+            auto items = parse(resp->body, endpoint);
+            if (!items)
+                return items.error();
+            auto pages = total_pages(*resp, endpoint);
+            if (!pages)
+                return pages.error();
+            last_page = *pages;
+            for (auto& item : *items) {
+                if (seen.insert(item.id).second)
+                    out.push_back(std::move(item));
+            }
+        }
+        return out;
+    }
+
+    template <class T, class Parse>
+    Result<std::vector<T>> list(const Route& route, const std::string& path, Parse&& parse,
+                                const std::string& extra_query = {}) {
+        return all_pages<T>(
+            route,
+            [&](int page) {
+                std::string query = "page=" + std::to_string(page) +
+                                    "&page_size=" + std::to_string(options.page_size);
+                if (!extra_query.empty())
+                    query += "&" + extra_query;
+                return call(route, path, query, {});
+            },
+            parse);
+    }
+
+    template <class T, class Parse>
+    Result<T> one(const Route& route, const std::string& path, Parse&& parse,
+                  const std::string& query = {}, const std::string& body = {}) {
+        auto resp = call(route, path, query, body);
+        if (!resp)
+            return resp.error();
+        return parse(resp->body, std::string(route.pattern));
+    }
+};
+
+V2Client::V2Client(net::HttpTransport& transport, TokenProvider& tokens, const Clock& clock,
+                   net::Sleeper& sleeper, V2ClientOptions options)
+    : m_impl(std::make_unique<Impl>(transport, tokens, clock, sleeper, std::move(options))) {}
+
+V2Client::~V2Client() = default;
+
+const RateLimiter& V2Client::rate_limiter() const {
+    return m_impl->limiter;
+}
+
+Result<User> V2Client::me() {
+    return m_impl->one<User>(k_me, "/v2/me", json::parse_user);
+}
+
+Result<std::vector<Account>> V2Client::accounts() {
+    return m_impl->list<Account>(k_accounts, "/v2/accounts", json::parse_accounts);
+}
+
+Result<std::vector<Team>> V2Client::account_teams(const std::string& account_id) {
+    return m_impl->list<Team>(k_account_teams, id_path("/v2/accounts/", account_id, "/teams"),
+                              json::parse_teams);
+}
+
+Result<std::vector<Team>> V2Client::teams() {
+    return m_impl->list<Team>(k_teams, "/v2/teams", json::parse_teams);
+}
+
+Result<Team> V2Client::team(const std::string& team_id) {
+    return m_impl->one<Team>(k_team, id_path("/v2/teams/", team_id), json::parse_team);
+}
+
+Result<std::vector<Project>> V2Client::team_projects(const std::string& team_id) {
+    return m_impl->list<Project>(k_team_projects, id_path("/v2/teams/", team_id, "/projects"),
+                                 json::parse_projects);
+}
+
+Result<std::vector<Project>> V2Client::shared_projects() {
+    return m_impl->list<Project>(k_shared_projects, "/v2/projects/shared", json::parse_projects);
+}
+
+Result<Project> V2Client::project(const std::string& project_id) {
+    return m_impl->one<Project>(k_project, id_path("/v2/projects/", project_id),
+                                json::parse_project);
+}
+
+Result<Project> V2Client::create_project(const std::string& team_id, const std::string& name,
+                                         bool is_private) {
+    return m_impl->one<Project>(k_create_project, id_path("/v2/teams/", team_id, "/projects"),
+                                json::parse_project, {}, json::project_body(name, is_private));
+}
+
+Result<std::vector<Asset>> V2Client::children(const std::string& asset_id, ChildrenOptions opts) {
+    return m_impl->list<Asset>(k_children, id_path("/v2/assets/", asset_id, "/children"),
+                               json::parse_assets,
+                               opts.include_deleted ? "include_deleted=true" : "");
+}
+
+Result<Asset> V2Client::asset(const std::string& asset_id, bool include_deleted) {
+    return m_impl->one<Asset>(
+        k_asset, id_path("/v2/assets/", asset_id),
+        [](std::string_view b, std::string_view e) { return json::parse_asset(b, e); },
+        include_deleted ? "include_deleted=true" : "");
+}
+
+Result<Asset> V2Client::create_folder(const std::string& parent_id, const std::string& name) {
+    return m_impl->one<Asset>(
+        k_create_child, id_path("/v2/assets/", parent_id, "/children"),
+        [](std::string_view b, std::string_view e) { return json::parse_asset(b, e); }, {},
+        json::folder_body(name));
+}
+
+Result<Asset> V2Client::create_file(const std::string& parent_id, const std::string& name,
+                                    const std::string& filetype, std::uint64_t filesize) {
+    return m_impl->one<Asset>(
+        k_create_child, id_path("/v2/assets/", parent_id, "/children"),
+        [](std::string_view b, std::string_view e) { return json::parse_asset(b, e, true); }, {},
+        json::file_body(name, filetype, filesize));
+}
+
+Result<Asset> V2Client::rename(const std::string& asset_id, const std::string& new_name) {
+    return m_impl->one<Asset>(
+        k_update_asset, id_path("/v2/assets/", asset_id),
+        [](std::string_view b, std::string_view e) { return json::parse_asset(b, e); }, {},
+        json::rename_body(new_name));
+}
+
+Status V2Client::delete_asset(const std::string& asset_id) {
+    Impl::CallInfo info;
+    auto resp = m_impl->call(k_delete_asset, id_path("/v2/assets/", asset_id), {}, {}, &info);
+    if (resp)
+        return {};
+    if (resp.error().http_status == 404 && info.earlier_attempt_unanswered)
+        return {};
+    return resp.error();
+}
+
+Result<Asset> V2Client::add_version(const std::string& target_id,
+                                    const std::string& next_asset_id) {
+    return m_impl->one<Asset>(
+        k_add_version, id_path("/v2/assets/", target_id, "/version"),
+        [](std::string_view b, std::string_view e) { return json::parse_asset(b, e); }, {},
+        json::version_body(next_asset_id));
+}
+
+Result<std::vector<Asset>>
+V2Client::search_updated_since(const std::string& project_id, TimePoint since,
+                               const std::optional<std::string>& account_id) {
+    Impl& impl = *m_impl;
+    json::SearchBody search;
+    search.account_id = account_id;
+    search.project_id = project_id;
+    search.updated_since = format_timestamp(since);
+    search.page_size = impl.options.page_size;
+    return impl.all_pages<Asset>(
+        k_search,
+        [&](int page) {
+            search.page = page;
+            return impl.call(k_search, "/v2/search/library", {}, json::search_body(search));
+        },
+        json::parse_assets);
+}
+
+Status V2Client::upload_part(const std::string& upload_url, const std::string& filetype,
+                             net::BodySource& body, const CancelToken* cancel) {
+    Impl& impl = *m_impl;
+    const std::string where = "PUT " + net::redact_url(upload_url);
+    // The transport watches one request token; the other one is watched between reads.
+    CancellableSource source(body, cancel ? impl.options.cancel : nullptr);
+    net::Retrier retrier(impl.options.transient_retry, impl.clock, impl.sleeper, impl.jitter,
+                         impl.options.cancel, cancel);
+    int attempt = 0;
+    while (true) {
+        ++attempt;
+        if (impl.cancelled(cancel))
+            return Error{ErrorCode::cancelled, where + ": cancelled"};
+        net::HttpRequest req;
+        req.method = Method::put;
+        req.url = upload_url;
+        // Exactly the headers the URL was signed for; no Authorization (docs 3.6).
+        req.headers.emplace_back("Content-Type", filetype);
+        req.headers.emplace_back("x-amz-acl", "private");
+        req.headers.emplace_back("User-Agent", impl.options.user_agent);
+        req.upload = &source;
+        req.cancel = cancel ? cancel : impl.options.cancel;
+        const auto started = std::chrono::steady_clock::now();
+        auto sent = impl.transport.send(req);
+        std::optional<Error> failure;
+        if (!sent) {
+            impl.trace("PUT", k_upload_route, net::redact_url(upload_url), 0, started, attempt,
+                       sent.error().code);
+            failure = sent.error();
+        } else {
+            impl.trace("PUT", k_upload_route, net::redact_url(upload_url), sent->status, started,
+                       attempt, std::nullopt);
+            const int status = sent->status;
+            if (status >= 200 && status < 300)
+                return {};
+            failure = impl.http_error(where, status, sent->body, {}, true);
+            if (status == 429)
+                failure->code = ErrorCode::rate_limited;
+        }
+        if (!failure->retryable() || failure->code == ErrorCode::cancelled)
+            return *failure;
+        std::optional<Millis> server_delay;
+        if (sent) {
+            if (auto ra = sent->header("retry-after")) {
+                server_delay = net::parse_retry_after(*ra, impl.clock.now());
+            }
+        }
+        auto again = retrier.wait_before_retry(server_delay);
+        if (!again)
+            return again.error().with_context(where);
+        if (!*again)
+            return *failure;
+    }
+}
+
+Result<DownloadResult> V2Client::download(const std::string& url, std::optional<ByteRange> range,
+                                          net::BodySink& sink, const CancelToken* cancel) {
+    Impl& impl = *m_impl;
+    const std::string where = "GET " + net::redact_url(url);
+    if (range && range->last < range->first) {
+        return Error{ErrorCode::internal, where + ": empty byte range"};
+    }
+    CountingSink counting(sink, cancel ? impl.options.cancel : nullptr);
+    net::Retrier retrier(impl.options.transient_retry, impl.clock, impl.sleeper, impl.jitter,
+                         impl.options.cancel, cancel);
+    int attempt = 0;
+    while (true) {
+        ++attempt;
+        if (impl.cancelled(cancel))
+            return Error{ErrorCode::cancelled, where + ": cancelled"};
+        net::HttpRequest req;
+        req.method = Method::get;
+        req.url = url;
+        req.headers.emplace_back("User-Agent", impl.options.user_agent);
+        if (range) {
+            req.headers.emplace_back("Range", "bytes=" + std::to_string(range->first) + "-" +
+                                                  std::to_string(range->last));
+            // Anything but 206 must not reach the sink: a 200 would be the whole object.
+            req.download_status = 206;
+        }
+        req.download = &counting;
+        req.cancel = cancel ? cancel : impl.options.cancel;
+        const auto started = std::chrono::steady_clock::now();
+        auto sent = impl.transport.send(req);
+        std::optional<Error> failure;
+        if (!sent) {
+            impl.trace("GET", k_download_route, net::redact_url(url), 0, started, attempt,
+                       sent.error().code);
+            failure = sent.error();
+        } else {
+            impl.trace("GET", k_download_route, net::redact_url(url), sent->status, started,
+                       attempt, std::nullopt);
+            const int status = sent->status;
+            if (range && status == 206) {
+                auto cr_text = sent->header("content-range");
+                auto cr = cr_text ? parse_content_range(*cr_text) : std::nullopt;
+                if (!cr || cr->first != range->first) {
+                    return Error{ErrorCode::parse,
+                                 where + ": 206 response without a matching Content-Range"};
+                }
+                if (counting.bytes() != cr->last - cr->first + 1) {
+                    return Error{ErrorCode::network, where + ": the range ended after " +
+                                                         std::to_string(counting.bytes()) +
+                                                         " bytes"};
+                }
+                return DownloadResult{status, counting.bytes(), cr->total};
+            }
+            if (range && status >= 200 && status < 300) {
+                return Error{ErrorCode::invalid_request,
+                             where + ": the server ignored the Range header (HTTP " +
+                                 std::to_string(status) + ")"};
+            }
+            if (!range && status >= 200 && status < 300) {
+                return DownloadResult{status, counting.bytes(), counting.bytes()};
+            }
+            failure = impl.http_error(where, status, sent->body, {}, true);
+        }
+        // Bytes already in the sink cannot be taken back: the caller resumes with a range.
+        if (!failure->retryable() || failure->code == ErrorCode::cancelled ||
+            counting.bytes() > 0) {
+            return *failure;
+        }
+        auto again = retrier.wait_before_retry();
+        if (!again)
+            return again.error().with_context(where);
+        if (!*again)
+            return *failure;
+    }
+}
+
+} // namespace fios::api

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+#include "fios/api/rate_limiter.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace fios::api {
+namespace {
+
+std::optional<std::int64_t> header_int(const net::HttpResponse& r, std::string_view name) {
+    auto v = r.header(name);
+    if (!v)
+        return std::nullopt;
+    std::string_view s = *v;
+    while (!s.empty() && s.front() == ' ')
+        s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ')
+        s.remove_suffix(1);
+    std::int64_t out = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec != std::errc{} || ptr != s.data() + s.size() || out < 0)
+        return std::nullopt;
+    return out;
+}
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+} // namespace
+
+std::optional<RateLimitInfo> read_rate_limit(const net::HttpResponse& response) {
+    auto limit = header_int(response, "x-ratelimit-limit");
+    auto remaining = header_int(response, "x-ratelimit-remaining");
+    auto window = header_int(response, "x-ratelimit-window");
+    if (!limit || !remaining || !window || *limit == 0 || *window == 0)
+        return std::nullopt;
+    return RateLimitInfo{*limit, *remaining, std::chrono::milliseconds(*window)};
+}
+
+void RateLimiter::refill(Bucket& b, Clock::time_point now) {
+    double elapsed = ms_between(b.updated, now);
+    if (elapsed > 0) {
+        b.tokens = std::min(b.limit, b.tokens + elapsed * b.limit / b.window_ms);
+        b.updated = now;
+    }
+}
+
+std::chrono::milliseconds RateLimiter::reserve(const std::string& route, Clock::time_point now) {
+    std::lock_guard lock(m_mutex);
+    auto it = m_buckets.find(route);
+    if (it == m_buckets.end())
+        return std::chrono::milliseconds{0};
+    Bucket& b = it->second;
+    refill(b, now);
+    const double low = std::max(1.0, b.limit * m_low_water);
+    if (b.tokens >= low + 1.0) {
+        b.tokens -= 1.0;
+        return std::chrono::milliseconds{0};
+    }
+    // Low: one request per refill interval, in the order threads ask.
+    const auto interval = std::chrono::duration_cast<Clock::time_point::duration>(
+        std::chrono::duration<double, std::milli>(b.window_ms / b.limit));
+    const Clock::time_point slot = std::max(now, b.next_slot);
+    b.next_slot = slot + interval;
+    b.tokens -= 1.0;
+    return std::chrono::ceil<std::chrono::milliseconds>(slot - now);
+}
+
+void RateLimiter::observe(const std::string& route, const RateLimitInfo& info,
+                          Clock::time_point now) {
+    std::lock_guard lock(m_mutex);
+    Bucket& b = m_buckets[route];
+    b.limit = static_cast<double>(info.limit);
+    b.window_ms = static_cast<double>(info.window.count());
+    b.tokens = std::min(b.limit, static_cast<double>(info.remaining));
+    b.updated = now;
+}
+
+void RateLimiter::refused(const std::string& route, Clock::time_point now) {
+    std::lock_guard lock(m_mutex);
+    auto it = m_buckets.find(route);
+    if (it == m_buckets.end())
+        return;
+    refill(it->second, now);
+    it->second.tokens = std::min(it->second.tokens, 0.0);
+}
+
+std::optional<double> RateLimiter::estimate(const std::string& route, Clock::time_point now) const {
+    std::lock_guard lock(m_mutex);
+    auto it = m_buckets.find(route);
+    if (it == m_buckets.end())
+        return std::nullopt;
+    Bucket b = it->second;
+    refill(b, now);
+    return b.tokens;
+}
+
+} // namespace fios::api

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+#include "fios/auth/oauth.hpp"
+
+#include "fios/auth/url.hpp"
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <limits>
+
+namespace fios::auth {
+
+std::string redact(std::string text, const std::vector<std::string_view>& secrets) {
+    for (auto secret : secrets) {
+        if (secret.empty())
+            continue;
+        std::size_t pos = 0;
+        while ((pos = text.find(secret, pos)) != std::string::npos) {
+            text.replace(pos, secret.size(), "***");
+            pos += 3;
+        }
+    }
+    return text;
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+        s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+        s.remove_suffix(1);
+    return s;
+}
+
+std::string_view without_trailing_slash(std::string_view url) {
+    while (!url.empty() && url.back() == '/')
+        url.remove_suffix(1);
+    return url;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+/// Keeps only printable ASCII, at most 200 characters: server text shown to the user.
+std::string printable(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (out.size() >= 200) {
+            out += "...";
+            break;
+        }
+        const auto u = static_cast<unsigned char>(c);
+        out += (u >= 0x20 && u < 0x7f) ? c : '?';
+    }
+    return out;
+}
+
+std::optional<std::chrono::milliseconds> parse_retry_after(const net::HttpResponse& response) {
+    auto value = response.header("retry-after");
+    if (!value)
+        return std::nullopt;
+    const auto text = trim(*value);
+    long long seconds = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (ec != std::errc() || ptr != text.data() + text.size() || seconds < 0)
+        return std::nullopt;
+    return std::chrono::seconds(std::min<long long>(seconds, 3600));
+}
+
+/// The OAuth error fields of an error body, when it is JSON.
+struct OAuthErrorBody {
+    std::string error;
+    std::string description;
+};
+
+/// Secrets are redacted before the text is shortened, so a cut can never leave part of one.
+OAuthErrorBody parse_error_body(std::string_view body,
+                                const std::vector<std::string_view>& secrets) {
+    OAuthErrorBody out;
+    rapidjson::Document doc;
+    doc.Parse(body.data(), body.size());
+    if (doc.HasParseError() || !doc.IsObject())
+        return out;
+    if (auto it = doc.FindMember("error"); it != doc.MemberEnd() && it->value.IsString()) {
+        out.error = printable(redact(it->value.GetString(), secrets));
+    }
+    for (const char* key : {"error_description", "message"}) {
+        if (auto it = doc.FindMember(key); it != doc.MemberEnd() && it->value.IsString()) {
+            out.description = printable(redact(it->value.GetString(), secrets));
+            break;
+        }
+    }
+    return out;
+}
+
+Result<TokenResponse> parse_token_body(std::string_view body, const std::string& url) {
+    auto field_error = [&](std::string_view field, std::string_view what) {
+        return Error{ErrorCode::parse, fmt::format("token endpoint {}: the response field '{}' {}",
+                                                   url, field, what)};
+    };
+    rapidjson::Document doc;
+    doc.Parse(body.data(), body.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+        return Error{ErrorCode::parse,
+                     fmt::format("token endpoint {}: the response is not a JSON object", url)};
+    }
+    TokenResponse out;
+    auto at = doc.FindMember("access_token");
+    if (at == doc.MemberEnd())
+        return field_error("access_token", "is missing");
+    if (!at->value.IsString() || at->value.GetStringLength() == 0) {
+        return field_error("access_token", "is not a non-empty string");
+    }
+    out.access_token.assign(at->value.GetString(), at->value.GetStringLength());
+
+    if (auto it = doc.FindMember("token_type"); it != doc.MemberEnd()) {
+        if (!it->value.IsString())
+            return field_error("token_type", "is not a string");
+        out.token_type = it->value.GetString();
+        if (!iequals(out.token_type, "bearer")) {
+            return field_error("token_type",
+                               fmt::format("is '{}', not 'bearer'", printable(out.token_type)));
+        }
+    }
+    if (auto it = doc.FindMember("refresh_token"); it != doc.MemberEnd() && !it->value.IsNull()) {
+        if (!it->value.IsString())
+            return field_error("refresh_token", "is not a string");
+        if (it->value.GetStringLength() > 0) {
+            out.refresh_token = std::string(it->value.GetString(), it->value.GetStringLength());
+        }
+    }
+    if (auto it = doc.FindMember("expires_in"); it != doc.MemberEnd() && !it->value.IsNull()) {
+        if (it->value.IsInt64()) {
+            const auto v = it->value.GetInt64();
+            if (v <= 0)
+                return field_error("expires_in", "is not a positive number of seconds");
+            out.expires_in = std::chrono::seconds(v);
+        } else if (it->value.IsDouble() && it->value.GetDouble() > 0 &&
+                   it->value.GetDouble() < 1e12) {
+            out.expires_in = std::chrono::seconds(static_cast<std::int64_t>(it->value.GetDouble()));
+        } else {
+            return field_error("expires_in", "is not a positive number of seconds");
+        }
+    }
+    if (auto it = doc.FindMember("scope"); it != doc.MemberEnd() && !it->value.IsNull()) {
+        if (!it->value.IsString())
+            return field_error("scope", "is not a string");
+        out.scopes = split_scopes(it->value.GetString());
+    }
+    return out;
+}
+
+} // namespace
+
+std::vector<std::string> split_scopes(std::string_view text) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && text[i] == ' ')
+            ++i;
+        const auto end = std::min(text.find(' ', i), text.size());
+        if (end > i)
+            out.emplace_back(text.substr(i, end - i));
+        i = end;
+    }
+    return out;
+}
+
+std::string join_scopes(std::span<const std::string> scopes) {
+    std::string out;
+    for (const auto& s : scopes) {
+        if (!out.empty())
+            out += ' ';
+        out += s;
+    }
+    return out;
+}
+
+std::vector<std::string> default_scopes() {
+    return split_scopes(k_default_scopes);
+}
+
+std::string authorize_url(std::string_view auth_url, std::string_view client_id,
+                          std::string_view redirect_uri, std::span<const std::string> scopes,
+                          std::string_view state, std::string_view code_challenge) {
+    return fmt::format("{}/oauth2/auth?{}", without_trailing_slash(auth_url),
+                       form_encode({{"response_type", "code"},
+                                    {"client_id", std::string(client_id)},
+                                    {"redirect_uri", std::string(redirect_uri)},
+                                    {"scope", join_scopes(scopes)},
+                                    {"state", std::string(state)},
+                                    {"code_challenge", std::string(code_challenge)},
+                                    {"code_challenge_method", "S256"}}));
+}
+
+Result<AuthorizationRedirect> parse_redirect(std::string_view pasted) {
+    std::string_view text = trim(pasted);
+    // Accept the whole URL or just its query; drop any fragment.
+    if (auto hash = text.find('#'); hash != std::string_view::npos)
+        text = text.substr(0, hash);
+    if (auto q = text.find('?'); q != std::string_view::npos) {
+        text = text.substr(q + 1);
+    } else if (text.find("://") != std::string_view::npos) {
+        text = {};
+    }
+    auto pairs = parse_query(text);
+    if (!pairs) {
+        return Error{ErrorCode::invalid_request,
+                     "the redirected URL has a malformed %-escape; paste the whole address the "
+                     "browser was sent to"};
+    }
+    auto get = [&](std::string_view key) -> std::optional<std::string> {
+        for (const auto& [k, v] : *pairs) {
+            if (k == key)
+                return v;
+        }
+        return std::nullopt;
+    };
+    if (auto error = get("error")) {
+        std::string message =
+            fmt::format("the authorization server refused the login: {}", printable(*error));
+        if (auto desc = get("error_description"); desc && !desc->empty()) {
+            message += fmt::format(" ({})", printable(*desc));
+        }
+        if (*error == "access_denied")
+            message += "; access was denied in the browser";
+        message += "; run `frameio-sync login` again";
+        return Error{ErrorCode::unauthorized, message};
+    }
+    AuthorizationRedirect out;
+    auto code = get("code");
+    if (!code || code->empty()) {
+        return Error{ErrorCode::invalid_request,
+                     "the redirected URL has no `code` parameter; paste the whole address the "
+                     "browser was sent to after you allowed access (it starts with the redirect "
+                     "URI, e.g. http://127.0.0.1:8080/?code=...)"};
+    }
+    auto state = get("state");
+    if (!state || state->empty()) {
+        return Error{ErrorCode::invalid_request,
+                     "the redirected URL has no `state` parameter; paste the whole address the "
+                     "browser was sent to"};
+    }
+    out.code = std::move(*code);
+    out.state = std::move(*state);
+    if (auto scope = get("scope"))
+        out.scopes = split_scopes(*scope);
+    return out;
+}
+
+Result<std::string> code_from_redirect(std::string_view pasted, std::string_view expected_state) {
+    auto redirect = parse_redirect(pasted);
+    if (!redirect)
+        return redirect.error();
+    if (redirect->state != expected_state) {
+        return Error{ErrorCode::unauthorized,
+                     "the redirect's `state` does not match this login attempt (a stale or "
+                     "forged redirect); nothing was saved. Run `frameio-sync login` again and use "
+                     "the newest authorization URL"};
+    }
+    return std::move(redirect->code);
+}
+
+std::string OAuthClient::token_url(std::string_view auth_url) {
+    return fmt::format("{}/oauth2/token", without_trailing_slash(auth_url));
+}
+
+Result<TokenResponse> OAuthClient::exchange_code(std::string_view auth_url,
+                                                 std::string_view client_id, std::string_view code,
+                                                 std::string_view redirect_uri,
+                                                 std::string_view code_verifier) {
+    return post(Grant::authorization_code, auth_url,
+                {{"grant_type", "authorization_code"},
+                 {"code", std::string(code)},
+                 {"redirect_uri", std::string(redirect_uri)},
+                 {"client_id", std::string(client_id)},
+                 {"code_verifier", std::string(code_verifier)}},
+                {code, code_verifier});
+}
+
+Result<TokenResponse> OAuthClient::refresh(std::string_view auth_url, std::string_view client_id,
+                                           std::string_view refresh_token) {
+    return post(Grant::refresh_token, auth_url,
+                {{"grant_type", "refresh_token"},
+                 {"refresh_token", std::string(refresh_token)},
+                 {"client_id", std::string(client_id)}},
+                {refresh_token});
+}
+
+Result<TokenResponse>
+OAuthClient::post(Grant grant, std::string_view auth_url,
+                  const std::vector<std::pair<std::string, std::string>>& form,
+                  const std::vector<std::string_view>& secrets) {
+    net::HttpRequest request;
+    request.method = net::Method::post;
+    request.url = token_url(auth_url);
+    request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                       {"Accept", "application/json"}};
+    request.body = form_encode(form);
+    request.total_timeout = m_timeout;
+
+    const std::string_view what = grant == Grant::refresh_token
+                                      ? "refreshing the login"
+                                      : "exchanging the authorization code";
+    auto response = m_transport->send(request);
+    if (!response) {
+        Error e = std::move(response).error();
+        e.message = redact(fmt::format("{} at {}: {}", what, request.url, e.message), secrets);
+        return e;
+    }
+    const int status = response->status;
+    if (status >= 200 && status < 300) {
+        auto parsed = parse_token_body(response->body, request.url);
+        if (!parsed)
+            return parsed.error();
+        return parsed;
+    }
+
+    const OAuthErrorBody body = parse_error_body(response->body, secrets);
+    std::string detail = fmt::format("HTTP {}", status);
+    if (!body.error.empty())
+        detail += " " + body.error;
+    if (!body.description.empty())
+        detail += ": " + body.description;
+    detail = redact(std::move(detail), secrets);
+
+    if (status == 400 || status == 401) {
+        std::string message =
+            grant == Grant::refresh_token
+                ? fmt::format("the authorization server refused to refresh the login ({}): it "
+                              "expired or was revoked; run `frameio-sync login`",
+                              detail)
+                : fmt::format("the authorization server refused the authorization code ({}); "
+                              "run `frameio-sync login` again",
+                              detail);
+        return Error{ErrorCode::unauthorized, std::move(message), status};
+    }
+    Error e{error_code_for_http_status(status),
+            fmt::format("{} at {}: {}", what, request.url, detail), status};
+    if (status == 429)
+        e.retry_after = parse_retry_after(*response);
+    if (status == 404 || status == 405) {
+        e.message += "; check the auth URL (--auth-url / FRAMEIO_AUTH_URL)";
+    }
+    return e;
+}
+
+} // namespace fios::auth

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "fios/core/result.hpp"
+#include "fios/net/http.hpp"
+
+#include <chrono>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fios::auth {
+
+/// The scopes `login --oauth` asks for: the original tool's set plus asset.update (renames and
+/// versions). `offline` is what makes the server issue a refresh token.
+inline constexpr std::string_view k_default_scopes =
+    "project.read asset.create offline asset.read team.read account.read asset.delete "
+    "asset.update";
+
+/// k_default_scopes split on spaces.
+std::vector<std::string> default_scopes();
+
+/// Splits a space-delimited scope string ("a b  c") into its scopes.
+std::vector<std::string> split_scopes(std::string_view text);
+std::string join_scopes(std::span<const std::string> scopes);
+
+/// `{auth_url}/oauth2/auth?response_type=code&client_id=..&redirect_uri=..&scope=..&state=..
+/// &code_challenge=..&code_challenge_method=S256`, every value percent-encoded. A trailing '/'
+/// on auth_url is ignored.
+std::string authorize_url(std::string_view auth_url, std::string_view client_id,
+                          std::string_view redirect_uri, std::span<const std::string> scopes,
+                          std::string_view state, std::string_view code_challenge);
+
+/// What the authorization server sent back to the redirect URI.
+struct AuthorizationRedirect {
+    std::string code;
+    std::string state;
+    std::vector<std::string> scopes; ///< the `scope` parameter when present
+};
+
+/// Extracts code and state from a redirected URL as the user pastes it
+/// (`http://127.0.0.1:8080/?code=..&state=..`), or from its bare query (`code=..&state=..`).
+/// Surrounding whitespace is ignored. Errors:
+///  - unauthorized for an `error=` redirect (the user denied access, or the server refused the
+///    request), with the server's error code and description;
+///  - invalid_request when there is no `code` or no `state`, or the escapes are malformed.
+/// The code never appears in an error message.
+Result<AuthorizationRedirect> parse_redirect(std::string_view pasted);
+
+/// parse_redirect, then checks the state: a mismatch is refused (ErrorCode::unauthorized)
+/// because the redirect does not belong to this login attempt. Returns the code.
+Result<std::string> code_from_redirect(std::string_view pasted, std::string_view expected_state);
+
+/// A successful token endpoint answer.
+struct TokenResponse {
+    std::string access_token;
+    /// Present when the server issued one (it may rotate on every refresh; when absent the
+    /// caller keeps the old one).
+    std::optional<std::string> refresh_token;
+    std::optional<std::chrono::seconds> expires_in;
+    std::vector<std::string> scopes; ///< granted scopes (`scope`), empty when not sent
+    std::string token_type;          ///< "bearer" when sent
+};
+
+/// The OAuth 2 token endpoint for a public (PKCE) client: no client secret, client_id in the
+/// form body. Thread-safe when the transport is.
+///
+/// Errors: ErrorCode::unauthorized for HTTP 400/401 (invalid_grant and friends), with the
+/// advice to run `frameio-sync login`; rate_limited for 429 (retry_after from Retry-After);
+/// server for 5xx and the transport's own errors (network, timeout) unchanged: retryable;
+/// parse when a 2xx body is not the documented JSON (the message names the field).
+/// Token, refresh token, code and verifier never appear in an error message.
+class OAuthClient {
+public:
+    explicit OAuthClient(net::HttpTransport& transport,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(60))
+        : m_transport(&transport), m_timeout(timeout) {}
+
+    /// grant_type=authorization_code with code, redirect_uri, client_id and code_verifier.
+    Result<TokenResponse> exchange_code(std::string_view auth_url, std::string_view client_id,
+                                        std::string_view code, std::string_view redirect_uri,
+                                        std::string_view code_verifier);
+
+    /// grant_type=refresh_token with refresh_token and client_id.
+    Result<TokenResponse> refresh(std::string_view auth_url, std::string_view client_id,
+                                  std::string_view refresh_token);
+
+    /// `{auth_url}/oauth2/token`.
+    static std::string token_url(std::string_view auth_url);
+
+private:
+    enum class Grant { authorization_code, refresh_token };
+    Result<TokenResponse> post(Grant grant, std::string_view auth_url,
+                               const std::vector<std::pair<std::string, std::string>>& form,
+                               const std::vector<std::string_view>& secrets);
+
+    net::HttpTransport* m_transport;
+    std::chrono::milliseconds m_timeout;
+};
+
+/// Replaces every occurrence of each non-empty secret in `text` with "***".
+std::string redact(std::string text, const std::vector<std::string_view>& secrets);
+
+} // namespace fios::auth

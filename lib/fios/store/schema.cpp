@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+#include "fios/store/schema.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace fios::store {
+
+namespace {
+
+// Conventions (docs/journal-schema.md): STRICT tables; our own timestamps are INTEGER
+// milliseconds since the Unix epoch (UTC); timestamps copied from the API stay the API's
+// ISO 8601 text; ids are the API's text ids.
+constexpr std::string_view k_v1_sql = R"sql(
+CREATE TABLE projects (
+    id            TEXT    NOT NULL PRIMARY KEY,
+    team_id       TEXT    NOT NULL,
+    team_name     TEXT    NOT NULL,
+    name          TEXT    NOT NULL,
+    root_asset_id TEXT    NOT NULL,
+    file_count    INTEGER NOT NULL DEFAULT 0,
+    folder_count  INTEGER NOT NULL DEFAULT 0,
+    storage       INTEGER NOT NULL DEFAULT 0,
+    updated_at    TEXT    NOT NULL DEFAULT '',
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX projects_by_team ON projects (team_id);
+
+CREATE TABLE selections (
+    project_id  TEXT    NOT NULL PRIMARY KEY REFERENCES projects (id),
+    local_path  TEXT    NOT NULL UNIQUE,
+    selected_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY,
+    command     TEXT    NOT NULL DEFAULT '',
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER,
+    result      TEXT,
+    counts      TEXT    NOT NULL DEFAULT '{}'
+) STRICT;
+CREATE INDEX runs_by_start ON runs (started_at);
+)sql";
+
+constexpr std::array k_migrations{
+    Migration{1, "projects, selections and runs", k_v1_sql},
+    // Issue 4 appends here: {2, "journal records, transfers, failures", k_v2_sql}, ...
+};
+
+} // namespace
+
+std::span<const Migration> migrations() {
+    return k_migrations;
+}
+
+int latest_schema_version() {
+    return k_migrations.back().version;
+}
+
+Result<int> schema_version(Db& db) {
+    auto st = db.cached("PRAGMA user_version");
+    if (!st)
+        return st.error();
+    auto row = (*st)->step();
+    if (!row)
+        return row.error();
+    const auto version = *row ? (*st)->column_int64(0) : 0;
+    (*st)->reset();
+    return static_cast<int>(version);
+}
+
+Status migrate(Db& db) {
+    return migrate(db, migrations());
+}
+
+Status migrate(Db& db, std::span<const Migration> steps) {
+    const int latest = steps.empty() ? 0 : steps.back().version;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        if (steps[i].version != static_cast<int>(i) + 1) {
+            return Error{ErrorCode::internal,
+                         fmt::format("schema migration #{} has version {} (expected {})", i + 1,
+                                     steps[i].version, i + 1)};
+        }
+    }
+    auto refuse_newer = [&](int found) {
+        return Error{ErrorCode::db,
+                     fmt::format("the state database {} has schema version {}, but this "
+                                 "frameio-sync knows versions up to {}: it was created by a newer "
+                                 "frameio-sync; upgrade frameio-sync",
+                                 db.path().string(), found, latest)};
+    };
+
+    auto current = schema_version(db);
+    if (!current)
+        return current.error();
+    if (*current > latest)
+        return refuse_newer(*current);
+
+    for (const Migration& step : steps) {
+        if (step.version <= *current)
+            continue;
+        auto tx = Transaction::begin(db, Transaction::Kind::immediate);
+        if (!tx)
+            return tx.error();
+        // Another process may have migrated while we waited for the write lock.
+        auto now = schema_version(db);
+        if (!now)
+            return now.error();
+        if (*now > latest)
+            return refuse_newer(*now);
+        if (*now >= step.version) {
+            *current = *now;
+            if (auto s = tx->rollback(); !s)
+                return s.error();
+            continue;
+        }
+        const auto context = fmt::format("migrating the state database {} to version {} ({})",
+                                         db.path().string(), step.version, step.description);
+        if (auto s = db.exec(step.sql); !s)
+            return s.error().with_context(context);
+        if (step.apply) {
+            if (auto s = step.apply(db); !s)
+                return s.error().with_context(context);
+        }
+        if (auto s = db.exec(fmt::format("PRAGMA user_version = {}", step.version)); !s) {
+            return s.error().with_context(context);
+        }
+        if (auto s = tx->commit(); !s)
+            return s.error().with_context(context);
+        *current = step.version;
+    }
+    return {};
+}
+
+} // namespace fios::store

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+#include "fios/api/rate_limiter.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace fios;
+using namespace fios::api;
+using namespace std::chrono_literals;
+
+TEST_CASE("rate-limit headers are read only when complete and sane", "[api][rate]") {
+    net::HttpResponse r;
+    r.headers = {{"x-ratelimit-limit", "40"},
+                 {"x-ratelimit-remaining", "39"},
+                 {"x-ratelimit-window", "60000"}};
+    auto info = read_rate_limit(r);
+    REQUIRE(info);
+    CHECK(info->limit == 40);
+    CHECK(info->remaining == 39);
+    CHECK(info->window == 60'000ms);
+    r.headers[2].second = "soon";
+    CHECK_FALSE(read_rate_limit(r));
+    r.headers[2].second = "0";
+    CHECK_FALSE(read_rate_limit(r));
+    r.headers.pop_back();
+    CHECK_FALSE(read_rate_limit(r));
+}
+
+TEST_CASE("unknown routes are not paced", "[api][rate]") {
+    RateLimiter limiter;
+    FakeClock clock;
+    for (int i = 0; i < 100; ++i)
+        CHECK(limiter.reserve("GET /v2/me", clock.now()) == 0ms);
+}
+
+TEST_CASE("plenty of tokens: no waiting; few: one request per refill interval", "[api][rate]") {
+    RateLimiter limiter(0.2);
+    FakeClock clock;
+    const std::string route = "GET /v2/assets/{id}/children";
+    // 10 requests per second, 9 left: 7 go at once (down to the low-water mark of 2),
+    // the next one takes the first paced slot (now)...
+    limiter.observe(route, RateLimitInfo{10, 9, 1000ms}, clock.now());
+    int immediate = 0;
+    while (limiter.reserve(route, clock.now()) == 0ms)
+        ++immediate;
+    CHECK(immediate == 8);
+    // ...and the rest are spread at the refill rate, 100 ms apart (the loop's last call
+    // already took the +100 ms slot).
+    CHECK(limiter.reserve(route, clock.now()) == 200ms);
+    CHECK(limiter.reserve(route, clock.now()) == 300ms);
+    // After a full window the bucket is full again.
+    clock.advance(2000ms);
+    limiter.observe(route, RateLimitInfo{10, 10, 1000ms}, clock.now());
+    CHECK(limiter.reserve(route, clock.now()) == 0ms);
+}
+
+TEST_CASE("a 429 empties the estimate", "[api][rate]") {
+    RateLimiter limiter;
+    FakeClock clock;
+    limiter.observe("r", RateLimitInfo{100, 100, 1000ms}, clock.now());
+    limiter.refused("r", clock.now());
+    auto e = limiter.estimate("r", clock.now());
+    REQUIRE(e);
+    CHECK(*e <= 0.0);
+    CHECK(limiter.reserve("r", clock.now()) >= 0ms);
+    CHECK(limiter.reserve("r", clock.now()) == 10ms);
+}
+
+TEST_CASE("the estimate refills continuously", "[api][rate]") {
+    RateLimiter limiter;
+    FakeClock clock;
+    limiter.observe("r", RateLimitInfo{40, 0, 60'000ms}, clock.now());
+    clock.advance(15'000ms);
+    auto e = limiter.estimate("r", clock.now());
+    REQUIRE(e);
+    CHECK(*e == Approx(10.0));
+    clock.advance(600'000ms);
+    CHECK(*limiter.estimate("r", clock.now()) == Approx(40.0));
+}
