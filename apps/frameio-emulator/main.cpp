@@ -3,10 +3,10 @@
 #include "emulator.hpp"
 #include "options.hpp"
 
+#include <pthread.h>
+
 #include <csignal>
 #include <iostream>
-
-#include <pthread.h>
 
 int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);

@@ -6,6 +6,7 @@
 #include "table.hpp"
 
 #include "fios/api/model.hpp"
+#include "fios/store/journal.hpp"
 
 #include <fmt/core.h>
 
@@ -153,15 +154,44 @@ ExitCode run_status(Context& ctx, bool json) {
     auto last = (*state)->last_run();
     if (!last)
         return fail(ctx, last.error());
+    store::Journal journal((*state)->db());
+    std::vector<store::StatusCounts> counts;
+    for (const auto& s : *selections) {
+        auto c = journal.status_counts(s.project_id);
+        if (!c)
+            return fail(ctx, c.error());
+        counts.push_back(std::move(*c));
+    }
     if (json) {
         JsonWriter j;
         j.begin_object().member("v", 1).member("event", "status");
         j.key("projects").begin_array();
-        for (const auto& s : *selections) {
+        for (std::size_t i = 0; i < selections->size(); ++i) {
+            const auto& s = (*selections)[i];
+            const auto& c = counts[i];
             j.begin_object().member("id", s.project_id).member("name", s.project_name);
             j.member("team_id", s.team_id).member("team_name", s.team_name);
             j.member("local_path", s.local_path.string());
-            j.member("selected_at", api::format_timestamp(s.selected_at)).end_object();
+            j.member("selected_at", api::format_timestamp(s.selected_at));
+            j.key("counts").begin_object();
+            auto n = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
+            j.member("synced", n(c.synced)).member("pending", n(c.pending));
+            j.member("awaiting_verification", n(c.awaiting_verification));
+            j.member("failed", n(c.failed)).member("conflicts", n(c.conflicts));
+            j.member("deleted_locally", n(c.deleted_locally));
+            j.member("deleted_remotely", n(c.deleted_remotely));
+            j.member("changed_locally", n(c.changed_locally));
+            j.member("remote_changed", n(c.remote_changed));
+            j.member("skipped_names", n(c.skipped_names)).end_object();
+            j.key("last_sync");
+            if (c.last_run) {
+                j.begin_object().member("run_id", static_cast<std::int64_t>(c.last_run->run_id));
+                j.member("finished_at", api::format_timestamp(c.last_run->finished_at));
+                j.member("result", c.last_run->result).end_object();
+            } else {
+                j.null();
+            }
+            j.end_object();
         }
         j.end_array();
         j.key("last_run");
@@ -186,12 +216,36 @@ ExitCode run_status(Context& ctx, bool json) {
         ctx.out.data("No project selected. `frameio-sync projects` lists them; "
                      "`frameio-sync select PROJECT --to DIR` chooses one.");
     } else {
-        std::vector<std::vector<std::string>> rows{{"PROJECT", "ID", "LOCAL FOLDER"}};
-        for (const auto& s : *selections) {
-            rows.push_back({project_label(selection_info(s)), s.project_id, s.local_path.string()});
+        std::vector<std::vector<std::string>> rows{{"PROJECT", "ID", "LOCAL FOLDER", "SYNCED",
+                                                    "PENDING", "AWAITING", "FAILED", "CONFLICTS",
+                                                    "DELETED", "SKIPPED", "LAST SYNC"}};
+        for (std::size_t i = 0; i < selections->size(); ++i) {
+            const auto& s = (*selections)[i];
+            const auto& c = counts[i];
+            std::string last_sync = "never";
+            if (c.last_run) {
+                last_sync = api::format_timestamp(c.last_run->finished_at).substr(0, 19) + " " +
+                            c.last_run->result;
+            }
+            rows.push_back({project_label(selection_info(s)), s.project_id, s.local_path.string(),
+                            std::to_string(c.synced), std::to_string(c.pending),
+                            std::to_string(c.awaiting_verification), std::to_string(c.failed),
+                            std::to_string(c.conflicts),
+                            fmt::format("{} here, {} on Frame.io", c.deleted_locally,
+                                        c.deleted_remotely),
+                            std::to_string(c.skipped_names), last_sync});
         }
         for (const auto& line : format_table(rows))
             ctx.out.data(line);
+        for (std::size_t i = 0; i < selections->size(); ++i) {
+            const auto& c = counts[i];
+            if (c.changed_locally > 0 || c.remote_changed > 0) {
+                ctx.out.data(fmt::format("{}: {} changed here (not uploaded), {} changed on "
+                                         "Frame.io (not downloaded)",
+                                         (*selections)[i].project_name, c.changed_locally,
+                                         c.remote_changed));
+            }
+        }
     }
     if (last->has_value()) {
         const auto& r = **last;
@@ -230,7 +284,8 @@ void add_select_commands(CLI::App& app, Context& ctx, Action& action) {
     });
 
     auto status_json = std::make_shared<bool>(false);
-    auto* status = app.add_subcommand("status", "Show the selected projects and the last run");
+    auto* status = app.add_subcommand(
+        "status", "Show the selected projects, what needs attention in each, and the last run");
     status->add_flag("--json", *status_json, "Print a JSON object on stdout");
     status->callback([&ctx, &action, status_json] {
         action = [&ctx, status_json] { return run_status(ctx, *status_json); };

@@ -19,6 +19,7 @@ void add_login_commands(CLI::App& app, Context& ctx, Action& action);   // login
 void add_project_commands(CLI::App& app, Context& ctx, Action& action); // teams projects
 void add_select_commands(CLI::App& app, Context& ctx, Action& action);  // select unselect status
 void add_config_command(CLI::App& app, Context& ctx, Action& action);   // config
+void add_sync_command(CLI::App& app, Context& ctx, Action& action);     // sync
 
 /// Prints `error` and returns its exit code.
 ExitCode fail(Context& ctx, const Error& error);

@@ -33,6 +33,21 @@ Context::Context() = default;
 Context::~Context() = default;
 
 void Context::apply_verbosity() {
+    // -q/-v win; otherwise the log_level setting (flag, env, config file) decides. A bad
+    // setting is reported by the command itself when it resolves the settings.
+    if (!global.quiet && global.verbose == 0) {
+        if (load_settings()) {
+            const std::string level = m_settings->settings.string("log_level");
+            if (level == "error" || level == "warn") {
+                out.set_level(Output::Level::quiet);
+            } else if (level == "debug") {
+                out.set_level(Output::Level::verbose);
+            } else if (level == "trace") {
+                out.set_level(Output::Level::trace);
+            }
+        }
+        return;
+    }
     if (global.quiet) {
         out.set_level(Output::Level::quiet);
     } else if (global.verbose >= 2) {

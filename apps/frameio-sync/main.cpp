@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
     fios::cli::add_login_commands(app, ctx, action);
     fios::cli::add_project_commands(app, ctx, action);
     fios::cli::add_select_commands(app, ctx, action);
+    fios::cli::add_sync_command(app, ctx, action);
     fios::cli::add_config_command(app, ctx, action);
 
     try {

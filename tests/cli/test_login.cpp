@@ -112,3 +112,20 @@ TEST_CASE("a token without a needed scope fails with the scope named", "[cli][lo
     CHECK(r.exit_code == 77);
     CHECK(contains(r.err, "team.read"));
 }
+
+TEST_CASE("verbose tracing (-vv) shows HTTP requests without tokens or signed queries", "[cli][login]") {
+    CliFixture f;
+    f.login();
+    auto r = f.run({"-vv", "projects", "--json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(contains(r.err, "http: GET /v2/teams"));
+    CHECK_FALSE(contains(r.err + r.out, k_token));
+    CHECK_FALSE(contains(r.err, "Bearer"));
+    // The log_level setting does the same without -vv.
+    auto traced = f.run({"projects"}, {}, {{"FRAMEIO_SYNC_LOG_LEVEL", "trace"}});
+    CHECK(contains(traced.err, "http: GET /v2/teams"));
+    auto quiet = f.run({"-q", "logout"});
+    CHECK(quiet.exit_code == 0);
+    CHECK(quiet.err.empty());
+}

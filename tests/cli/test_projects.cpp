@@ -53,7 +53,7 @@ TEST_CASE("projects --json lists projects created through the API with their fie
     CHECK(parse_json(t.out).GetArray().Size() == 2);
 }
 
-TEST_CASE("select by id, by Team/Project and by unique name; status and unselect",
+TEST_CASE("select by id, by Team/Project and by unique name, then status and unselect",
           "[cli][select]") {
     CliFixture f;
     f.login();

@@ -81,8 +81,8 @@ HttpResponse perform(const HttpRequest& request) {
     curl_slist* headers = nullptr;
     for (const auto& h : request.headers)
         headers = curl_slist_append(headers, h.c_str());
-    // curl would send "Expect: 100-continue" for larger bodies; the emulator need not answer it.
-    headers = curl_slist_append(headers, "Expect:");
+    headers =
+        curl_slist_append(headers, request.expect_continue ? "Expect: 100-continue" : "Expect:");
 
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

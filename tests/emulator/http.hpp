@@ -23,6 +23,9 @@ struct HttpRequest {
     std::vector<std::string> headers;
     std::optional<std::string> body; ///< sent with any method when set, even an empty one
     std::chrono::milliseconds timeout{std::chrono::seconds(20)};
+    /// true: send "Expect: 100-continue" before a body, as libcurl does for large uploads
+    /// (false removes it, so the body follows the headers at once).
+    bool expect_continue = false;
 };
 
 struct HttpResponse {

@@ -46,9 +46,9 @@ TEST_CASE("an expired OAuth access token gets 401 - developer tokens never expir
     CHECK(grant.expires_in == 600);
     Api oauth = e.api(grant.access_token);
     REQUIRE(oauth.get("/v2/me").status == 200);
-    advance_clock(e.api(), 599);
+    advance_clock(e.api(), 590);
     CHECK(oauth.get("/v2/me").status == 200);
-    advance_clock(e.api(), 2);
+    advance_clock(e.api(), 11);
     CHECK(http_error_problem(oauth.get("/v2/me"), 401) == "");
     // A developer token still works a year and more later.
     advance_clock(e.api(), 400LL * 24 * 3600);
@@ -87,6 +87,15 @@ TEST_CASE("a token without the route's scope gets 403 with an HTTPError body", "
     auto no_asset_read = e.api("projects-only").get("/v2/assets/" + folder_id);
     CHECK(http_error_problem(no_asset_read, 403) == "");
     CHECK(e.api("projects-only").get("/v2/projects/" + str(project, "id")).status == 200);
+
+    // Hierarchy routes have their scopes too: account.read, team.read, project.create.
+    Api projects_only = e.api("projects-only");
+    CHECK(http_error_problem(projects_only.get("/v2/accounts"), 403) == "");
+    CHECK(http_error_problem(projects_only.get("/v2/teams"), 403) == "");
+    auto team = first_team_id(e.api());
+    CHECK(http_error_problem(
+              reader.post_json("/v2/teams/" + team + "/projects", R"({"name":"refused"})"), 403) ==
+          "");
 }
 
 TEST_CASE("unknown ids and routes get 404 with an HTTPError body", "[emulator][auth]") {

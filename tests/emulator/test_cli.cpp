@@ -79,3 +79,56 @@ TEST_CASE("help names every contract option", "[emulator][cli]") {
     CHECK(r.out.find("127.0.0.1") != std::string::npos);
     CHECK(r.out.find("3600") != std::string::npos);
 }
+
+TEST_CASE("tokens, OAuth codes and URL signatures never appear in the log", "[emulator][cli]") {
+    Emu e({"--part-size", "1024"});
+    Api api = e.api();
+    std::vector<std::string> secrets{k_token, "unknown-secret-token-value"};
+    CHECK(e.api("unknown-secret-token-value").get("/v2/me").status == 401);
+
+    // OAuth: the code (from the redirect), the access and the refresh token.
+    const std::string verifier = "log-check-verifier-0123456789-abcdefghijklmnopqrstuvwxyz";
+    auto auth = oauth_authorize(e.base_url(), "cli", "http://127.0.0.1:5000/cb",
+                                "offline account.read", "s", pkce_s256(verifier));
+    REQUIRE(auth.status == 302);
+    const auto code = query_params(auth.header("location"))["code"];
+    REQUIRE_FALSE(code.empty());
+    secrets.push_back(code);
+    auto tok = expect_json(oauth_token(e.base_url(), {{"grant_type", "authorization_code"},
+                                                      {"code", code},
+                                                      {"redirect_uri", "http://127.0.0.1:5000/cb"},
+                                                      {"client_id", "cli"},
+                                                      {"code_verifier", verifier}}));
+    secrets.push_back(str(tok, "access_token"));
+    secrets.push_back(str(tok, "refresh_token"));
+    CHECK(e.api(str(tok, "access_token")).get("/v2/me").status == 200);
+    auto refreshed = oauth_token(e.base_url(), {{"grant_type", "refresh_token"},
+                                                {"refresh_token", str(tok, "refresh_token")},
+                                                {"client_id", "cli"}});
+    CHECK(refreshed.status == 200);
+
+    // Signed URLs: every query value of an upload and a download URL.
+    auto p = create_project(api, "Log");
+    auto asset = upload_file(api, str(p, "root_asset_id"), "f.bin", make_bytes(2000, 1));
+    std::vector<std::string> urls{str(asset, "original")};
+    auto pending = create_file(api, str(p, "root_asset_id"), "g.bin", 10);
+    for (const auto& u : upload_urls(pending))
+        urls.push_back(u);
+    CHECK(fetch(urls[0]).status == 200);
+    CHECK(put_part(urls[1], "short").status / 100 == 4);
+    for (const auto& u : urls) {
+        for (const auto& [k, v] : query_params(u)) {
+            if (v.size() >= 16)
+                secrets.push_back(v); // signatures, not small numbers
+        }
+    }
+    REQUIRE(secrets.size() >= 7);
+
+    e.process().stop();
+    const auto log = e.process().log();
+    REQUIRE_FALSE(log.empty()); // it does log requests
+    for (const auto& s : secrets) {
+        INFO("secret of " << s.size() << " characters, starting " << s.substr(0, 4));
+        CHECK(log.find(s) == std::string::npos);
+    }
+}

@@ -176,6 +176,10 @@ TEST_CASE("parallel creates in one folder all land, with distinct ids", "[emulat
           std::set<std::string>(ids.begin(), ids.end()));
     CHECK(int64(expect_json(api.get("/v2/projects/" + str(p, "id"))), "folder_count") ==
           folder_count0 + 80);
+    // The emulator's own recount (docs/emulator.md, GET /_emulator/state) agrees.
+    auto state = expect_json(api.get("/_emulator/state"));
+    CHECK(member(state, "invariant_violations").IsArray());
+    CHECK(member(state, "invariant_violations").Empty());
 }
 
 namespace {

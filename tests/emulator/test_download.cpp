@@ -54,6 +54,11 @@ TEST_CASE("full and ranged downloads without an auth header", "[emulator][downlo
     auto tampered = url;
     tampered.back() = tampered.back() == 'a' ? 'b' : 'a';
     CHECK(fetch(tampered).status / 100 == 4);
+    // With a Range, a refused URL is still refused (not a 206 slice of an error body, nor a
+    // 416 that a client would take for a bad range).
+    auto tampered_range = fetch(tampered, {"Range: bytes=1000-1999"});
+    CHECK(tampered_range.status / 100 == 4);
+    CHECK(tampered_range.status != 416);
 }
 
 TEST_CASE("an expired download or upload URL is refused - a fresh asset GET renews it",
@@ -75,6 +80,9 @@ TEST_CASE("an expired download or upload URL is refused - a fresh asset GET rene
     INFO(expired.describe());
     CHECK(expired.status / 100 == 4);
     CHECK(expired.body != data);
+    auto expired_range = fetch(old_url, {"Range: bytes=100-199"});
+    CHECK(expired_range.status / 100 == 4);
+    CHECK(expired_range.status != 416);
     auto expired_put = put_part(old_part, make_bytes(100, 1));
     CHECK(expired_put.status / 100 == 4);
     CHECK(get_asset(api, str(pending, "id"))["upload_completed_at"].IsNull());

@@ -116,8 +116,9 @@ TEST_CASE("download5xx and truncate: downloads fail or end short of Content-Leng
     auto r5 = fetch(url);
     CHECK(r5.status >= 500);
     CHECK(r5.status <= 599);
-    auto r5range = fetch(url, {"Range: bytes=0-9"});
+    auto r5range = fetch(url, {"Range: bytes=1000-1999"});
     CHECK(r5range.status >= 500);
+    CHECK(r5range.status <= 599);
 
     set_faults(api, R"({"download5xx":0,"truncate":1.0})");
     auto cut = fetch(url);

@@ -245,3 +245,21 @@ TEST_CASE("registered oauth clients are the only ones and loopback redirects may
         CHECK(authorize_refused(r, "http://127.0.0.1:8400/callback"));
     }
 }
+
+TEST_CASE("an authorization code works once and only with its redirect_uri", "[emulator][oauth]") {
+    Emu e;
+    // RFC 6749 4.1.2 and 4.1.3: a code is single-use and bound to the redirect_uri it was
+    // issued for.
+    auto a = authorize(e.base_url(), "cli", k_redirect, "account.read");
+    auto first = exchange(e.base_url(), a.code, "cli", k_redirect, k_verifier);
+    CHECK(first.status == 200);
+    auto again = exchange(e.base_url(), a.code, "cli", k_redirect, k_verifier);
+    INFO(again.describe());
+    CHECK(refused(again));
+
+    auto b = authorize(e.base_url(), "cli", k_redirect, "account.read");
+    auto other_redirect =
+        exchange(e.base_url(), b.code, "cli", "http://127.0.0.1:53682/other", k_verifier);
+    INFO(other_redirect.describe());
+    CHECK(refused(other_redirect));
+}

@@ -159,5 +159,19 @@ TEST_CASE("odd paging parameters never cause a 5xx", "[emulator][paging]") {
         CHECK(r.status != 0);
         CHECK(r.status < 500);
     }
+    // Huge numbers in a search body, too.
+    const auto project = str(p, "id");
+    for (const char* paging : {R"("page":9223372036854775807,"page_size":500)",
+                               R"("page":1,"page_size":9223372036854775807)",
+                               R"("page":-9223372036854775807,"page_size":50)",
+                               R"("page":99999999999999999999,"page_size":50)"}) {
+        auto r = api.post_json("/v2/search/library",
+                               std::string("{") + paging +
+                                   R"(,"filter":{"project_id":{"op":"eq","value":")" + project +
+                                   R"("}}})");
+        INFO(paging << ": " << r.describe());
+        CHECK(r.status != 0);
+        CHECK(r.status < 500);
+    }
     CHECK(api.get("/v2/me").status == 200);
 }

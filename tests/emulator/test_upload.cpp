@@ -54,6 +54,13 @@ TEST_CASE("upload_urls: n = max(1, ceil(filesize / part size)), on the emulator 
     CHECK(n >= 1);
     CHECK((std::uint64_t{1} << 30) / n >= 5u * 1024 * 1024);
     CHECK(n <= 10000);
+    // Far beyond 10,000 default parts: still at most 10,000 parts of at least 5 MiB.
+    const std::uint64_t huge = std::uint64_t{500} << 30;
+    auto h = create_file(d.api(), str(p2, "root_asset_id"), "huge.mov", huge, "video/quicktime");
+    auto hn = upload_urls(h).size();
+    CHECK(hn >= 1);
+    CHECK(hn <= 10000);
+    CHECK(huge / hn >= 5u * 1024 * 1024);
 }
 
 TEST_CASE("a zero-byte file has one empty part and completes", "[emulator][upload]") {
@@ -171,4 +178,41 @@ TEST_CASE("parts in any order and sent again - complete only when all are in",
     CHECK(again.status / 100 != 5);
     CHECK(completed(api, id));
     CHECK(download(api, id) == data);
+}
+
+TEST_CASE("part PUTs with Expect: 100-continue are accepted or refused before the body",
+          "[emulator][upload]") {
+    // libcurl, and so our client, sends Expect: 100-continue before large bodies.
+    Emu e({"--part-size", "65536"});
+    Api api = e.api();
+    auto p = create_project(api, "Expect");
+    const std::string data = make_bytes(100000, 8);
+    auto file = create_file(api, str(p, "root_asset_id"), "expect.bin", data.size());
+    auto urls = upload_urls(file);
+    REQUIRE(urls.size() == 2);
+    auto lengths = part_lengths(data.size(), 2);
+
+    HttpRequest refused;
+    refused.method = "PUT";
+    refused.url = urls[0];
+    refused.body = data.substr(0, lengths[0]);
+    refused.headers = {"Content-Type: text/plain", "x-amz-acl: private"};
+    refused.expect_continue = true;
+    auto r = perform(refused);
+    INFO(r.describe());
+    CHECK(r.status == 403);
+
+    for (std::size_t i = 0; i < 2; ++i) {
+        HttpRequest ok;
+        ok.method = "PUT";
+        ok.url = urls[i];
+        ok.body = data.substr(i * lengths[0], lengths[i]);
+        ok.headers = {std::string("Content-Type: ") + k_octet, "x-amz-acl: private"};
+        ok.expect_continue = true;
+        auto put = perform(ok);
+        INFO(put.describe());
+        CHECK(put.status == 200);
+    }
+    REQUIRE(wait_upload_completed(api, str(file, "id")));
+    CHECK(fetch(str(get_asset(api, str(file, "id")), "original")).body == data);
 }

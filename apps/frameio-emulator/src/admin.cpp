@@ -14,10 +14,10 @@
 #include "stats.hpp"
 #include "store.hpp"
 
-#include <cmath>
-
 #include <fcntl.h>
 #include <unistd.h>
+
+#include <cmath>
 
 namespace fioemu {
 
@@ -93,7 +93,14 @@ void state_json(Services& s, Json& j) {
     j.end_array();
     j.key("users").begin_array();
     for (const auto& [id, u] : m.users()) {
-        j.begin_object().key("id").str(id).key("name").str(u.name).key("email").str(u.email).end_object();
+        j.begin_object()
+            .key("id")
+            .str(id)
+            .key("name")
+            .str(u.name)
+            .key("email")
+            .str(u.email)
+            .end_object();
     }
     j.end_array();
     j.key("teams").begin_array();
@@ -105,7 +112,10 @@ void state_json(Services& s, Json& j) {
     for (const auto& [id, p] : m.projects()) {
         j.begin_object();
         j.key("id").str(id).key("name").str(p.name).key("team_id").str(p.team_id);
-        j.key("root_asset_id").str(p.root_asset_id).key("deleted").boolean(p.deleted_at.has_value());
+        j.key("root_asset_id")
+            .str(p.root_asset_id)
+            .key("deleted")
+            .boolean(p.deleted_at.has_value());
         j.key("file_count").i64(p.file_count).key("folder_count").i64(p.folder_count);
         j.key("storage").i64(p.storage).key("updated_at").time(p.updated_at);
         j.end_object();
@@ -133,7 +143,8 @@ void state_json(Services& s, Json& j) {
     }
     j.end_array();
     j.key("invariant_violations").begin_array();
-    for (const auto& p : m.check_invariants()) j.str(p);
+    for (const auto& p : m.check_invariants())
+        j.str(p);
     j.end_array();
     j.end_object();
 }
@@ -152,20 +163,35 @@ std::string config_json(Services& s) {
     j.key("folder_size").str(o.folder_size_aggregate ? "aggregate" : "zero");
     j.key("accept_parts_after_completion").boolean(o.parts_after_completion);
     j.key("project_updated_on").str(o.project_updated_on);
-    j.key("threads").i64(o.threads).key("developer_tokens").i64(static_cast<std::int64_t>(s.tokens.size()));
+    j.key("threads")
+        .i64(o.threads)
+        .key("developer_tokens")
+        .i64(static_cast<std::int64_t>(s.tokens.size()));
     j.key("rate_limited").boolean(s.limiter.enabled());
     j.key("rate_limits").begin_object();
     for (const auto& c : s.limiter.classes()) {
-        j.key(c.name).begin_object().key("limit").i64(c.limit).key("window_ms").i64(c.window_ms).end_object();
+        j.key(c.name)
+            .begin_object()
+            .key("limit")
+            .i64(c.limit)
+            .key("window_ms")
+            .i64(c.window_ms)
+            .end_object();
     }
     j.end_object();
     j.key("oauth_clients").begin_array();
     for (const auto& c : o.oauth_clients) {
-        j.begin_object().key("client_id").str(c.id).key("redirect_uri").str(c.redirect_uri).end_object();
+        j.begin_object()
+            .key("client_id")
+            .str(c.id)
+            .key("redirect_uri")
+            .str(c.redirect_uri)
+            .end_object();
     }
     j.end_array();
     j.key("route_keys").begin_array();
-    for (const auto& k : s.route_keys) j.str(k);
+    for (const auto& k : s.route_keys)
+        j.str(k);
     j.end_array();
     j.end_object();
     return j.take();
@@ -184,45 +210,55 @@ void register_admin_routes(HttpServer& server, Services& s) {
     server.Get(R"(/_emulator/health/?)", admin([](const httplib::Request&, httplib::Response& res) {
                    send_json(res, "{\"ok\":true}");
                }));
-    server.Get(R"(/_emulator/config/?)", admin([&s](const httplib::Request&, httplib::Response& res) {
+    server.Get(R"(/_emulator/config/?)",
+               admin([&s](const httplib::Request&, httplib::Response& res) {
                    send_json(res, config_json(s));
                }));
 
-    server.Get(R"(/_emulator/stats/?)", admin([&s](const httplib::Request&, httplib::Response& res) {
+    server.Get(R"(/_emulator/stats/?)",
+               admin([&s](const httplib::Request&, httplib::Response& res) {
                    send_json(res, s.stats.to_json());
                }));
-    server.Delete(R"(/_emulator/stats/?)", admin([&s](const httplib::Request&, httplib::Response& res) {
+    server.Delete(R"(/_emulator/stats/?)",
+                  admin([&s](const httplib::Request&, httplib::Response& res) {
                       s.stats.reset();
                       send_json(res, s.stats.to_json());
                   }));
 
-    server.Get(R"(/_emulator/clock/?)", admin([&s](const httplib::Request&, httplib::Response& res) {
+    server.Get(R"(/_emulator/clock/?)",
+               admin([&s](const httplib::Request&, httplib::Response& res) {
                    send_json(res, clock_json(s));
                }));
-    server.Post(R"(/_emulator/clock/?)", admin([&s](const httplib::Request& req, httplib::Response& res) {
-                    rapidjson::Document doc;
-                    if (!admin_body(req, res, doc)) return;
-                    ObjectReader r(doc);
-                    double secs = 0;
-                    if (!r.get_double("advance_seconds", secs) || !std::isfinite(secs) || secs < 0 ||
-                        secs > 100.0 * 365 * 86400) {
-                        return send_api_error(res, 422,
-                                              "advance_seconds must be a number >= 0 (the clock only moves forward)");
-                    }
-                    const Micros offset = s.clock.advance(static_cast<Micros>(std::llround(secs * 1e6)));
-                    {
-                        auto lock = s.model.lock();
-                        s.model.store().kv_set("clock_offset", std::to_string(offset));
-                    }
-                    send_json(res, clock_json(s));
-                }));
+    server.Post(
+        R"(/_emulator/clock/?)", admin([&s](const httplib::Request& req, httplib::Response& res) {
+            rapidjson::Document doc;
+            if (!admin_body(req, res, doc))
+                return;
+            ObjectReader r(doc);
+            double secs = 0;
+            if (!r.get_double("advance_seconds", secs) || !std::isfinite(secs) || secs < 0 ||
+                secs > 100.0 * 365 * 86400) {
+                return send_api_error(
+                    res, 422,
+                    "advance_seconds must be a number >= 0 (the clock only moves forward)");
+            }
+            const Micros offset = s.clock.advance(static_cast<Micros>(std::llround(secs * 1e6)));
+            {
+                auto lock = s.model.lock();
+                s.model.store().kv_set("clock_offset", std::to_string(offset));
+            }
+            send_json(res, clock_json(s));
+        }));
 
-    server.Get(R"(/_emulator/faults/?)", admin([&s](const httplib::Request&, httplib::Response& res) {
+    server.Get(R"(/_emulator/faults/?)",
+               admin([&s](const httplib::Request&, httplib::Response& res) {
                    send_json(res, faults_json(s.faults.config()));
                }));
-    server.Post(R"(/_emulator/faults/?)", admin([&s](const httplib::Request& req, httplib::Response& res) {
+    server.Post(R"(/_emulator/faults/?)",
+                admin([&s](const httplib::Request& req, httplib::Response& res) {
                     rapidjson::Document doc;
-                    if (!admin_body(req, res, doc)) return;
+                    if (!admin_body(req, res, doc))
+                        return;
                     std::string spec;
                     for (const auto& m : doc.GetObject()) {
                         std::string value;
@@ -233,24 +269,30 @@ void register_admin_routes(HttpServer& server, Services& s) {
                         } else {
                             return send_api_error(res, 422, "fault values must be numbers");
                         }
-                        spec += std::string(m.name.GetString(), m.name.GetStringLength()) + "=" + value + ",";
+                        spec += std::string(m.name.GetString(), m.name.GetStringLength()) + "=" +
+                                value + ",";
                     }
                     FaultConfig cfg;
-                    if (auto err = parse_fault_spec(spec, cfg)) return send_api_error(res, 422, *err);
+                    if (auto err = parse_fault_spec(spec, cfg))
+                        return send_api_error(res, 422, *err);
                     s.faults.configure(cfg);
                     send_json(res, faults_json(s.faults.config()));
                 }));
 
-    server.Get(R"(/_emulator/fail-next/?)", admin([&s](const httplib::Request&, httplib::Response& res) {
+    server.Get(R"(/_emulator/fail-next/?)",
+               admin([&s](const httplib::Request&, httplib::Response& res) {
                    send_json(res, fail_next_json(s.faults.pending_fail_next()));
                }));
-    server.Delete(R"(/_emulator/fail-next/?)", admin([&s](const httplib::Request&, httplib::Response& res) {
+    server.Delete(R"(/_emulator/fail-next/?)",
+                  admin([&s](const httplib::Request&, httplib::Response& res) {
                       s.faults.clear_fail_next();
                       send_json(res, "[]");
                   }));
-    server.Post(R"(/_emulator/fail-next/?)", admin([&s](const httplib::Request& req, httplib::Response& res) {
+    server.Post(R"(/_emulator/fail-next/?)",
+                admin([&s](const httplib::Request& req, httplib::Response& res) {
                     rapidjson::Document doc;
-                    if (!admin_body(req, res, doc)) return;
+                    if (!admin_body(req, res, doc))
+                        return;
                     ObjectReader r(doc);
                     FailNextRule rule;
                     std::string when = "before";
@@ -261,11 +303,14 @@ void register_admin_routes(HttpServer& server, Services& s) {
                     r.get_int64("count", rule.remaining);
                     r.get_int64("status", status);
                     r.get_string("when", when);
-                    if (!r.ok()) return send_api_error(res, 422, r.error());
+                    if (!r.ok())
+                        return send_api_error(res, 422, r.error());
                     if (!s.route_keys.count(rule.route)) {
                         std::string known;
-                        for (const auto& k : s.route_keys) known += (known.empty() ? "" : ", ") + k;
-                        return send_api_error(res, 422, "unknown route '" + rule.route + "' (known: " + known + ")");
+                        for (const auto& k : s.route_keys)
+                            known += (known.empty() ? "" : ", ") + k;
+                        return send_api_error(
+                            res, 422, "unknown route '" + rule.route + "' (known: " + known + ")");
                     }
                     if (rule.remaining < 1 || rule.remaining > 1'000'000) {
                         return send_api_error(res, 422, "count must be >= 1");
@@ -282,7 +327,8 @@ void register_admin_routes(HttpServer& server, Services& s) {
                     send_json(res, fail_next_json(s.faults.pending_fail_next()));
                 }));
 
-    server.Get(R"(/_emulator/state/?)", admin([&s](const httplib::Request&, httplib::Response& res) {
+    server.Get(R"(/_emulator/state/?)",
+               admin([&s](const httplib::Request&, httplib::Response& res) {
                    s.checksums.settle();
                    auto lock = s.model.lock();
                    Json j;
@@ -290,96 +336,117 @@ void register_admin_routes(HttpServer& server, Services& s) {
                    send_json(res, j.take());
                }));
 
-    server.Post(R"(/_emulator/rate-limits/reset/?)", admin([&s](const httplib::Request&, httplib::Response& res) {
+    server.Post(R"(/_emulator/rate-limits/reset/?)",
+                admin([&s](const httplib::Request&, httplib::Response& res) {
                     s.limiter.reset();
                     send_json(res, "{\"ok\":true}");
                 }));
 
-    server.Post(R"(/_emulator/tokens/?)", admin([&s](const httplib::Request& req, httplib::Response& res) {
+    server.Post(R"(/_emulator/tokens/?)",
+                admin([&s](const httplib::Request& req, httplib::Response& res) {
                     rapidjson::Document doc;
-                    if (!admin_body(req, res, doc)) return;
+                    if (!admin_body(req, res, doc))
+                        return;
                     ObjectReader r(doc);
                     std::string token;
-                    if (!r.get_string("token", token)) return send_api_error(res, 422, "token is required");
+                    if (!r.get_string("token", token))
+                        return send_api_error(res, 422, "token is required");
                     std::string spec = token;
                     if (const auto* sc = r.get("scopes"); sc && !sc->IsNull()) {
-                        if (!sc->IsArray()) return send_api_error(res, 422, "scopes must be an array");
+                        if (!sc->IsArray())
+                            return send_api_error(res, 422, "scopes must be an array");
                         spec += ":";
                         for (const auto& v : sc->GetArray()) {
-                            if (!v.IsString()) return send_api_error(res, 422, "scopes must be strings");
+                            if (!v.IsString())
+                                return send_api_error(res, 422, "scopes must be strings");
                             spec += std::string(v.GetString(), v.GetStringLength()) + ",";
                         }
                     }
                     DevToken t;
-                    if (auto err = parse_token_spec(spec, t)) return send_api_error(res, 422, *err);
+                    if (auto err = parse_token_spec(spec, t))
+                        return send_api_error(res, 422, *err);
                     s.tokens.add(t);
                     send_json(res, "{\"ok\":true}");
                 }));
-    server.Post(R"(/_emulator/tokens/revoke/?)", admin([&s](const httplib::Request& req, httplib::Response& res) {
+    server.Post(R"(/_emulator/tokens/revoke/?)",
+                admin([&s](const httplib::Request& req, httplib::Response& res) {
                     rapidjson::Document doc;
-                    if (!admin_body(req, res, doc)) return;
+                    if (!admin_body(req, res, doc))
+                        return;
                     ObjectReader r(doc);
                     std::string token;
-                    if (!r.get_string("token", token)) return send_api_error(res, 422, "token is required");
-                    if (!s.tokens.revoke(token)) return send_api_error(res, 404, "unknown token");
+                    if (!r.get_string("token", token))
+                        return send_api_error(res, 422, "token is required");
+                    if (!s.tokens.revoke(token))
+                        return send_api_error(res, 404, "unknown token");
                     send_json(res, "{\"ok\":true}");
                 }));
 
-    server.Post(R"(/_emulator/assets/([^/]+)/corrupt/?)", admin([&s](const httplib::Request& req, httplib::Response& res) {
-        rapidjson::Document doc;
-        if (!admin_body(req, res, doc)) return;
-        ObjectReader r(doc);
-        std::string what = "checksum", value;
-        r.get_string("what", what);
-        const bool has_value = r.get_string("checksum", value);
-        if (!r.ok()) return send_api_error(res, 422, r.error());
-        const std::string id = ascii_lower(std::string(req.matches[1]));
-        if (what != "checksum" && what != "content") {
-            return send_api_error(res, 422, "what must be \"checksum\" or \"content\"");
-        }
-        {
-            auto lock = s.model.lock();
-            const Asset* a = s.model.asset(id);
-            if (!a || !a->is_file()) return send_api_error(res, 404, "file asset not found");
-            if (!a->upload_completed_at) return send_api_error(res, 422, "the upload is not complete");
-            if (what == "content" && a->filesize == 0) {
-                return send_api_error(res, 422, "an empty file has no byte to corrupt");
-            }
-        }
-        // Record the true hash first, so that the corruption is what the client detects.
-        s.checksums.wait_hashed(id);
-        s.checksums.settle();
-        auto lock = s.model.lock();
-        Asset* a = s.model.asset(id);
-        if (!a) return send_api_error(res, 404, "file asset not found");
-        if (what == "checksum") {
-            std::string bad = has_value ? value : a->computed_hash;
-            if (!has_value) {
-                if (bad.empty()) bad = "0000000000000000";
-                bad.back() = bad.back() == '0' ? '1' : '0';
-            }
-            s.model.force_checksum(*a, bad, s.clock.now());
-        } else {
-            const auto path = s.blobs.part_path(a->id, 0);
-            const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-            char byte = 0;
-            if (fd < 0 || ::pread(fd, &byte, 1, 0) != 1) {
-                if (fd >= 0) ::close(fd);
-                return send_api_error(res, 500, "cannot open the stored content");
-            }
-            byte = static_cast<char>(byte ^ 0x5A);
-            const bool ok = ::pwrite(fd, &byte, 1, 0) == 1;
-            ::close(fd);
-            if (!ok) return send_api_error(res, 500, "cannot write the stored content");
-        }
-        Json j;
-        j.begin_object();
-        j.key("id").str(a->id).key("what").str(what);
-        j.key("true_xx_hash").str_or_null(a->computed_hash);
-        j.key("published_xx_hash").opt_str(a->checksum);
-        j.end_object();
-        send_json(res, j.take());
-    }));
+    server.Post(R"(/_emulator/assets/([^/]+)/corrupt/?)",
+                admin([&s](const httplib::Request& req, httplib::Response& res) {
+                    rapidjson::Document doc;
+                    if (!admin_body(req, res, doc))
+                        return;
+                    ObjectReader r(doc);
+                    std::string what = "checksum", value;
+                    r.get_string("what", what);
+                    const bool has_value = r.get_string("checksum", value);
+                    if (!r.ok())
+                        return send_api_error(res, 422, r.error());
+                    const std::string id = ascii_lower(std::string(req.matches[1]));
+                    if (what != "checksum" && what != "content") {
+                        return send_api_error(res, 422, "what must be \"checksum\" or \"content\"");
+                    }
+                    {
+                        auto lock = s.model.lock();
+                        const Asset* a = s.model.asset(id);
+                        if (!a || !a->is_file())
+                            return send_api_error(res, 404, "file asset not found");
+                        if (!a->upload_completed_at)
+                            return send_api_error(res, 422, "the upload is not complete");
+                        if (what == "content" && a->filesize == 0) {
+                            return send_api_error(res, 422, "an empty file has no byte to corrupt");
+                        }
+                    }
+                    // Record the true hash first, so that the corruption is what the client
+                    // detects.
+                    s.checksums.wait_hashed(id);
+                    s.checksums.settle();
+                    auto lock = s.model.lock();
+                    Asset* a = s.model.asset(id);
+                    if (!a)
+                        return send_api_error(res, 404, "file asset not found");
+                    if (what == "checksum") {
+                        std::string bad = has_value ? value : a->computed_hash;
+                        if (!has_value) {
+                            if (bad.empty())
+                                bad = "0000000000000000";
+                            bad.back() = bad.back() == '0' ? '1' : '0';
+                        }
+                        s.model.force_checksum(*a, bad, s.clock.now());
+                    } else {
+                        const auto path = s.blobs.part_path(a->id, 0);
+                        const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+                        char byte = 0;
+                        if (fd < 0 || ::pread(fd, &byte, 1, 0) != 1) {
+                            if (fd >= 0)
+                                ::close(fd);
+                            return send_api_error(res, 500, "cannot open the stored content");
+                        }
+                        byte = static_cast<char>(byte ^ 0x5A);
+                        const bool ok = ::pwrite(fd, &byte, 1, 0) == 1;
+                        ::close(fd);
+                        if (!ok)
+                            return send_api_error(res, 500, "cannot write the stored content");
+                    }
+                    Json j;
+                    j.begin_object();
+                    j.key("id").str(a->id).key("what").str(what);
+                    j.key("true_xx_hash").str_or_null(a->computed_hash);
+                    j.key("published_xx_hash").opt_str(a->checksum);
+                    j.end_object();
+                    send_json(res, j.take());
+                }));
 }
 
 } // namespace fioemu

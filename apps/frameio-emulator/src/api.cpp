@@ -17,12 +17,13 @@
 namespace fioemu {
 
 RenderContext Services::render_context(Micros now) const {
-    return RenderContext{model, now, base_url, signer, options.url_ttl,
-                         options.folder_size_aggregate};
+    return RenderContext{
+        model, now, base_url, signer, options.url_ttl, options.folder_size_aggregate};
 }
 
 bool Services::draw_checksum_eligible() {
-    if (options.no_checksum_rate <= 0) return true;
+    if (options.no_checksum_rate <= 0)
+        return true;
     return faults.uniform(FaultStream::no_checksum) >= options.no_checksum_rate;
 }
 
@@ -90,16 +91,17 @@ bool ApiCall::json_body(rapidjson::Document& doc) {
 
 std::optional<std::int64_t> ApiCall::query_int(const char* name, std::int64_t def, std::int64_t min,
                                                std::int64_t max) {
-    if (!req.has_param(name)) return def;
+    if (!req.has_param(name))
+        return def;
     const std::string v = req.get_param_value(name);
     std::int64_t out = 0;
-    bool ok = !v.empty() && v.size() <= 18;
-    for (char c : v) {
-        if (c < '0' || c > '9') {
+    bool ok = !v.empty() && v.size() <= 18; // at most 18 digits: no overflow below
+    for (std::size_t i = 0; ok && i < v.size(); ++i) {
+        if (v[i] < '0' || v[i] > '9') {
             ok = false;
-            break;
+        } else {
+            out = out * 10 + (v[i] - '0');
         }
-        out = out * 10 + (c - '0');
     }
     if (!ok || out < min || out > max) {
         send_error(422, std::string(name) + " must be an integer from " + std::to_string(min) +
@@ -110,10 +112,13 @@ std::optional<std::int64_t> ApiCall::query_int(const char* name, std::int64_t de
 }
 
 std::optional<bool> ApiCall::query_bool(const char* name, bool def) {
-    if (!req.has_param(name)) return def;
+    if (!req.has_param(name))
+        return def;
     const std::string v = ascii_lower(req.get_param_value(name));
-    if (v == "true" || v == "1") return true;
-    if (v == "false" || v == "0") return false;
+    if (v == "true" || v == "1")
+        return true;
+    if (v == "false" || v == "0")
+        return false;
     send_error(422, std::string(name) + " must be true or false");
     return std::nullopt;
 }
@@ -146,7 +151,9 @@ std::optional<Page> make_page(ApiCall& call, std::int64_t page, std::int64_t pag
     p.per_page = std::min(page_size, call.s.options.page_size_max);
     p.total = static_cast<std::int64_t>(total);
     const std::int64_t pages = std::max<std::int64_t>(1, (p.total + p.per_page - 1) / p.per_page);
-    const std::int64_t begin = std::min(p.total, (page - 1) * p.per_page);
+    // page may be huge (a search body): compare before multiplying.
+    const std::int64_t begin =
+        page - 1 >= pages ? p.total : std::min(p.total, (page - 1) * p.per_page);
     p.begin = static_cast<std::size_t>(begin);
     p.end = static_cast<std::size_t>(std::min(p.total, begin + p.per_page));
     call.res.set_header("page-number", std::to_string(p.number));
@@ -158,15 +165,18 @@ std::optional<Page> make_page(ApiCall& call, std::int64_t page, std::int64_t pag
 
 std::optional<Page> query_page(ApiCall& call, std::size_t total) {
     const auto page = call.query_int("page", 1, 1, 1'000'000'000);
-    if (!page) return std::nullopt;
+    if (!page)
+        return std::nullopt;
     const auto size = call.query_int("page_size", 50, 1, 1'000'000'000);
-    if (!size) return std::nullopt;
+    if (!size)
+        return std::nullopt;
     return make_page(call, *page, *size, total);
 }
 
 void count_request(Services& s, const std::string& key) {
     RequestContext& ctx = current_request();
-    if (ctx.counted || ctx.admin) return;
+    if (ctx.counted || ctx.admin)
+        return;
     ctx.counted = true;
     ctx.route = key;
     s.stats.count_request(key);
@@ -174,7 +184,8 @@ void count_request(Services& s, const std::string& key) {
 
 void apply_latency(Services& s) {
     const auto ms = s.faults.latency_ms();
-    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    if (ms > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
 namespace {
@@ -202,7 +213,7 @@ void add_api_route(HttpServer& server, Services& s, const std::string& method,
                    std::string rate_class, ApiHandler handler) {
     s.route_keys.insert(key);
     auto wrapped = [&s, key, scope, rate_class, handler](const httplib::Request& req,
-                                                          httplib::Response& res) {
+                                                         httplib::Response& res) {
         count_request(s, key);
         apply_latency(s);
         const Micros now = s.clock.now();
@@ -218,10 +229,12 @@ void add_api_route(HttpServer& server, Services& s, const std::string& method,
         const RateDecision d = s.limiter.take(call.principal.user_id, rate_class, now, forced);
         set_rate_headers(res, d);
         if (!d.allowed) {
-            if (s.options.retry_after) res.set_header("Retry-After", std::to_string(d.retry_after_s));
-            send_api_error(res, 429, "rate limit exceeded for " + rate_class + ": " +
-                                         std::to_string(d.limit) + " requests per " +
-                                         std::to_string(d.window_ms) + " ms");
+            if (s.options.retry_after)
+                res.set_header("Retry-After", std::to_string(d.retry_after_s));
+            send_api_error(res, 429,
+                           "rate limit exceeded for " + rate_class + ": " +
+                               std::to_string(d.limit) + " requests per " +
+                               std::to_string(d.window_ms) + " ms");
             return;
         }
         if (!scope.empty() && !call.principal.has(scope)) {

@@ -7,14 +7,14 @@
 #include "http.hpp"
 #include "render.hpp"
 
+#include <rapidjson/document.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
-
-#include <rapidjson/document.h>
 
 namespace fioemu {
 

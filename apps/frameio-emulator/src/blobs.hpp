@@ -45,21 +45,25 @@ public:
     explicit BlobStore(std::filesystem::path root) : m_root(std::move(root)) {}
 
     [[nodiscard]] std::filesystem::path asset_dir(std::string_view asset_id) const;
-    [[nodiscard]] std::filesystem::path part_path(std::string_view asset_id, std::int64_t index) const;
+    [[nodiscard]] std::filesystem::path part_path(std::string_view asset_id,
+                                                  std::int64_t index) const;
     /// A fresh temp path next to the part (unique per call).
-    [[nodiscard]] std::filesystem::path temp_path(std::string_view asset_id, std::int64_t index) const;
+    [[nodiscard]] std::filesystem::path temp_path(std::string_view asset_id,
+                                                  std::int64_t index) const;
 
     /// XXH64 (seed 0) of the whole content, as 16 lowercase hex digits. Throws on I/O errors.
     [[nodiscard]] std::string hash_content(const Asset& a) const;
 
     /// The (path, length) of every part, in order: a snapshot for streaming outside the lock.
-    [[nodiscard]] std::vector<std::pair<std::filesystem::path, std::int64_t>> parts_of(const Asset& a) const;
+    [[nodiscard]] std::vector<std::pair<std::filesystem::path, std::int64_t>>
+    parts_of(const Asset& a) const;
 
 private:
     std::filesystem::path m_root;
 };
 
-/// Reads a byte range of an asset's content across its part files, in order.
+/// Reads a byte range of an asset's content across its part files, in order. The parts are a
+/// ceil split: every part but the last has the first part's length.
 class ContentReader {
 public:
     explicit ContentReader(std::vector<std::pair<std::filesystem::path, std::int64_t>> parts)
@@ -68,7 +72,8 @@ public:
     ContentReader(const ContentReader&) = delete;
     ContentReader& operator=(const ContentReader&) = delete;
 
-    /// Reads up to `len` bytes at `offset` into `buf`; returns the count, 0 at the end, -1 on error.
+    /// Reads up to `len` bytes at `offset` into `buf`; returns the count, 0 at the end, -1 on
+    /// error.
     std::int64_t read(std::int64_t offset, char* buf, std::int64_t len);
 
 private:

@@ -35,13 +35,15 @@ void Checksummer::stop() {
     }
     m_cv.notify_all();
     m_done_cv.notify_all();
-    if (m_thread.joinable()) m_thread.join();
+    if (m_thread.joinable())
+        m_thread.join();
 }
 
 void Checksummer::enqueue(const std::string& asset_id) {
     {
         std::lock_guard lock(m_mutex);
-        if (!m_queued.insert(asset_id).second) return;
+        if (!m_queued.insert(asset_id).second)
+            return;
         m_queue.push_back(asset_id);
     }
     m_cv.notify_all();
@@ -58,7 +60,8 @@ void Checksummer::wait_hashed(const std::string& asset_id) {
     std::unique_lock lock(m_mutex);
     while (!m_stop) {
         lock.unlock();
-        if (is_hashed(asset_id)) return;
+        if (is_hashed(asset_id))
+            return;
         lock.lock();
         m_done_cv.wait_for(lock, std::chrono::milliseconds(50));
     }
@@ -71,11 +74,14 @@ void Checksummer::settle() {
             auto lock = m_model.lock();
             waiting = m_model.settle(m_clock.now());
         }
-        if (waiting.empty()) return;
-        for (const auto& id : waiting) wait_hashed(id);
+        if (waiting.empty())
+            return;
+        for (const auto& id : waiting)
+            wait_hashed(id);
         {
             std::lock_guard lock(m_mutex);
-            if (m_stop) return;
+            if (m_stop)
+                return;
         }
     }
 }
@@ -96,12 +102,14 @@ void Checksummer::hash_one(const std::string& id) {
     try {
         std::string hash = m_blobs.hash_content(snapshot);
         auto lock = m_model.lock();
-        if (Asset* a = m_model.asset(id)) m_model.set_computed_hash(*a, std::move(hash));
+        if (Asset* a = m_model.asset(id))
+            m_model.set_computed_hash(*a, std::move(hash));
     } catch (const std::exception& e) {
         std::cerr << "frameio-emulator: cannot hash asset " << id << ": " << e.what()
                   << " (it will never get a checksum)\n";
         auto lock = m_model.lock();
-        if (Asset* a = m_model.asset(id)) m_model.give_up_checksum(*a);
+        if (Asset* a = m_model.asset(id))
+            m_model.give_up_checksum(*a);
     }
 }
 
@@ -112,7 +120,8 @@ void Checksummer::run() {
             std::unique_lock lock(m_mutex);
             m_cv.wait_for(lock, std::chrono::milliseconds(250),
                           [&] { return m_stop || !m_queue.empty(); });
-            if (m_stop) return;
+            if (m_stop)
+                return;
             if (!m_queue.empty()) {
                 id = m_queue.front();
                 m_queue.pop_front();
@@ -134,7 +143,8 @@ void Checksummer::run() {
                 auto lock = m_model.lock();
                 waiting = m_model.settle(m_clock.now());
             }
-            for (const auto& w : waiting) enqueue(w);
+            for (const auto& w : waiting)
+                enqueue(w);
         } catch (const std::exception& e) {
             std::cerr << "frameio-emulator: checksum sweep failed: " << e.what() << "\n";
         }

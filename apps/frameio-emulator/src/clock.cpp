@@ -34,10 +34,12 @@ std::string format_timestamp(Micros t) {
 namespace {
 
 bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-    if (pos + n > s.size()) return false;
+    if (pos + n > s.size())
+        return false;
     int v = 0;
     for (std::size_t i = pos; i < pos + n; ++i) {
-        if (s[i] < '0' || s[i] > '9') return false;
+        if (s[i] < '0' || s[i] > '9')
+            return false;
         v = v * 10 + (s[i] - '0');
     }
     out = v;
@@ -56,14 +58,16 @@ std::optional<Micros> parse_timestamp(std::string_view s) {
     Micros frac = 0;
     Micros zone_offset = 0;
     if (pos < s.size()) {
-        if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') return std::nullopt;
+        if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ')
+            return std::nullopt;
         if (!digits(s, pos + 1, 2, hour) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
             !digits(s, pos + 4, 2, min)) {
             return std::nullopt;
         }
         pos += 6;
         if (pos < s.size() && s[pos] == ':') {
-            if (!digits(s, pos + 1, 2, sec)) return std::nullopt;
+            if (!digits(s, pos + 1, 2, sec))
+                return std::nullopt;
             pos += 3;
             if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
                 ++pos;
@@ -75,7 +79,8 @@ std::optional<Micros> parse_timestamp(std::string_view s) {
                     ++pos;
                     ++n;
                 }
-                if (n == 0) return std::nullopt;
+                if (n == 0)
+                    return std::nullopt;
             }
         }
         if (pos < s.size()) {
@@ -84,10 +89,13 @@ std::optional<Micros> parse_timestamp(std::string_view s) {
             } else if (s[pos] == '+' || s[pos] == '-') {
                 int zh = 0, zm = 0;
                 const int sign = s[pos] == '-' ? -1 : 1;
-                if (!digits(s, pos + 1, 2, zh)) return std::nullopt;
+                if (!digits(s, pos + 1, 2, zh))
+                    return std::nullopt;
                 std::size_t p2 = pos + 3;
-                if (p2 < s.size() && s[p2] == ':') ++p2;
-                if (!digits(s, p2, 2, zm) || p2 + 2 != s.size()) return std::nullopt;
+                if (p2 < s.size() && s[p2] == ':')
+                    ++p2;
+                if (!digits(s, p2, 2, zm) || p2 + 2 != s.size())
+                    return std::nullopt;
                 zone_offset = sign * (Micros{zh} * 3600 + Micros{zm} * 60) * k_micros_per_second;
                 pos = s.size();
             } else {

@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: MIT
 #include "crypto.hpp"
 
-#include <stdexcept>
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <stdexcept>
+
 namespace fioemu {
 
 std::string random_bytes(std::size_t n) {
     std::string out(n, '\0');
-    if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    if (n > 0 &&
+        RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
         throw std::runtime_error("RAND_bytes failed");
     }
     return out;
@@ -29,11 +30,13 @@ std::string new_uuid() {
 }
 
 bool is_uuid(std::string_view s) {
-    if (s.size() != 36) return false;
+    if (s.size() != 36)
+        return false;
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
         if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-') return false;
+            if (c != '-')
+                return false;
         } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
             return false;
         }
@@ -44,7 +47,8 @@ bool is_uuid(std::string_view s) {
 std::string ascii_lower(std::string_view s) {
     std::string out(s);
     for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
     }
     return out;
 }
@@ -59,7 +63,9 @@ std::string base64url(std::string_view bytes) {
     std::string out;
     out.reserve((bytes.size() + 2) / 3 * 4);
     std::size_t i = 0;
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned>(static_cast<unsigned char>(bytes[k])); };
+    const auto byte = [&](std::size_t k) {
+        return static_cast<unsigned>(static_cast<unsigned char>(bytes[k]));
+    };
     for (; i + 2 < bytes.size(); i += 3) {
         const unsigned v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
         out += k_alphabet[(v >> 18) & 63U];
@@ -109,7 +115,8 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
 }
 
 bool secret_equal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
+    if (a.size() != b.size())
+        return false;
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 

@@ -18,16 +18,16 @@
 #include "stats.hpp"
 #include "store.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
-#include <thread>
-
 #include <sys/file.h>
-#include <unistd.h>
+#include <thread>
 
 namespace fioemu {
 
@@ -50,21 +50,28 @@ void sweep_stale_temp_dirs() {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(temp_root(), ec)) {
         const std::string name = e.path().filename().string();
-        if (name.rfind(k_temp_prefix, 0) != 0) continue;
+        if (name.rfind(k_temp_prefix, 0) != 0)
+            continue;
         const std::string rest = name.substr(std::strlen(k_temp_prefix));
         const long pid = std::strtol(rest.c_str(), nullptr, 10);
-        if (pid <= 0 || !fs::exists(e.path() / ".frameio-emulator-temp", ec)) continue;
-        if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) continue;
+        if (pid <= 0 || !fs::exists(e.path() / ".frameio-emulator-temp", ec))
+            continue;
+        if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)
+            continue;
         fs::remove_all(e.path(), ec);
     }
 }
 
 std::string make_temp_dir() {
     sweep_stale_temp_dirs();
-    std::string templ = (temp_root() / (std::string(k_temp_prefix) + std::to_string(::getpid()) + "-XXXXXX")).string();
-    if (!::mkdtemp(templ.data())) throw std::runtime_error("cannot create a temp dir: " + std::string(std::strerror(errno)));
+    std::string templ =
+        (temp_root() / (std::string(k_temp_prefix) + std::to_string(::getpid()) + "-XXXXXX"))
+            .string();
+    if (!::mkdtemp(templ.data()))
+        throw std::runtime_error("cannot create a temp dir: " + std::string(std::strerror(errno)));
     std::FILE* f = std::fopen((fs::path(templ) / ".frameio-emulator-temp").c_str(), "w");
-    if (f) std::fclose(f);
+    if (f)
+        std::fclose(f);
     return templ;
 }
 
@@ -95,7 +102,8 @@ int run_emulator(const Options& options) {
         std::string dir;
         ~Cleanup() {
             std::error_code ec;
-            if (temporary) fs::remove_all(dir, ec);
+            if (temporary)
+                fs::remove_all(dir, ec);
         }
     } cleanup{temporary, data_dir};
 
@@ -118,7 +126,8 @@ int run_emulator(const Options& options) {
         store = std::make_unique<Store>((fs::path(data_dir) / "emulator.db").string());
         model = std::make_unique<Model>(*store, settings);
         model->load();
-        if (auto off = store->kv_get("clock_offset")) clock.set_offset(std::stoll(*off));
+        if (auto off = store->kv_get("clock_offset"))
+            clock.set_offset(std::stoll(*off));
         if (auto key = store->kv_get("url_signing_key")) {
             signing_key = *key;
         } else {
@@ -133,14 +142,15 @@ int run_emulator(const Options& options) {
     BlobStore blobs(fs::path(data_dir) / "blobs");
     UrlSigner signer(signing_key);
     TokenRegistry tokens;
-    for (const auto& t : options.tokens) tokens.add(t);
+    for (const auto& t : options.tokens)
+        tokens.add(t);
     RateLimiter limiter(options.rate_limits, !options.no_rate_limit);
     FaultInjector faults;
     faults.configure(options.faults);
     Stats stats;
     Checksummer checksums(*model, blobs, clock);
-    Services services{options, clock, *model, blobs, signer, tokens, limiter, faults, stats, checksums,
-                      {}, {}};
+    Services services{options, clock,  *model, blobs,     signer, tokens,
+                      limiter, faults, stats,  checksums, {},     {}};
 
     try {
         seed_hierarchy(services);
@@ -156,9 +166,19 @@ int run_emulator(const Options& options) {
 
     server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
         RequestContext& ctx = current_request();
-        if (req.path.rfind("/_emulator/", 0) == 0) ctx.admin = true;
-        if (req.path.rfind("/parts/", 0) == 0) return httplib::Server::HandlerResponse::Unhandled;
+        // Range applies to downloads only, which parse it themselves: cpp-httplib must never
+        // cut an API answer or an error body to the client's Range.
+        const_cast<httplib::Request&>(req).ranges.clear();
+        if (req.path.rfind("/_emulator/", 0) == 0)
+            ctx.admin = true;
+        if (req.path.rfind("/parts/", 0) == 0)
+            return httplib::Server::HandlerResponse::Unhandled;
         const std::string cl = req.get_header_value("Content-Length");
+        if (!cl.empty() && cl.find_first_not_of("0123456789") != std::string::npos) {
+            ctx.close_after = true;
+            send_api_error(res, 400, "invalid Content-Length");
+            return httplib::Server::HandlerResponse::Handled;
+        }
         if (!cl.empty() && (cl.size() > 15 || std::stoll(cl) > k_max_api_body)) {
             ctx.close_after = true;
             send_api_error(res, 413, "request body too large (16 MiB at most)");
@@ -166,9 +186,10 @@ int run_emulator(const Options& options) {
         }
         return httplib::Server::HandlerResponse::Unhandled;
     });
-    server.set_expect_100_continue_handler([&services](const httplib::Request& req, httplib::Response& res) {
-        return check_expect_continue(services, req, res);
-    });
+    server.set_expect_100_continue_handler(
+        [&services](const httplib::Request& req, httplib::Response& res) {
+            return check_expect_continue(services, req, res);
+        });
 
     register_hierarchy_routes(server, services);
     register_asset_routes(server, services);
@@ -177,7 +198,8 @@ int run_emulator(const Options& options) {
     register_admin_routes(server, services);
     const auto unmatched = [&services](const httplib::Request& req, httplib::Response& res) {
         RequestContext& ctx = current_request();
-        if (!ctx.admin) count_request(services, req.method + " (unmatched)");
+        if (!ctx.admin)
+            count_request(services, req.method + " (unmatched)");
         send_api_error(res, 404, "no route for " + req.method + " " + req.path);
     };
     server.Get(".*", unmatched);
@@ -187,57 +209,81 @@ int run_emulator(const Options& options) {
     server.Patch(".*", unmatched);
     server.Options(".*", unmatched);
 
-    server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty() || res.content_length_ > 0 || req.method == "HEAD") {
-            return httplib::Server::HandlerResponse::Unhandled;
-        }
-        res.set_content(http_error_body(res.status, std::string(reason_phrase(res.status))), k_json_type);
-        return httplib::Server::HandlerResponse::Handled;
-    }));
-    server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unknown";
-        try {
-            if (ep) std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-            what = e.what();
-        } catch (...) {
-        }
-        log_line("error in " + req.method + " " + req.path + ": " + what);
-        res.headers.clear();
-        send_api_error(res, 500, "internal error");
-    });
+    server.set_error_handler(httplib::Server::HandlerWithResponse(
+        [](const httplib::Request& req, httplib::Response& res) {
+            if (!res.body.empty() || res.content_length_ > 0 || req.method == "HEAD") {
+                return httplib::Server::HandlerResponse::Unhandled;
+            }
+            res.set_content(http_error_body(res.status, std::string(reason_phrase(res.status))),
+                            k_json_type);
+            return httplib::Server::HandlerResponse::Handled;
+        }));
+    server.set_exception_handler(
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+            std::string what = "unknown";
+            try {
+                if (ep)
+                    std::rethrow_exception(ep);
+            } catch (const std::exception& e) {
+                what = e.what();
+            } catch (...) {
+            }
+            log_line("error in " + req.method + " " + req.path + ": " + what);
+            res.headers.clear();
+            send_api_error(res, 500, "internal error");
+        });
     const bool quiet = options.quiet;
-    server.set_logger([&services, quiet](const httplib::Request& req, const httplib::Response& res) {
-        RequestContext& ctx = current_request();
-        if (ctx.admin) return;
-        if (!ctx.counted) count_request(services, req.method + " (unmatched)");
-        // A connection cut before the status line went out (partreset) has no status.
-        const std::string status =
-            ctx.aborted && !ctx.answered ? std::string("reset") : std::to_string(res.status);
-        if (!ctx.status_counted) {
+    // Statuses are counted just before the response is written, so that a client holding its
+    // response always finds it in GET /_emulator/stats.
+    server.set_post_routing_handler(
+        [&services](const httplib::Request& req, httplib::Response& res) {
+            RequestContext& ctx = current_request();
+            if (ctx.admin || ctx.status_counted)
+                return;
+            if (!ctx.counted)
+                count_request(services, req.method + " (unmatched)");
             ctx.status_counted = true;
-            services.stats.count_status(status);
-        }
-        if (!quiet) {
-            const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                std::chrono::steady_clock::now() - ctx.start)
-                                .count();
-            char buf[64];
-            std::snprintf(buf, sizeof buf, " %s%s %.1fms", status.c_str(),
-                          ctx.aborted && ctx.answered ? " (cut short)" : "",
-                          static_cast<double>(us) / 1000.0);
-            // The path only: query strings carry URL signatures and OAuth codes.
-            log_line(req.method + " " + req.path + buf);
-        }
-    });
+            // A connection cut before the status line went out (partreset) has no status.
+            services.stats.count_status(ctx.aborted && !ctx.answered ? std::string("reset")
+                                                                     : std::to_string(res.status));
+        });
+    server.set_logger(
+        [&services, quiet](const httplib::Request& req, const httplib::Response& res) {
+            RequestContext& ctx = current_request();
+            if (ctx.admin)
+                return;
+            const std::string status =
+                ctx.aborted && !ctx.answered ? std::string("reset") : std::to_string(res.status);
+            if (!ctx.status_counted) { // answers cpp-httplib wrote without routing (e.g. 400)
+                if (!ctx.counted)
+                    count_request(services, req.method + " (unmatched)");
+                ctx.status_counted = true;
+                services.stats.count_status(status);
+            }
+            if (!quiet) {
+                const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now() - ctx.start)
+                                    .count();
+                char buf[64];
+                std::snprintf(buf, sizeof buf, " %s%s %.1fms", status.c_str(),
+                              ctx.aborted && ctx.answered ? " (cut short)" : "",
+                              static_cast<double>(us) / 1000.0);
+                // The path only: query strings carry URL signatures and OAuth codes.
+                log_line(req.method + " " + req.path + buf);
+            }
+        });
     server.on_request_end = [&services](RequestContext& ctx) {
-        if (ctx.admin || ctx.status_counted) return;
+        if (ctx.admin || ctx.status_counted)
+            return;
         if (!ctx.counted) {
-            if (ctx.method.empty()) return;
+            if (ctx.method.empty())
+                return;
             count_request(services, ctx.method + " (unmatched)");
         }
         ctx.status_counted = true;
-        services.stats.count_status(ctx.answered ? "incomplete" : "reset");
+        services.stats.count_status(ctx.raw_status ? std::to_string(ctx.raw_status)
+                                    : ctx.answered ? "incomplete"
+                                                   : "reset");
     };
 
     int port = options.port;
@@ -294,7 +340,8 @@ int run_emulator(const Options& options) {
     int sig = 0;
     while (!server_done.load()) {
         sig = ::sigtimedwait(&set, nullptr, &tick);
-        if (sig == SIGINT || sig == SIGTERM) break;
+        if (sig == SIGINT || sig == SIGTERM)
+            break;
     }
     log_line(sig > 0 ? std::string("stopping (") + ::strsignal(sig) + ")" : "server stopped");
     server.begin_shutdown();

@@ -17,7 +17,8 @@ struct ApiError {
 std::string_view reason_phrase(int status);
 
 /// Frame.io's HTTPError body:
-/// {"code":404,"message":"Not Found","errors":[{"code":404,"status":404,"title":"Not Found","detail":"..."}]}
+/// {"code":404,"message":"Not Found","errors":[{"code":404,"status":404,"title":"Not
+/// Found","detail":"..."}]}
 std::string http_error_body(int status, std::string_view detail);
 
 /// S3's XML error document, for the part and download endpoints (which emulate S3/CloudFront).

@@ -26,7 +26,8 @@ bool parse_count(const std::string& v, std::int64_t& out) {
     char* end = nullptr;
     errno = 0;
     const long long n = std::strtoll(v.c_str(), &end, 10);
-    if (v.empty() || errno != 0 || *end != '\0' || n < 0) return false;
+    if (v.empty() || errno != 0 || *end != '\0' || n < 0)
+        return false;
     out = n;
     return true;
 }
@@ -42,12 +43,15 @@ std::optional<std::string> parse_fault_spec(std::string_view spec, FaultConfig& 
     std::size_t pos = 0;
     while (pos < spec.size()) {
         std::size_t comma = spec.find(',', pos);
-        if (comma == std::string_view::npos) comma = spec.size();
+        if (comma == std::string_view::npos)
+            comma = spec.size();
         const std::string item(spec.substr(pos, comma - pos));
         pos = comma + 1;
-        if (item.empty()) continue;
+        if (item.empty())
+            continue;
         const auto eq = item.find('=');
-        if (eq == std::string::npos) return "fault '" + item + "' is not key=value";
+        if (eq == std::string::npos)
+            return "fault '" + item + "' is not key=value";
         const std::string key = item.substr(0, eq);
         const std::string value = item.substr(eq + 1);
         bool ok = true;
@@ -86,7 +90,8 @@ std::optional<std::string> parse_fault_spec(std::string_view spec, FaultConfig& 
 void FaultInjector::configure(const FaultConfig& config) {
     std::lock_guard lock(m_mutex);
     m_config = config;
-    for (auto& c : m_counters) c = 0;
+    for (auto& c : m_counters)
+        c = 0;
 }
 
 FaultConfig FaultInjector::config() const {
@@ -112,21 +117,34 @@ bool FaultInjector::draw(FaultStream stream) {
     {
         std::lock_guard lock(m_mutex);
         switch (stream) {
-        case FaultStream::api5xx: p = m_config.api5xx; break;
-        case FaultStream::part5xx: p = m_config.part5xx; break;
-        case FaultStream::download5xx: p = m_config.download5xx; break;
-        case FaultStream::partreset: p = m_config.partreset; break;
-        case FaultStream::truncate: p = m_config.truncate; break;
-        default: p = 0;
+        case FaultStream::api5xx:
+            p = m_config.api5xx;
+            break;
+        case FaultStream::part5xx:
+            p = m_config.part5xx;
+            break;
+        case FaultStream::download5xx:
+            p = m_config.download5xx;
+            break;
+        case FaultStream::partreset:
+            p = m_config.partreset;
+            break;
+        case FaultStream::truncate:
+            p = m_config.truncate;
+            break;
+        default:
+            p = 0;
         }
     }
-    if (p <= 0) return false;
+    if (p <= 0)
+        return false;
     return uniform(stream) < p;
 }
 
 bool FaultInjector::take_burst429() {
     std::lock_guard lock(m_mutex);
-    if (m_config.burst429 <= 0) return false;
+    if (m_config.burst429 <= 0)
+        return false;
     --m_config.burst429;
     return true;
 }
@@ -154,9 +172,11 @@ std::vector<FailNextRule> FaultInjector::pending_fail_next() const {
 std::optional<FailNextRule> FaultInjector::take_fail_next(std::string_view route) {
     std::lock_guard lock(m_mutex);
     for (auto it = m_fail_next.begin(); it != m_fail_next.end(); ++it) {
-        if (it->route != route) continue;
+        if (it->route != route)
+            continue;
         FailNextRule rule = *it;
-        if (--it->remaining <= 0) m_fail_next.erase(it);
+        if (--it->remaining <= 0)
+            m_fail_next.erase(it);
         return rule;
     }
     return std::nullopt;

@@ -14,11 +14,11 @@ namespace fioemu {
 
 /// Injected failures, all seeded and reproducible (docs/emulator.md, "Faults").
 struct FaultConfig {
-    double api5xx = 0;      ///< share of API requests answered 500/502/503
-    double part5xx = 0;     ///< share of part PUTs answered 500/503 (part not stored)
-    double download5xx = 0; ///< share of downloads answered 500/503
-    double partreset = 0;   ///< share of part PUTs whose connection is closed mid-body
-    double truncate = 0;    ///< share of downloads that stop short of their Content-Length
+    double api5xx = 0;           ///< share of API requests answered 500/502/503
+    double part5xx = 0;          ///< share of part PUTs answered 500/503 (part not stored)
+    double download5xx = 0;      ///< share of downloads answered 500/503
+    double partreset = 0;        ///< share of part PUTs whose connection is closed mid-body
+    double truncate = 0;         ///< share of downloads that stop short of their Content-Length
     std::int64_t latency_ms = 0; ///< added before every API, part and download request
     std::uint64_t seed = 0;
     std::int64_t burst429 = 0; ///< the next N API requests get 429

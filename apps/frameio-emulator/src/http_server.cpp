@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: MIT
 #include "http_server.hpp"
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <string_view>
-#include <vector>
-
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
+#include <string_view>
 #include <sys/socket.h>
-#include <unistd.h>
+#include <vector>
 
 namespace fioemu {
 
@@ -30,18 +30,22 @@ thread_local RequestContext* t_request = nullptr;
 thread_local class ConnStream* t_stream = nullptr;
 
 bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
+    if (a.size() != b.size())
+        return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
         const auto x = static_cast<unsigned char>(a[i]);
         const auto y = static_cast<unsigned char>(b[i]);
-        if (std::tolower(x) != std::tolower(y)) return false;
+        if (std::tolower(x) != std::tolower(y))
+            return false;
     }
     return true;
 }
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -81,17 +85,21 @@ public:
     bool is_writable() const override { return !m_aborted && wait(POLLOUT, m_timeout_ms); }
 
     ssize_t read(char* ptr, size_t size) override {
-        if (m_aborted) return -1;
+        if (m_aborted)
+            return -1;
         if (avail() == 0) {
-            if (!wait(POLLIN, m_timeout_ms)) return -1;
+            if (!wait(POLLIN, m_timeout_ms))
+                return -1;
             if (size >= k_read_chunk / 2) {
                 const ssize_t n = recv_some(ptr, size);
-                if (n > 0) m_consumed += n;
+                if (n > 0)
+                    m_consumed += n;
                 return n;
             }
             m_begin = m_end = 0;
             const ssize_t n = recv_some(m_buf.data(), m_buf.size());
-            if (n <= 0) return n;
+            if (n <= 0)
+                return n;
             m_end = static_cast<std::size_t>(n);
         }
         const std::size_t n = std::min(size, avail());
@@ -102,17 +110,21 @@ public:
     }
 
     ssize_t write(const char* ptr, size_t size) override {
-        if (m_aborted) return -1;
+        if (m_aborted)
+            return -1;
         std::size_t off = 0;
         while (off < size) {
-            if (!wait(POLLOUT, m_timeout_ms)) return -1;
+            if (!wait(POLLOUT, m_timeout_ms))
+                return -1;
             const ssize_t n = ::send(m_fd, ptr + off, size - off, MSG_NOSIGNAL);
             if (n < 0) {
-                if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+                if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+                    continue;
                 return -1;
             }
             off += static_cast<std::size_t>(n);
-            if (m_request) m_request->answered = true;
+            if (m_request)
+                m_request->answered = true;
         }
         return static_cast<ssize_t>(size);
     }
@@ -120,12 +132,14 @@ public:
     void get_remote_ip_and_port(std::string& ip, int& port) const override {
         sockaddr_storage ss{};
         socklen_t len = sizeof ss;
-        if (::getpeername(m_fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) addr_to_string(ss, ip, port);
+        if (::getpeername(m_fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+            addr_to_string(ss, ip, port);
     }
     void get_local_ip_and_port(std::string& ip, int& port) const override {
         sockaddr_storage ss{};
         socklen_t len = sizeof ss;
-        if (::getsockname(m_fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) addr_to_string(ss, ip, port);
+        if (::getsockname(m_fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+            addr_to_string(ss, ip, port);
     }
     socket_t socket() const override { return m_fd; }
 
@@ -143,8 +157,10 @@ public:
         for (;;) {
             const std::string_view data(m_buf.data() + m_begin, avail());
             end = data.find("\r\n\r\n");
-            if (end != std::string_view::npos || avail() >= k_max_header_block) break;
-            if (!wait(POLLIN, m_timeout_ms)) return info;
+            if (end != std::string_view::npos || avail() >= k_max_header_block)
+                break;
+            if (!wait(POLLIN, m_timeout_ms))
+                return info;
             compact_for(4096);
             const ssize_t n = recv_some(m_buf.data() + m_end, m_buf.size() - m_end);
             if (n <= 0) {
@@ -153,7 +169,8 @@ public:
             }
             m_end += static_cast<std::size_t>(n);
         }
-        if (end == std::string_view::npos) return info;
+        if (end == std::string_view::npos)
+            return info;
         info.complete = true;
         info.header_len = end + 4;
         const std::string_view block(m_buf.data() + m_begin, info.header_len);
@@ -163,7 +180,8 @@ public:
         pos += 2;
         while (pos < block.size()) {
             const std::size_t eol = block.find("\r\n", pos);
-            if (eol == std::string_view::npos || eol == pos) break;
+            if (eol == std::string_view::npos || eol == pos)
+                break;
             const std::string_view line = block.substr(pos, eol - pos);
             const std::size_t colon = line.find(':');
             if (colon != std::string_view::npos) {
@@ -204,10 +222,12 @@ public:
     bool take_body(std::size_t header_len, std::size_t len, std::string& out) {
         const std::size_t need = header_len + len;
         while (avail() < need) {
-            if (!wait(POLLIN, m_timeout_ms)) return false;
+            if (!wait(POLLIN, m_timeout_ms))
+                return false;
             compact_for(need - avail());
             const ssize_t n = recv_some(m_buf.data() + m_end, m_buf.size() - m_end);
-            if (n <= 0) return false;
+            if (n <= 0)
+                return false;
             m_end += static_cast<std::size_t>(n);
         }
         out.assign(m_buf.data() + m_begin + header_len, len);
@@ -221,21 +241,28 @@ public:
     bool read_exact(std::int64_t n, const std::function<bool(const char*, std::size_t)>& sink) {
         while (n > 0 && avail() > 0) {
             const std::size_t take = std::min(avail(), static_cast<std::size_t>(n));
-            if (!sink(m_buf.data() + m_begin, take)) return false;
+            if (!sink(m_buf.data() + m_begin, take))
+                return false;
             m_begin += take;
             m_consumed += static_cast<std::int64_t>(take);
             n -= static_cast<std::int64_t>(take);
         }
-        if (n == 0) return true;
-        std::vector<char> scratch(static_cast<std::size_t>(std::min<std::int64_t>(n, k_body_piece)));
+        if (n == 0)
+            return true;
+        std::vector<char> scratch(
+            static_cast<std::size_t>(std::min<std::int64_t>(n, k_body_piece)));
         while (n > 0) {
-            if (m_aborted || !wait(POLLIN, m_timeout_ms)) return false;
-            const ssize_t r = recv_some(scratch.data(), static_cast<std::size_t>(
-                                                           std::min<std::int64_t>(n, static_cast<std::int64_t>(scratch.size()))));
-            if (r <= 0) return false;
+            if (m_aborted || !wait(POLLIN, m_timeout_ms))
+                return false;
+            const ssize_t r =
+                recv_some(scratch.data(), static_cast<std::size_t>(std::min<std::int64_t>(
+                                              n, static_cast<std::int64_t>(scratch.size()))));
+            if (r <= 0)
+                return false;
             m_consumed += r;
             n -= r;
-            if (!sink(scratch.data(), static_cast<std::size_t>(r))) return false;
+            if (!sink(scratch.data(), static_cast<std::size_t>(r)))
+                return false;
         }
         return true;
     }
@@ -244,8 +271,10 @@ public:
     bool discard(std::int64_t n) {
         char sink[16384];
         while (n > 0) {
-            const ssize_t r = read(sink, static_cast<std::size_t>(std::min<std::int64_t>(n, sizeof sink)));
-            if (r <= 0) return false;
+            const ssize_t r =
+                read(sink, static_cast<std::size_t>(std::min<std::int64_t>(n, sizeof sink)));
+            if (r <= 0)
+                return false;
             n -= r;
         }
         return true;
@@ -272,14 +301,16 @@ private:
             m_end -= m_begin;
             m_begin = 0;
         }
-        if (m_buf.size() - m_end < more) m_buf.resize(m_end + std::max(more, k_read_chunk));
+        if (m_buf.size() - m_end < more)
+            m_buf.resize(m_end + std::max(more, k_read_chunk));
     }
 
     ssize_t recv_some(char* dst, std::size_t n) {
         for (;;) {
             const ssize_t r = ::recv(m_fd, dst, n, 0);
             if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) {
-                if (!wait(POLLIN, m_timeout_ms)) return -1;
+                if (!wait(POLLIN, m_timeout_ms))
+                    return -1;
                 continue;
             }
             return r;
@@ -290,12 +321,15 @@ private:
     bool wait(short events, int timeout_ms) const {
         auto left = timeout_ms;
         while (left > 0) {
-            if (m_stopping.load() || m_aborted) return false;
+            if (m_stopping.load() || m_aborted)
+                return false;
             pollfd p{m_fd, events, 0};
             const int slice = std::min(left, k_poll_slice_ms);
             const int r = ::poll(&p, 1, slice);
-            if (r > 0) return true;
-            if (r < 0 && errno != EINTR) return false;
+            if (r > 0)
+                return true;
+            if (r < 0 && errno != EINTR)
+                return false;
             left -= slice;
         }
         return false;
@@ -317,11 +351,11 @@ bool bodyless_method(std::string_view m) {
 }
 
 void write_raw_error(ConnStream& s, int status, std::string_view reason) {
-    const std::string body = "{\"code\":" + std::to_string(status) + ",\"message\":\"" +
-                             std::string(reason) + "\",\"errors\":[{\"code\":" +
-                             std::to_string(status) + ",\"status\":" + std::to_string(status) +
-                             ",\"title\":\"" + std::string(reason) + "\",\"detail\":\"" +
-                             std::string(reason) + "\"}]}";
+    const std::string body =
+        "{\"code\":" + std::to_string(status) + ",\"message\":\"" + std::string(reason) +
+        "\",\"errors\":[{\"code\":" + std::to_string(status) +
+        ",\"status\":" + std::to_string(status) + ",\"title\":\"" + std::string(reason) +
+        "\",\"detail\":\"" + std::string(reason) + "\"}]}";
     const std::string head = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
                              "\r\nContent-Type: application/json; charset=utf-8\r\n"
                              "Connection: close\r\nContent-Length: " +
@@ -337,13 +371,16 @@ RequestContext& current_request() {
     return t_request ? *t_request : dummy;
 }
 
-bool read_request_body(std::int64_t len, const std::function<bool(const char*, std::size_t)>& sink) {
+bool read_request_body(std::int64_t len,
+                       const std::function<bool(const char*, std::size_t)>& sink) {
     return t_stream && t_stream->read_exact(len, sink);
 }
 
 void abort_connection() {
-    if (t_request) t_request->aborted = true;
-    if (t_stream) t_stream->abort();
+    if (t_request)
+        t_request->aborted = true;
+    if (t_stream)
+        t_stream->abort();
 }
 
 HttpServer::HttpServer(int keep_alive_s, int io_timeout_s)
@@ -357,7 +394,8 @@ HttpServer::HttpServer(int keep_alive_s, int io_timeout_s)
 
 void HttpServer::raise_backlog(int backlog) {
     const socket_t s = svr_sock_.load();
-    if (s != INVALID_SOCKET) ::listen(s, backlog);
+    if (s != INVALID_SOCKET)
+        ::listen(s, backlog);
 }
 
 bool HttpServer::process_and_close_socket(socket_t sock) {
@@ -367,24 +405,33 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
     t_stream = &strm;
     bool ret = true;
     while (!m_stopping.load() && svr_sock_.load() != INVALID_SOCKET) {
-        if (!strm.wait_for_request(m_keep_alive_ms)) break;
+        if (!strm.wait_for_request(m_keep_alive_ms))
+            break;
         bool eof = false;
         HeaderInfo info = strm.inspect(eof);
-        if (eof) break;
+        if (eof)
+            break;
 
         RequestContext ctx;
         ctx.method = info.method;
         t_request = &ctx;
         bool handled_here = false;
         if (info.complete) {
-            if (info.range_pos != std::string::npos) strm.neutralize_header(info.range_pos);
+            if (info.range_pos != std::string::npos)
+                strm.neutralize_header(info.range_pos);
             if (bodyless_method(info.method) && info.chunked) {
                 strm.begin_request(&ctx);
+                ctx.raw_status = 411;
+                if (on_request_end)
+                    on_request_end(ctx);
                 write_raw_error(strm, 411, "Length Required");
                 handled_here = true;
             } else if (bodyless_method(info.method) && info.content_length > 0) {
                 if (info.content_length > k_max_get_body) {
                     strm.begin_request(&ctx);
+                    ctx.raw_status = 413;
+                    if (on_request_end)
+                        on_request_end(ctx);
                     write_raw_error(strm, 413, "Payload Too Large");
                     handled_here = true;
                 } else if (!strm.take_body(info.header_len,
@@ -396,7 +443,6 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
             }
         }
         if (handled_here) {
-            if (on_request_end) on_request_end(ctx);
             t_request = nullptr;
             break;
         }
@@ -404,18 +450,24 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
         strm.begin_request(&ctx);
         bool closed = false;
         ret = process_request(strm, false, closed, nullptr);
-        if (on_request_end) on_request_end(ctx);
+        if (on_request_end)
+            on_request_end(ctx);
         t_request = nullptr;
-        if (!ret || closed || strm.aborted() || ctx.close_after) break;
+        if (!ret || closed || strm.aborted() || ctx.close_after)
+            break;
+        if (info.content_length == -2)
+            break; // unparsable Content-Length: the stream is lost
 
         // An unread body must not be parsed as the next request.
         if (info.complete && !bodyless_method(info.method)) {
             if (info.chunked) {
-                if (ctx.body_unread) break;
+                if (ctx.body_unread)
+                    break;
             } else if (info.content_length > 0) {
                 const std::int64_t left = static_cast<std::int64_t>(info.header_len) +
                                           info.content_length - strm.consumed();
-                if (left > 0 && (left > k_drain_limit || !strm.discard(left))) break;
+                if (left > 0 && (left > k_drain_limit || !strm.discard(left)))
+                    break;
             }
         }
     }

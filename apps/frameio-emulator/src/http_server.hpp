@@ -21,6 +21,7 @@ struct RequestContext {
     bool body_unread = false;    ///< a content-reader handler left the body unread
     bool status_counted = false; ///< its status was counted in the stats
     bool aborted = false;        ///< the connection was cut on purpose (a fault)
+    int raw_status = 0;          ///< status of an answer written by the connection loop itself
     std::string method;          ///< from the request line (before cpp-httplib parses it)
     std::string get_body;        ///< body of a GET/HEAD (cpp-httplib does not read one)
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();

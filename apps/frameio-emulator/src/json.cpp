@@ -31,8 +31,10 @@ int nesting_depth(std::string_view s) {
         if (c == '"') {
             in_string = true;
         } else if (c == '[' || c == '{') {
-            if (++depth > max_depth) max_depth = depth;
-            if (max_depth > k_max_depth) return max_depth;
+            if (++depth > max_depth)
+                max_depth = depth;
+            if (max_depth > k_max_depth)
+                return max_depth;
         } else if (c == ']' || c == '}') {
             --depth;
         }
@@ -83,7 +85,8 @@ Json& Json::dbl(double v) {
     return *this;
 }
 Json& Json::raw(std::string_view json) {
-    if (json.empty()) return null();
+    if (json.empty())
+        return null();
     m_writer.RawValue(json.data(), json.size(), rapidjson::kObjectType);
     return *this;
 }
@@ -118,7 +121,8 @@ bool parse_json(std::string_view text, rapidjson::Document& doc, std::string& er
 }
 
 bool parse_json_object(std::string_view body, rapidjson::Document& doc, std::string& error) {
-    if (!parse_json(body, doc, error)) return false;
+    if (!parse_json(body, doc, error))
+        return false;
     if (!doc.IsObject()) {
         error = "the request body must be a JSON object";
         return false;
@@ -134,7 +138,8 @@ std::string to_json_string(const rapidjson::Value& v) {
 }
 
 const rapidjson::Value* ObjectReader::get(std::string_view key) const {
-    if (!m_obj.IsObject()) return nullptr;
+    if (!m_obj.IsObject())
+        return nullptr;
     const rapidjson::Value k(rapidjson::StringRef(key.data(), json_size(key)));
     auto it = m_obj.FindMember(k);
     return it == m_obj.MemberEnd() ? nullptr : &it->value;
@@ -147,7 +152,8 @@ bool ObjectReader::is_null(std::string_view key) const {
 
 bool ObjectReader::get_string(std::string_view key, std::string& out) {
     const auto* v = get(key);
-    if (!v || v->IsNull()) return false;
+    if (!v || v->IsNull())
+        return false;
     if (!v->IsString()) {
         fail(std::string(key) + " must be a string");
         return false;
@@ -158,7 +164,8 @@ bool ObjectReader::get_string(std::string_view key, std::string& out) {
 
 bool ObjectReader::get_int64(std::string_view key, std::int64_t& out) {
     const auto* v = get(key);
-    if (!v || v->IsNull()) return false;
+    if (!v || v->IsNull())
+        return false;
     if (!v->IsInt64()) {
         fail(std::string(key) + " must be an integer");
         return false;
@@ -169,7 +176,8 @@ bool ObjectReader::get_int64(std::string_view key, std::int64_t& out) {
 
 bool ObjectReader::get_double(std::string_view key, double& out) {
     const auto* v = get(key);
-    if (!v || v->IsNull()) return false;
+    if (!v || v->IsNull())
+        return false;
     if (!v->IsNumber()) {
         fail(std::string(key) + " must be a number");
         return false;
@@ -180,7 +188,8 @@ bool ObjectReader::get_double(std::string_view key, double& out) {
 
 bool ObjectReader::get_bool(std::string_view key, bool& out) {
     const auto* v = get(key);
-    if (!v || v->IsNull()) return false;
+    if (!v || v->IsNull())
+        return false;
     if (!v->IsBool()) {
         fail(std::string(key) + " must be a boolean");
         return false;
@@ -191,7 +200,8 @@ bool ObjectReader::get_bool(std::string_view key, bool& out) {
 
 bool ObjectReader::get_object_json(std::string_view key, std::string& out) {
     const auto* v = get(key);
-    if (!v || v->IsNull()) return false;
+    if (!v || v->IsNull())
+        return false;
     if (!v->IsObject()) {
         fail(std::string(key) + " must be an object");
         return false;

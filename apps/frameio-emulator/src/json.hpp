@@ -3,14 +3,14 @@
 
 #include "clock.hpp"
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 namespace fioemu {
 
@@ -38,7 +38,9 @@ public:
     Json& time(Micros t);
     Json& opt_time(const std::optional<Micros>& t);
 
-    [[nodiscard]] std::string take() const { return std::string(m_buffer.GetString(), m_buffer.GetSize()); }
+    [[nodiscard]] std::string take() const {
+        return std::string(m_buffer.GetString(), m_buffer.GetSize());
+    }
 
 private:
     rapidjson::StringBuffer m_buffer;
@@ -77,7 +79,8 @@ public:
     [[nodiscard]] bool ok() const { return m_error.empty(); }
     [[nodiscard]] const std::string& error() const { return m_error; }
     void fail(std::string message) {
-        if (m_error.empty()) m_error = std::move(message);
+        if (m_error.empty())
+            m_error = std::move(message);
     }
 
 private:

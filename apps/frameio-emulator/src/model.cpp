@@ -13,9 +13,12 @@ namespace fioemu {
 
 std::string_view to_string(AssetType t) {
     switch (t) {
-    case AssetType::file: return "file";
-    case AssetType::folder: return "folder";
-    case AssetType::version_stack: return "version_stack";
+    case AssetType::file:
+        return "file";
+    case AssetType::folder:
+        return "folder";
+    case AssetType::version_stack:
+        return "version_stack";
     }
     return "file";
 }
@@ -27,9 +30,12 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
 }
 
 std::optional<AssetType> asset_type_from(std::string_view s) {
-    if (s == "file") return AssetType::file;
-    if (s == "folder") return AssetType::folder;
-    if (s == "version_stack") return AssetType::version_stack;
+    if (s == "file")
+        return AssetType::file;
+    if (s == "folder")
+        return AssetType::folder;
+    if (s == "version_stack")
+        return AssetType::version_stack;
     return std::nullopt;
 }
 
@@ -46,7 +52,8 @@ void put_opt_time(Json& j, std::string_view k, const std::optional<Micros>& t) {
 
 std::optional<Micros> get_opt_time(ObjectReader& r, std::string_view k) {
     std::int64_t v = 0;
-    if (r.get_int64(k, v)) return v;
+    if (r.get_int64(k, v))
+        return v;
     return std::nullopt;
 }
 
@@ -64,7 +71,8 @@ std::int64_t get_i64(ObjectReader& r, std::string_view k) {
 
 void put_scopes(Json& j, const std::set<std::string>& scopes) {
     j.key("scopes").begin_array();
-    for (const auto& s : scopes) j.str(s);
+    for (const auto& s : scopes)
+        j.str(s);
     j.end_array();
 }
 
@@ -72,7 +80,8 @@ std::set<std::string> get_scopes(ObjectReader& r) {
     std::set<std::string> out;
     if (const auto* v = r.get("scopes"); v && v->IsArray()) {
         for (const auto& s : v->GetArray()) {
-            if (s.IsString()) out.emplace(s.GetString(), s.GetStringLength());
+            if (s.IsString())
+                out.emplace(s.GetString(), s.GetStringLength());
         }
     }
     return out;
@@ -256,7 +265,8 @@ void Model::load() {
         p.owner_id = get_str(r, "owner_id");
         p.root_asset_id = get_str(r, "root_asset_id");
         std::string desc;
-        if (r.get_string("description", desc)) p.description = desc;
+        if (r.get_string("description", desc))
+            p.description = desc;
         r.get_bool("private", p.is_private);
         p.inserted_at = get_i64(r, "inserted_at");
         p.updated_at = get_i64(r, "updated_at");
@@ -283,21 +293,24 @@ void Model::load() {
         r.get_double("index", a.index);
         a.label = get_str(r, "label");
         std::string desc;
-        if (r.get_string("description", desc)) a.description = desc;
+        if (r.get_string("description", desc))
+            a.description = desc;
         a.properties = get_str(r, "properties");
         a.inserted_at = get_i64(r, "inserted_at");
         a.updated_at = get_i64(r, "updated_at");
         a.deleted_at = get_opt_time(r, "deleted_at");
         a.part_count = get_i64(r, "part_count");
         a.parts = get_str(r, "parts");
-        a.parts_received = static_cast<std::int64_t>(std::count(a.parts.begin(), a.parts.end(), '1'));
+        a.parts_received =
+            static_cast<std::int64_t>(std::count(a.parts.begin(), a.parts.end(), '1'));
         a.upload_completed_at = get_opt_time(r, "upload_completed_at");
         a.transcoded_at = get_opt_time(r, "transcoded_at");
         a.status = get_str(r, "status");
         r.get_bool("checksum_eligible", a.checksum_eligible);
         a.computed_hash = get_str(r, "computed_hash");
         std::string sum;
-        if (r.get_string("checksum", sum)) a.checksum = sum;
+        if (r.get_string("checksum", sum))
+            a.checksum = sum;
         a.checksum_id = get_str(r, "checksum_id");
         a.item_count = get_i64(r, "item_count");
         a.cover_asset_id = get_str(r, "cover_asset_id");
@@ -348,9 +361,11 @@ void Model::load() {
 
     // Derived indexes.
     for (auto& [id, a] : m_assets) {
-        if (a.parent_id.empty()) continue;
+        if (a.parent_id.empty())
+            continue;
         auto it = m_assets.find(a.parent_id);
-        if (it == m_assets.end()) continue;
+        if (it == m_assets.end())
+            continue;
         Asset& parent = it->second;
         if (parent.children.empty() || a.index < parent.min_child_index) {
             parent.min_child_index = a.index;
@@ -358,6 +373,8 @@ void Model::load() {
         parent.children.push_back(id);
     }
     for (auto& [id, a] : m_assets) {
+        if (a.is_file())
+            ++m_files_ever;
         if (a.is_file() && a.upload_completed_at && !a.transcoded_at) {
             m_pending.emplace(*a.upload_completed_at + m_settings.checksum_delay, id);
         }
@@ -389,7 +406,8 @@ Asset* Model::asset(const std::string& id) {
 
 std::vector<const Team*> Model::teams_in_order() const {
     std::vector<const Team*> out;
-    for (const auto& [id, t] : m_teams) out.push_back(&t);
+    for (const auto& [id, t] : m_teams)
+        out.push_back(&t);
     std::sort(out.begin(), out.end(), [](const Team* a, const Team* b) {
         return a->inserted_at != b->inserted_at ? a->inserted_at < b->inserted_at : a->id < b->id;
     });
@@ -399,7 +417,8 @@ std::vector<const Team*> Model::teams_in_order() const {
 std::vector<const Project*> Model::projects_of(const std::string& team_id) const {
     std::vector<const Project*> out;
     for (const auto& [id, p] : m_projects) {
-        if (p.team_id == team_id && !p.deleted_at) out.push_back(&p);
+        if (p.team_id == team_id && !p.deleted_at)
+            out.push_back(&p);
     }
     std::sort(out.begin(), out.end(), [](const Project* a, const Project* b) {
         return a->inserted_at != b->inserted_at ? a->inserted_at < b->inserted_at : a->id < b->id;
@@ -408,7 +427,8 @@ std::vector<const Project*> Model::projects_of(const std::string& team_id) const
 }
 
 bool Model::is_deleted(const Asset& a) const {
-    if (a.deleted_at) return true;
+    if (a.deleted_at)
+        return true;
     auto it = m_projects.find(a.project_id);
     return it == m_projects.end() || it->second.deleted_at.has_value();
 }
@@ -416,7 +436,8 @@ bool Model::is_deleted(const Asset& a) const {
 const User* Model::first_user() const {
     const User* best = nullptr;
     for (const auto& [id, u] : m_users) {
-        if (!best || u.inserted_at < best->inserted_at) best = &u;
+        if (!best || u.inserted_at < best->inserted_at)
+            best = &u;
     }
     return best;
 }
@@ -424,22 +445,28 @@ const User* Model::first_user() const {
 // --- persistence -------------------------------------------------------------------------
 
 void Model::commit() {
-    if (m_dirty_assets.empty() && m_dirty_projects.empty() && m_dirty_other.empty()) return;
+    if (m_dirty_assets.empty() && m_dirty_projects.empty() && m_dirty_other.empty())
+        return;
     try {
         m_store.begin();
         for (const auto& id : m_dirty_assets) {
-            if (const Asset* a = asset(id)) m_store.put("asset", id, serialize(*a));
+            if (const Asset* a = asset(id))
+                m_store.put("asset", id, serialize(*a));
         }
         for (const auto& id : m_dirty_projects) {
-            if (const Project* p = project(id)) m_store.put("project", id, serialize(*p));
+            if (const Project* p = project(id))
+                m_store.put("project", id, serialize(*p));
         }
         for (const auto& [kind, id] : m_dirty_other) {
             if (kind == "account") {
-                if (const Account* a = account(id)) m_store.put(kind, id, serialize(*a));
+                if (const Account* a = account(id))
+                    m_store.put(kind, id, serialize(*a));
             } else if (kind == "user") {
-                if (const User* u = user(id)) m_store.put(kind, id, serialize(*u));
+                if (const User* u = user(id))
+                    m_store.put(kind, id, serialize(*u));
             } else if (kind == "team") {
-                if (const Team* t = team(id)) m_store.put(kind, id, serialize(*t));
+                if (const Team* t = team(id))
+                    m_store.put(kind, id, serialize(*t));
             } else if (kind == "oauth_family") {
                 if (const OAuthFamily* f = family(id)) {
                     m_store.put(kind, id, serialize(*f));
@@ -574,11 +601,13 @@ std::int64_t Model::contribution(const Asset& a) const {
 }
 
 void Model::add_size(const std::string& from_id, std::int64_t delta) {
-    if (delta == 0) return;
+    if (delta == 0)
+        return;
     std::string id = from_id;
     while (!id.empty()) {
         Asset* a = asset(id);
-        if (!a) break;
+        if (!a)
+            break;
         a->filesize += delta;
         dirty_asset(*a);
         id = a->parent_id;
@@ -598,7 +627,8 @@ void Model::attach(Asset& child, Asset& parent) {
 
 void Model::touch_project(const std::string& project_id, Micros now, bool counters_changed) {
     Project* p = project(project_id);
-    if (!p) return;
+    if (!p)
+        return;
     if (counters_changed || m_settings.project_updated_on_any) {
         p->updated_at = std::max(p->updated_at, now);
     }
@@ -647,6 +677,7 @@ Asset& Model::create_file(Asset& parent, const std::string& creator_id, std::str
     a.status = "created";
     a.checksum_eligible = checksum_eligible;
     Asset& ref = m_assets[a.id] = std::move(a);
+    ++m_files_ever;
     attach(ref, parent);
     if (Project* p = project(ref.project_id)) {
         p->file_count += 1;
@@ -659,13 +690,15 @@ Asset& Model::create_file(Asset& parent, const std::string& creator_id, std::str
 void Model::touch_asset(Asset& a, Micros now) {
     a.updated_at = std::max(a.updated_at, now);
     dirty_asset(a);
-    if (Asset* stack = stack_of(a)) refresh_stack(*stack, now);
+    if (Asset* stack = stack_of(a))
+        refresh_stack(*stack, now);
     touch_project(a.project_id, now, false);
     commit();
 }
 
 Asset* Model::stack_of(const Asset& a) {
-    if (a.parent_id.empty()) return nullptr;
+    if (a.parent_id.empty())
+        return nullptr;
     Asset* p = asset(a.parent_id);
     return p && p->type == AssetType::version_stack ? p : nullptr;
 }
@@ -674,8 +707,10 @@ void Model::refresh_stack(Asset& stack, Micros now) {
     const Asset* head = nullptr;
     for (const auto& id : stack.children) {
         const Asset* c = asset(id);
-        if (!c || c->deleted_at) continue;
-        if (!head || c->index < head->index) head = c;
+        if (!c || c->deleted_at)
+            continue;
+        if (!head || c->index < head->index)
+            head = c;
     }
     const std::string cover = head ? head->id : std::string();
     if (head && stack.name != head->name) {
@@ -697,14 +732,16 @@ void Model::delete_asset(Asset& top, Micros now) {
     while (!todo.empty()) {
         Asset* a = todo.back();
         todo.pop_back();
-        if (a->deleted_at) continue;
+        if (a->deleted_at)
+            continue;
         a->deleted_at = now;
         a->updated_at = now;
         dirty_asset(*a);
         if (proj) {
             if (a->is_file()) {
                 proj->file_count -= 1;
-                if (a->upload_completed_at) proj->storage -= a->filesize;
+                if (a->upload_completed_at)
+                    proj->storage -= a->filesize;
                 counters_changed = true;
             } else if (a->type == AssetType::folder && !a->is_root) {
                 proj->folder_count -= 1;
@@ -712,7 +749,8 @@ void Model::delete_asset(Asset& top, Micros now) {
             }
         }
         for (const auto& cid : a->children) {
-            if (Asset* c = asset(cid)) todo.push_back(c);
+            if (Asset* c = asset(cid))
+                todo.push_back(c);
         }
     }
     // Detach it from the live tree above.
@@ -763,7 +801,8 @@ Asset& Model::add_version(Asset& target, Asset& next, const std::string& creator
         stack = &ref;
         if (Asset* parent = asset(target.parent_id)) {
             for (auto& cid : parent->children) {
-                if (cid == target.id) cid = ref.id;
+                if (cid == target.id)
+                    cid = ref.id;
             }
             dirty_asset(*parent);
         }
@@ -821,7 +860,8 @@ void Model::give_up_checksum(Asset& a) {
 
 void Model::force_checksum(Asset& a, std::string value, Micros now) {
     a.checksum = std::move(value);
-    if (a.checksum_id.empty()) a.checksum_id = new_uuid();
+    if (a.checksum_id.empty())
+        a.checksum_id = new_uuid();
     a.updated_at = std::max(a.updated_at, now);
     dirty_asset(a);
     commit();
@@ -860,7 +900,8 @@ std::vector<std::string> Model::settle(Micros now) {
 std::vector<std::string> Model::unhashed_completed() const {
     std::vector<std::string> out;
     for (const auto& [id, a] : m_assets) {
-        if (a.is_file() && a.upload_completed_at && a.computed_hash.empty()) out.push_back(id);
+        if (a.is_file() && a.upload_completed_at && a.computed_hash.empty())
+            out.push_back(id);
     }
     return out;
 }
@@ -940,34 +981,44 @@ std::vector<std::string> Model::check_invariants() const {
         return it == m_assets.end() ? nullptr : &it->second;
     };
     for (const auto& [id, a] : m_assets) {
-        if (a.deleted_at) continue; // a deleted subtree keeps its values from deletion time
+        if (a.deleted_at)
+            continue; // a deleted subtree keeps its values from deletion time
         if (a.is_container()) {
             std::int64_t live = 0, size = 0;
             for (const auto& cid : a.children) {
                 const Asset* c = get(cid);
-                if (!c || c->deleted_at) continue;
-                if (c->parent_id != a.id) problems.push_back("child " + cid + " parent mismatch");
+                if (!c || c->deleted_at)
+                    continue;
+                if (c->parent_id != a.id)
+                    problems.push_back("child " + cid + " parent mismatch");
                 ++live;
                 size += c->filesize;
             }
-            if (live != a.item_count) problems.push_back("item_count of " + id);
-            if (size != a.filesize) problems.push_back("filesize of " + id);
+            if (live != a.item_count)
+                problems.push_back("item_count of " + id);
+            if (size != a.filesize)
+                problems.push_back("filesize of " + id);
         }
     }
     for (const auto& [pid, p] : m_projects) {
         std::int64_t files = 0, folders = 0, storage = 0;
         for (const auto& [id, a] : m_assets) {
-            if (a.project_id != pid || a.deleted_at) continue;
+            if (a.project_id != pid || a.deleted_at)
+                continue;
             if (a.is_file()) {
                 ++files;
-                if (a.upload_completed_at) storage += a.filesize;
+                if (a.upload_completed_at)
+                    storage += a.filesize;
             } else if (a.type == AssetType::folder && !a.is_root) {
                 ++folders;
             }
         }
-        if (files != p.file_count) problems.push_back("file_count of project " + pid);
-        if (folders != p.folder_count) problems.push_back("folder_count of project " + pid);
-        if (storage != p.storage) problems.push_back("storage of project " + pid);
+        if (files != p.file_count)
+            problems.push_back("file_count of project " + pid);
+        if (folders != p.folder_count)
+            problems.push_back("folder_count of project " + pid);
+        if (storage != p.storage)
+            problems.push_back("storage of project " + pid);
     }
     return problems;
 }

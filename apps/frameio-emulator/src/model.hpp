@@ -182,6 +182,8 @@ public:
     std::vector<const Team*> teams_in_order() const;
     /// Live projects of a team in creation order.
     std::vector<const Project*> projects_of(const std::string& team_id) const;
+    /// Every file asset ever created (deleted ones included): the accounts' lifetime_file_count.
+    [[nodiscard]] std::int64_t files_ever() const { return m_files_ever; }
     /// Deleted, or in a deleted project.
     bool is_deleted(const Asset& a) const;
     const User* first_user() const;
@@ -271,6 +273,8 @@ private:
     std::map<std::string, OAuthToken> m_tokens;
     /// (due time, asset id) of completed uploads whose post-upload pass has not run.
     std::set<std::pair<Micros, std::string>> m_pending;
+
+    std::int64_t m_files_ever = 0;
 
     std::set<std::string> m_dirty_assets, m_dirty_projects;
     std::set<std::pair<std::string, std::string>> m_dirty_other; ///< (kind, id)

@@ -19,17 +19,20 @@ namespace {
 
 std::string trim(const std::string& s) {
     const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos) return {};
+    if (b == std::string::npos)
+        return {};
     const auto e = s.find_last_not_of(" \t\r\n");
     return s.substr(b, e - b + 1);
 }
 
 bool parse_i64(const std::string& s, std::int64_t& out) {
-    if (s.empty()) return false;
+    if (s.empty())
+        return false;
     char* end = nullptr;
     errno = 0;
     const long long v = std::strtoll(s.c_str(), &end, 10);
-    if (errno != 0 || *end != '\0') return false;
+    if (errno != 0 || *end != '\0')
+        return false;
     out = v;
     return true;
 }
@@ -44,7 +47,8 @@ std::optional<std::string> parse_rate_limit(const std::string& spec, RateClass& 
     out.name = spec.substr(0, eq);
     if (!is_rate_class(out.name)) {
         std::string known;
-        for (const auto& c : default_rate_classes()) known += (known.empty() ? "" : ", ") + c.name;
+        for (const auto& c : default_rate_classes())
+            known += (known.empty() ? "" : ", ") + c.name;
         return "--rate-limit: unknown class '" + out.name + "' (known: " + known + ")";
     }
     if (!parse_i64(spec.substr(eq + 1, slash - eq - 1), out.limit) || out.limit < 1 ||
@@ -74,23 +78,28 @@ std::optional<std::string> parse_token_spec(const std::string& raw, DevToken& ou
     const auto colon = spec.find(':');
     out.token = spec.substr(0, colon);
     out.scopes.reset();
-    if (out.token.empty()) return std::string("a token must not be empty");
+    if (out.token.empty())
+        return std::string("a token must not be empty");
     for (char c : out.token) {
         if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
             return std::string("a token must not contain spaces or control characters");
         }
     }
-    if (colon == std::string::npos) return std::nullopt;
+    if (colon == std::string::npos)
+        return std::nullopt;
     std::set<std::string> scopes;
     const std::string list = spec.substr(colon + 1);
     std::size_t pos = 0;
     while (pos <= list.size()) {
         auto comma = list.find(',', pos);
-        if (comma == std::string::npos) comma = list.size();
+        if (comma == std::string::npos)
+            comma = list.size();
         const std::string scope = trim(list.substr(pos, comma - pos));
         pos = comma + 1;
-        if (scope.empty()) continue;
-        if (!is_known_scope(scope)) return "unknown scope '" + scope + "'";
+        if (scope.empty())
+            continue;
+        if (!is_known_scope(scope))
+            return "unknown scope '" + scope + "'";
         scopes.insert(scope);
     }
     out.scopes = std::move(scopes);
@@ -103,7 +112,10 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
                  "trials (docs/emulator.md)",
                  "frameio-emulator"};
     app.set_version_flag("--version", std::string("frameio-emulator ") + FIOEMU_VERSION);
-    app.option_defaults()->always_capture_default();
+    // A later single-valued option wins (wrappers append overrides, e.g. a restart on --port N
+    // after EmulatorProcess's --port 0); repeatable options collect every value.
+    app.option_defaults()->always_capture_default()->multi_option_policy(
+        CLI::MultiOptionPolicy::TakeLast);
 
     std::vector<std::string> token_specs, oauth_specs, rate_specs;
     std::string fault_spec;
@@ -122,7 +134,8 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
                    "Developer token TOKEN[:scope,scope...]; no scopes = every scope; repeatable")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    app.add_option("--team", o.teams, "Seed one more team with this name (besides \"Team\"); repeatable")
+    app.add_option("--team", o.teams,
+                   "Seed one more team with this name (besides \"Team\"); repeatable")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     app.add_flag("--seed-demo", o.seed_demo,
@@ -155,8 +168,7 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
     app.add_option("--faults", fault_spec,
                    "Seeded faults: api5xx,part5xx,download5xx,partreset,truncate=P (0..1), "
                    "latency_ms=N, seed=N, burst429=N; comma-separated key=value");
-    app.add_option("--threads", o.threads,
-                   "Worker threads (each kept-alive connection holds one)")
+    app.add_option("--threads", o.threads, "Worker threads (each kept-alive connection holds one)")
         ->check(CLI::Range(1, 4096));
 
     // Behaviours the reference marks UNCONFIRMED: defaults are the hardest on a client.
@@ -207,21 +219,25 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
         err << "frameio-emulator: " << msg << "\n";
         return std::optional<int>(2);
     };
-    if (o.host.empty()) return fail("--host must not be empty");
+    if (o.host.empty())
+        return fail("--host must not be empty");
     for (const auto& spec : token_specs) {
         DevToken t;
-        if (auto e = parse_token_spec(spec, t)) return fail("--token: " + *e);
+        if (auto e = parse_token_spec(spec, t))
+            return fail("--token: " + *e);
         o.tokens.push_back(std::move(t));
     }
     if (!o.token_file.empty()) {
         std::ifstream f(o.token_file);
-        if (!f) return fail("--token-file: cannot read '" + o.token_file + "'");
+        if (!f)
+            return fail("--token-file: cannot read '" + o.token_file + "'");
         std::string line;
         int n = 0;
         while (std::getline(f, line)) {
             ++n;
             const std::string t = trim(line);
-            if (t.empty() || t[0] == '#') continue;
+            if (t.empty() || t[0] == '#')
+                continue;
             DevToken tok;
             if (auto e = parse_token_spec(t, tok)) {
                 return fail("--token-file line " + std::to_string(n) + ": " + *e);
@@ -231,19 +247,24 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
     }
     for (const auto& spec : oauth_specs) {
         OAuthClient c;
-        if (auto e = parse_oauth_client(spec, c)) return fail(*e);
+        if (auto e = parse_oauth_client(spec, c))
+            return fail(*e);
         o.oauth_clients.push_back(std::move(c));
     }
     for (const auto& spec : rate_specs) {
         RateClass c;
-        if (auto e = parse_rate_limit(spec, c)) return fail(*e);
+        if (auto e = parse_rate_limit(spec, c))
+            return fail(*e);
         o.rate_limits.push_back(std::move(c));
     }
-    if (auto e = parse_fault_spec(fault_spec, o.faults)) return fail("--faults: " + *e);
+    if (auto e = parse_fault_spec(fault_spec, o.faults))
+        return fail("--faults: " + *e);
     for (const auto& t : o.teams) {
-        if (trim(t).empty()) return fail("--team: a team name must not be empty");
+        if (trim(t).empty())
+            return fail("--team: a team name must not be empty");
     }
-    if (!std::isfinite(o.checksum_delay)) return fail("--checksum-delay must be finite");
+    if (!std::isfinite(o.checksum_delay))
+        return fail("--checksum-delay must be finite");
     o.refresh_rotation = !no_refresh_rotation;
     o.folder_size_aggregate = folder_size == "aggregate";
     o.parts_after_completion = parts_after;

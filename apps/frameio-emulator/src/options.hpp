@@ -27,9 +27,9 @@ struct OAuthClient {
 
 constexpr std::int64_t k_mib = 1024 * 1024;
 constexpr std::int64_t k_default_part_size = 20 * k_mib;
-constexpr std::int64_t k_max_part_size = 5LL * 1024 * k_mib; // S3: 5 GiB per part
+constexpr std::int64_t k_max_part_size = 5LL * 1024 * k_mib;        // S3: 5 GiB per part
 constexpr std::int64_t k_max_file_size = 5LL * 1024 * 1024 * k_mib; // S3: 5 TiB per object
-constexpr std::int64_t k_max_parts = 10'000;                         // S3: parts per upload
+constexpr std::int64_t k_max_parts = 10'000;                        // S3: parts per upload
 
 /// Every command-line setting (docs/emulator.md, "Command line").
 struct Options {

@@ -31,14 +31,16 @@ RateLimiter::RateLimiter(const std::vector<RateClass>& overrides, bool enabled)
     : m_classes(default_rate_classes()), m_enabled(enabled) {
     for (const auto& o : overrides) {
         for (auto& c : m_classes) {
-            if (c.name == o.name) c = o;
+            if (c.name == o.name)
+                c = o;
         }
     }
 }
 
 const RateClass& RateLimiter::find(std::string_view cls) const {
     for (const auto& c : m_classes) {
-        if (c.name == cls) return c;
+        if (c.name == cls)
+            return c;
     }
     throw std::logic_error("unknown rate class");
 }
@@ -90,8 +92,10 @@ RateDecision RateLimiter::take(const std::string& user, std::string_view cls, Mi
         d.retry_after_s = std::max<std::int64_t>(
             1, static_cast<std::int64_t>(std::ceil(need / rate / 1'000'000.0)));
     }
-    d.remaining = std::max<std::int64_t>(0, static_cast<std::int64_t>(std::floor(capacity - b.level + 1e-9)));
-    if (!d.allowed) d.remaining = 0;
+    d.remaining =
+        std::max<std::int64_t>(0, static_cast<std::int64_t>(std::floor(capacity - b.level + 1e-9)));
+    if (!d.allowed)
+        d.remaining = 0;
     return d;
 }
 

@@ -2,6 +2,7 @@
 #include "render.hpp"
 
 #include "blobs.hpp"
+#include "crypto.hpp"
 #include "model.hpp"
 
 #include <algorithm>
@@ -28,22 +29,36 @@ void user_permissions(Json& j) {
     j.end_object();
 }
 
+/// A stable UUID-shaped id derived from another id (for embedded objects that need one).
+std::string derived_uuid(const std::string& from, std::string_view salt) {
+    std::string h = hex(sha256(from + std::string(salt))).substr(0, 32);
+    h[12] = '4';
+    h[16] = "89ab"[static_cast<unsigned char>(h[16]) % 4];
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+           "-" + h.substr(20, 12);
+}
+
 void nulls(Json& j, std::initializer_list<std::string_view> keys) {
-    for (auto k : keys) j.key(k).null();
+    for (auto k : keys)
+        j.key(k).null();
 }
 
 struct Totals {
-    std::int64_t storage = 0, files = 0, folders = 0, projects = 0, lifetime_files = 0;
+    std::int64_t storage = 0, files = 0, folders = 0, projects = 0;
 };
 
 Totals totals(Model& m, std::string_view team_id, std::string_view account_id) {
     Totals t;
     for (const auto& [pid, p] : m.projects()) {
-        if (p.deleted_at) continue;
+        if (p.deleted_at)
+            continue;
         const Team* team = m.team(p.team_id);
-        if (!team) continue;
-        if (!team_id.empty() && team->id != team_id) continue;
-        if (!account_id.empty() && team->account_id != account_id) continue;
+        if (!team)
+            continue;
+        if (!team_id.empty() && team->id != team_id)
+            continue;
+        if (!account_id.empty() && team->account_id != account_id)
+            continue;
         t.storage += p.storage;
         t.files += p.file_count;
         t.folders += p.folder_count;
@@ -53,8 +68,10 @@ Totals totals(Model& m, std::string_view team_id, std::string_view account_id) {
 }
 
 std::string_view asset_kind(const std::string& filetype) {
-    if (filetype.rfind("video/", 0) == 0 || filetype.rfind("audio/", 0) == 0) return "stream";
-    if (filetype.rfind("image/", 0) == 0) return "image";
+    if (filetype.rfind("video/", 0) == 0 || filetype.rfind("audio/", 0) == 0)
+        return "stream";
+    if (filetype.rfind("image/", 0) == 0)
+        return "image";
     return "document";
 }
 
@@ -62,7 +79,8 @@ std::vector<const Asset*> live_children(Model& m, const Asset& parent) {
     std::vector<const Asset*> out;
     for (const auto& id : parent.children) {
         const Asset* c = m.asset(id);
-        if (c && !c->deleted_at) out.push_back(c);
+        if (c && !c->deleted_at)
+            out.push_back(c);
     }
     std::sort(out.begin(), out.end(), [](const Asset* a, const Asset* b) {
         return a->index != b->index ? a->index < b->index : a->id < b->id;
@@ -77,9 +95,10 @@ void render_user(Json& j, const User& u) {
     j.key("_type").str("user");
     j.key("account_id").str(u.account_id);
     j.key("bio").null();
+    // The onboarding answers of the real user in the fixtures, same types.
     j.key("context").begin_object();
-    j.key("company_name").null().key("id").str(u.context_id).key("industry").null();
-    j.key("job_title").null().key("role").null().key("team_size").null();
+    j.key("company_name").null().key("id").str(u.context_id).key("industry").str("Media Company");
+    j.key("job_title").null().key("role").str("Video Editor").key("team_size").str("Just me");
     j.end_object();
     j.key("deleted_at").null();
     j.key("digest_frequency").str("*/5 * * * *");
@@ -101,7 +120,9 @@ void render_user(Json& j, const User& u) {
     j.key("location").null();
     j.key("mfa_enforced_at").null();
     j.key("name").str(u.name);
-    j.key("next_digest_date").null();
+    // Digests run every 5 minutes: the first 5-minute mark after the last update.
+    constexpr Micros k_digest = 300 * k_micros_per_second;
+    j.key("next_digest_date").time((u.updated_at / k_digest + 1) * k_digest);
     j.key("phone").null();
     j.key("profile_image").null();
     j.key("profile_image_original").null();
@@ -116,13 +137,12 @@ void render_user(Json& j, const User& u) {
 void render_account(Json& j, RenderContext& ctx, const Account& a) {
     Model& m = ctx.model;
     const Totals t = totals(m, {}, a.id);
-    std::int64_t teams = 0, lifetime_files = 0;
+    std::int64_t teams = 0;
     for (const auto& [id, team] : m.teams()) {
-        if (team.account_id == a.id) ++teams;
+        if (team.account_id == a.id)
+            ++teams;
     }
-    for (const auto& [id, asset] : m.assets()) {
-        if (asset.is_file()) ++lifetime_files;
-    }
+    const std::int64_t lifetime_files = m.files_ever(); // the emulator has one account
     j.begin_object();
     j.key("_type").str("account");
     j.key("archived_storage").i64(0);
@@ -154,7 +174,8 @@ void render_account(Json& j, RenderContext& ctx, const Account& a) {
     j.key("team_count").i64(teams);
     j.key("teams").begin_array();
     for (const Team* team : m.teams_in_order()) {
-        if (team->account_id == a.id) render_team(j, ctx, *team, false);
+        if (team->account_id == a.id)
+            render_team(j, ctx, *team, false);
     }
     j.end_array();
     j.key("updated_at").time(a.updated_at);
@@ -286,7 +307,8 @@ void render_asset(Json& j, RenderContext& ctx, const Asset& a, const AssetRender
         inner.embed_creator = opts.embed_creator;
         std::size_t n = 0;
         for (const Asset* c : live_children(m, a)) {
-            if (n++ == 3) break; // Frame.io embeds only the first three
+            if (n++ == 3)
+                break; // Frame.io embeds only the first three
             render_asset(j, ctx, *c, inner);
         }
         j.end_array();
@@ -326,7 +348,8 @@ void render_asset(Json& j, RenderContext& ctx, const Asset& a, const AssetRender
         j.null();
     }
     nulls(j, {"drm", "duration"});
-    const std::int64_t size = a.type == AssetType::folder && !ctx.folder_size_aggregate ? 0 : a.filesize;
+    const std::int64_t size =
+        a.type == AssetType::folder && !ctx.folder_size_aggregate ? 0 : a.filesize;
     j.key("filesize").i64(size);
     j.key("filetype").str_or_null(file ? a.filetype : std::string());
     nulls(j, {"fps", "frame_cover", "frame_custom", "frame_thumb"});
@@ -397,14 +420,28 @@ void render_asset(Json& j, RenderContext& ctx, const Asset& a, const AssetRender
         j.key("transcode_statuses").null();
     }
     j.key("transcoded_at").opt_time(file ? a.transcoded_at : std::nullopt);
-    j.key("transcodes").null();
+    j.key("transcodes");
+    if (file) {
+        // The emulator transcodes nothing: a transcode state with no renditions.
+        j.begin_object();
+        j.key("_type").str("transcode_state");
+        j.key("codec").null();
+        j.key("id").str(derived_uuid(a.id, "transcode_state"));
+        nulls(j, {"original_height", "original_width"});
+        j.key("resolutions").begin_array().end_array();
+        nulls(j, {"thumb_height", "thumb_state", "thumb_width", "thumbs", "total_audio_tracks"});
+        j.end_object();
+    } else {
+        j.null();
+    }
     j.key("type").str(to_string(a.type));
     j.key("updated_at").time(a.updated_at);
     j.key("upload_completed_at").opt_time(file ? a.upload_completed_at : std::nullopt);
     j.key("upload_failed_at").null();
     if (opts.upload_urls) {
         j.key("upload_urls").begin_array();
-        for (const auto& u : *opts.upload_urls) j.str(u);
+        for (const auto& u : *opts.upload_urls)
+            j.str(u);
         j.end_array();
     }
     if (stack && cover) {

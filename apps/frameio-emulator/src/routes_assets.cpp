@@ -19,7 +19,8 @@ namespace {
 /// Whether the caller may see the asset's project at all.
 bool visible_project(ApiCall& c, const Asset& a) {
     const Project* p = c.s.model.project(a.project_id);
-    if (!p || p->deleted_at) return false;
+    if (!p || p->deleted_at)
+        return false;
     const Team* t = c.s.model.team(p->team_id);
     const User* u = c.s.model.user(c.principal.user_id);
     return t && u && t->account_id == u->account_id;
@@ -46,7 +47,8 @@ int cmp(const T& a, const T& b) {
 
 Micros uploaded_at(Model& m, const Asset& a) {
     if (a.type == AssetType::version_stack) {
-        if (const Asset* cover = m.asset(a.cover_asset_id)) return cover->inserted_at;
+        if (const Asset* cover = m.asset(a.cover_asset_id))
+            return cover->inserted_at;
     }
     return a.inserted_at;
 }
@@ -58,14 +60,18 @@ std::optional<std::vector<Less>> parse_sort(ApiCall& c, const std::string& spec)
     std::size_t pos = 0;
     while (pos <= spec.size()) {
         auto comma = spec.find(',', pos);
-        if (comma == std::string::npos) comma = spec.size();
+        if (comma == std::string::npos)
+            comma = spec.size();
         std::string key = spec.substr(pos, comma - pos);
         pos = comma + 1;
         key.erase(0, key.find_first_not_of(' '));
-        while (!key.empty() && key.back() == ' ') key.pop_back();
-        if (key.empty()) continue;
+        while (!key.empty() && key.back() == ' ')
+            key.pop_back();
+        if (key.empty())
+            continue;
         const bool desc = key[0] == '-';
-        if (desc || key[0] == '+') key.erase(0, 1);
+        if (desc || key[0] == '+')
+            key.erase(0, 1);
         Less f;
         if (key == "name") {
             f = [](const Asset& a, const Asset& b) { return cmp(a.name, b.name); };
@@ -80,7 +86,9 @@ std::optional<std::vector<Less>> parse_sort(ApiCall& c, const std::string& spec)
         } else if (key == "comment_count") {
             f = [](const Asset&, const Asset&) { return 0; };
         } else if (key == "uploaded_at") {
-            f = [&m](const Asset& a, const Asset& b) { return cmp(uploaded_at(m, a), uploaded_at(m, b)); };
+            f = [&m](const Asset& a, const Asset& b) {
+                return cmp(uploaded_at(m, a), uploaded_at(m, b));
+            };
         } else if (key == "inserted_at") {
             f = [](const Asset& a, const Asset& b) { return cmp(a.inserted_at, b.inserted_at); };
         } else if (key == "updated_at") {
@@ -106,9 +114,11 @@ void sort_assets(std::vector<const Asset*>& v, const std::vector<Less>& keys) {
     std::stable_sort(v.begin(), v.end(), [&](const Asset* a, const Asset* b) {
         for (const auto& k : keys) {
             const int r = k(*a, *b);
-            if (r != 0) return r < 0;
+            if (r != 0)
+                return r < 0;
         }
-        if (a->index != b->index) return a->index < b->index;
+        if (a->index != b->index)
+            return a->index < b->index;
         return a->id < b->id;
     });
 }
@@ -121,11 +131,14 @@ AssetRender render_options(ApiCall& c) {
         std::size_t pos = 0;
         while (pos <= inc.size()) {
             auto comma = inc.find(',', pos);
-            if (comma == std::string::npos) comma = inc.size();
+            if (comma == std::string::npos)
+                comma = inc.size();
             const std::string item = inc.substr(pos, comma - pos);
             pos = comma + 1;
-            if (item == "children") o.include_children = true;
-            if (item == "cover_asset") o.include_cover_asset = true;
+            if (item == "children")
+                o.include_children = true;
+            if (item == "cover_asset")
+                o.include_cover_asset = true;
         }
     }
     return o;
@@ -136,7 +149,8 @@ void send_assets(ApiCall& c, const std::vector<const Asset*>& items, const Page&
     auto ctx = c.s.render_context(c.now);
     Json j;
     j.begin_array();
-    for (std::size_t i = page.begin; i < page.end; ++i) render_asset(j, ctx, *items[i], opts);
+    for (std::size_t i = page.begin; i < page.end; ++i)
+        render_asset(j, ctx, *items[i], opts);
     j.end_array();
     c.send_json(j.take());
 }
@@ -149,7 +163,8 @@ void send_asset(ApiCall& c, const Asset& a, const AssetRender& opts = {}) {
 }
 
 /// Reads description and properties (shared by create and update); false after 422.
-bool read_common(ApiCall& c, ObjectReader& r, std::optional<std::optional<std::string>>& description,
+bool read_common(ApiCall& c, ObjectReader& r,
+                 std::optional<std::optional<std::string>>& description,
                  std::optional<std::string>& properties) {
     std::string s;
     if (r.get_string("description", s)) {
@@ -184,7 +199,8 @@ bool filter_value(const rapidjson::Value& v, std::vector<std::string>& out) {
     }
     if (v.IsArray()) {
         for (const auto& e : v.GetArray()) {
-            if (!e.IsString()) return false;
+            if (!e.IsString())
+                return false;
             out.emplace_back(e.GetString(), e.GetStringLength());
         }
         return true;
@@ -199,39 +215,47 @@ void run_search(ApiCall& c, const rapidjson::Value& body) {
     r.get_int64("page_size", page_size);
     std::string sort = "-inserted_at", q, account_id;
     r.get_string("sort", sort);
-    if (!r.get_string("q", q)) r.get_string("query", q);
+    if (!r.get_string("q", q))
+        r.get_string("query", q);
     bool include_deleted = false;
     r.get_bool("include_deleted", include_deleted);
     r.get_string("account_id", account_id);
-    if (!r.ok()) return c.send_error(422, r.error());
+    if (!r.ok())
+        return c.send_error(422, r.error());
 
     std::vector<Filter> filters;
     if (const auto* f = r.get("filter"); f && !f->IsNull()) {
-        if (!f->IsObject()) return c.send_error(422, "filter must be an object");
+        if (!f->IsObject())
+            return c.send_error(422, "filter must be an object");
         for (const auto& m : f->GetObject()) {
             Filter flt;
             flt.key.assign(m.name.GetString(), m.name.GetStringLength());
-            static const std::set<std::string> k_keys = {"project_id", "parent_id", "team_id",
-                                                          "type",       "updated_at", "inserted_at",
-                                                          "name",       "creator.name", "id"};
+            static const std::set<std::string> k_keys = {
+                "project_id",  "parent_id", "team_id",      "type", "updated_at",
+                "inserted_at", "name",      "creator.name", "id"};
             if (!k_keys.count(flt.key)) {
                 return c.send_error(422, "unknown filter '" + flt.key + "'");
             }
             if (m.value.IsObject()) {
                 ObjectReader fr(m.value);
-                if (!fr.get_string("op", flt.op)) flt.op = "eq";
+                if (!fr.get_string("op", flt.op))
+                    flt.op = "eq";
                 const auto* v = fr.get("value");
                 if (!fr.ok() || !v || !filter_value(*v, flt.values)) {
-                    return c.send_error(422, "filter '" + flt.key + "' needs {\"op\":..,\"value\":..}");
+                    return c.send_error(422,
+                                        "filter '" + flt.key + "' needs {\"op\":..,\"value\":..}");
                 }
             } else if (!filter_value(m.value, flt.values)) {
                 return c.send_error(422, "filter '" + flt.key + "' has a bad value");
             } else {
                 flt.op = "eq";
             }
-            static const std::set<std::string> k_ops = {"eq", "in", "gte", "gt", "lte", "lt", "match"};
-            if (!k_ops.count(flt.op)) return c.send_error(422, "unknown filter op '" + flt.op + "'");
-            if (flt.values.empty()) return c.send_error(422, "filter '" + flt.key + "' has no value");
+            static const std::set<std::string> k_ops = {"eq",  "in", "gte",  "gt",
+                                                        "lte", "lt", "match"};
+            if (!k_ops.count(flt.op))
+                return c.send_error(422, "unknown filter op '" + flt.op + "'");
+            if (flt.values.empty())
+                return c.send_error(422, "filter '" + flt.key + "' has no value");
             filters.push_back(std::move(flt));
         }
     }
@@ -240,12 +264,14 @@ void run_search(ApiCall& c, const rapidjson::Value& body) {
     for (std::size_t i = 0; i < filters.size(); ++i) {
         if (filters[i].key == "updated_at" || filters[i].key == "inserted_at") {
             const auto t = parse_timestamp(filters[i].values.front());
-            if (!t) return c.send_error(422, "filter '" + filters[i].key + "': bad timestamp");
+            if (!t)
+                return c.send_error(422, "filter '" + filters[i].key + "': bad timestamp");
             times[i] = *t;
         }
     }
     auto keys = parse_sort(c, sort);
-    if (!keys) return;
+    if (!keys)
+        return;
 
     auto lock = c.s.model.lock();
     Model& m = c.s.model;
@@ -254,25 +280,27 @@ void run_search(ApiCall& c, const rapidjson::Value& body) {
     if (u && (account_id.empty() || ascii_lower(account_id) == u->account_id)) {
         const std::string needle = ascii_lower(q);
         for (const auto& [id, a] : m.assets()) {
-            if (a.is_root || (a.deleted_at && !include_deleted)) continue;
-            if (!visible_project(c, a)) continue;
-            if (!needle.empty() && ascii_lower(a.name).find(needle) == std::string::npos) continue;
+            if (a.is_root || (a.deleted_at && !include_deleted))
+                continue;
+            if (!visible_project(c, a))
+                continue;
+            if (!needle.empty() && ascii_lower(a.name).find(needle) == std::string::npos)
+                continue;
             bool ok = true;
             for (std::size_t i = 0; i < filters.size() && ok; ++i) {
                 const Filter& f = filters[i];
                 const auto any_eq = [&](const std::string& v) {
-                    return std::any_of(f.values.begin(), f.values.end(), [&](const std::string& x) {
-                        return ascii_lower(x) == v;
-                    });
+                    return std::any_of(f.values.begin(), f.values.end(),
+                                       [&](const std::string& x) { return ascii_lower(x) == v; });
                 };
                 if (f.key == "updated_at" || f.key == "inserted_at") {
                     const Micros v = f.key == "updated_at" ? a.updated_at : a.inserted_at;
                     const Micros t = times[i];
-                    ok = f.op == "gte" ? v >= t
-                         : f.op == "gt" ? v > t
+                    ok = f.op == "gte"   ? v >= t
+                         : f.op == "gt"  ? v > t
                          : f.op == "lte" ? v <= t
-                         : f.op == "lt" ? v < t
-                                        : v == t;
+                         : f.op == "lt"  ? v < t
+                                         : v == t;
                 } else if (f.key == "project_id") {
                     ok = any_eq(a.project_id);
                 } else if (f.key == "parent_id") {
@@ -297,12 +325,14 @@ void run_search(ApiCall& c, const rapidjson::Value& body) {
                     });
                 }
             }
-            if (ok) hits.push_back(&a);
+            if (ok)
+                hits.push_back(&a);
         }
     }
     sort_assets(hits, *keys);
     const auto p = make_page(c, page, page_size, hits.size());
-    if (!p) return;
+    if (!p)
+        return;
     AssetRender opts;
     send_assets(c, hits, *p, opts);
 }
@@ -314,22 +344,27 @@ void search_from_query(ApiCall& c) {
     d.SetObject();
     auto& al = d.GetAllocator();
     rapidjson::Value filter(rapidjson::kObjectType);
-    const auto str = [&](const std::string& s) { return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), al); };
+    const auto str = [&](const std::string& s) {
+        return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), al);
+    };
     for (const auto& [k, v] : c.req.params) {
         if (k == "page" || k == "page_size") {
             const auto n = c.query_int(k.c_str(), 1, 1, 1'000'000'000);
-            if (!n) return;
+            if (!n)
+                return;
             d.AddMember(str(k), rapidjson::Value(static_cast<int64_t>(*n)), al);
         } else if (k == "include_deleted") {
             const auto b = c.query_bool("include_deleted", false);
-            if (!b) return;
+            if (!b)
+                return;
             d.AddMember(str(k), rapidjson::Value(*b), al);
         } else if (k == "sort" || k == "q" || k == "query" || k == "account_id") {
             d.AddMember(str(k), str(v), al);
         } else if (k.rfind("filter[", 0) == 0) {
             // filter[key][op] / filter[key][value]
             const auto close = k.find(']');
-            if (close == std::string::npos) continue;
+            if (close == std::string::npos)
+                continue;
             const std::string key = k.substr(7, close - 7);
             const std::string field = k.substr(close + 1);
             if (!filter.HasMember(key.c_str())) {
@@ -337,58 +372,71 @@ void search_from_query(ApiCall& c) {
             }
             auto& obj = filter[key.c_str()];
             const std::string name = field == "[op]" ? "op" : "value";
-            if (obj.HasMember(name.c_str())) obj.RemoveMember(name.c_str());
+            if (obj.HasMember(name.c_str()))
+                obj.RemoveMember(name.c_str());
             obj.AddMember(str(name), str(v), al);
         } else if (k == "project_id" || k == "parent_id" || k == "team_id" || k == "type") {
-            if (filter.HasMember(k.c_str())) filter.RemoveMember(k.c_str());
+            if (filter.HasMember(k.c_str()))
+                filter.RemoveMember(k.c_str());
             filter.AddMember(str(k), str(v), al);
         }
     }
-    if (filter.MemberCount() > 0) d.AddMember("filter", filter, al);
+    if (filter.MemberCount() > 0)
+        d.AddMember("filter", filter, al);
     run_search(c, d);
 }
 
 } // namespace
 
 void register_asset_routes(HttpServer& server, Services& s) {
-    add_api_route(server, s, "GET", R"(/v2/assets/([^/]+)/?)", "GET /v2/assets/{id}",
-                  "asset.read", "asset-read", [](ApiCall& c) {
-                      const auto id = c.id_param(1, "asset");
-                      if (!id) return;
-                      const auto include_deleted = c.query_bool("include_deleted", false);
-                      if (!include_deleted) return;
-                      auto lock = c.s.model.lock();
-                      const Asset* a = find_asset(c, *id, *include_deleted || c.s.options.deleted_visible);
-                      if (!a) return;
-                      if (c.req.has_param("type") && c.req.get_param_value("type") != to_string(a->type)) {
-                          return c.send_error(404, "asset not found (type mismatch)");
-                      }
-                      send_asset(c, *a, render_options(c));
-                  });
+    add_api_route(
+        server, s, "GET", R"(/v2/assets/([^/]+)/?)", "GET /v2/assets/{id}", "asset.read",
+        "asset-read", [](ApiCall& c) {
+            const auto id = c.id_param(1, "asset");
+            if (!id)
+                return;
+            const auto include_deleted = c.query_bool("include_deleted", false);
+            if (!include_deleted)
+                return;
+            auto lock = c.s.model.lock();
+            const Asset* a = find_asset(c, *id, *include_deleted || c.s.options.deleted_visible);
+            if (!a)
+                return;
+            if (c.req.has_param("type") && c.req.get_param_value("type") != to_string(a->type)) {
+                return c.send_error(404, "asset not found (type mismatch)");
+            }
+            send_asset(c, *a, render_options(c));
+        });
 
     add_api_route(server, s, "GET", R"(/v2/assets/([^/]+)/children/?)",
                   "GET /v2/assets/{id}/children", "asset.read", "asset-list", [](ApiCall& c) {
                       const auto id = c.id_param(1, "asset");
-                      if (!id) return;
+                      if (!id)
+                          return;
                       const auto include_deleted = c.query_bool("include_deleted", false);
-                      if (!include_deleted) return;
+                      if (!include_deleted)
+                          return;
                       std::vector<Less> keys;
                       if (c.req.has_param("sort")) {
                           auto k = parse_sort(c, c.req.get_param_value("sort"));
-                          if (!k) return;
+                          if (!k)
+                              return;
                           keys = std::move(*k);
                       }
                       auto lock = c.s.model.lock();
                       const Asset* parent = find_asset(c, *id, *include_deleted);
-                      if (!parent) return;
+                      if (!parent)
+                          return;
                       std::vector<const Asset*> items;
                       for (const auto& cid : parent->children) {
                           const Asset* a = c.s.model.asset(cid);
-                          if (a && (!a->deleted_at || *include_deleted)) items.push_back(a);
+                          if (a && (!a->deleted_at || *include_deleted))
+                              items.push_back(a);
                       }
                       sort_assets(items, keys);
                       const auto page = query_page(c, items.size());
-                      if (!page) return;
+                      if (!page)
+                          return;
                       send_assets(c, items, *page, render_options(c));
                   });
 
@@ -396,9 +444,11 @@ void register_asset_routes(HttpServer& server, Services& s) {
         server, s, "POST", R"(/v2/assets/([^/]+)/children/?)", "POST /v2/assets/{id}/children",
         "asset.create", "asset-create", [](ApiCall& c) {
             const auto id = c.id_param(1, "asset");
-            if (!id) return;
+            if (!id)
+                return;
             rapidjson::Document doc;
-            if (!c.json_body(doc)) return;
+            if (!c.json_body(doc))
+                return;
             ObjectReader r(doc);
             std::string type, name, filetype;
             std::int64_t filesize = -1;
@@ -410,14 +460,18 @@ void register_asset_routes(HttpServer& server, Services& s) {
             r.get_bool("is_realtime_upload", realtime);
             std::optional<std::optional<std::string>> description;
             std::optional<std::string> properties;
-            if (!read_common(c, r, description, properties)) return;
-            if (!has_type) return c.send_error(422, "type is required (\"file\" or \"folder\")");
+            if (!read_common(c, r, description, properties))
+                return;
+            if (!has_type)
+                return c.send_error(422, "type is required (\"file\" or \"folder\")");
             if (type != "file" && type != "folder") {
                 return c.send_error(422, "type must be \"file\" or \"folder\"");
             }
-            if (!has_name || name.empty()) return c.send_error(422, "name is required");
+            if (!has_name || name.empty())
+                return c.send_error(422, "name is required");
             if (r.get("source") && !r.is_null("source")) {
-                return c.send_error(422, "server-side import (source) is not supported by the emulator");
+                return c.send_error(422,
+                                    "server-side import (source) is not supported by the emulator");
             }
             if (realtime) {
                 return c.send_error(422, "realtime uploads are not supported by the emulator");
@@ -426,7 +480,8 @@ void register_asset_routes(HttpServer& server, Services& s) {
                 if (!has_filetype || filetype.empty()) {
                     return c.send_error(422, "filetype (the MIME type) is required for a file");
                 }
-                if (!has_size) return c.send_error(422, "filesize is required for a file");
+                if (!has_size)
+                    return c.send_error(422, "filesize is required for a file");
                 if (filesize < 0 || filesize > k_max_file_size) {
                     return c.send_error(422, "filesize must be from 0 to 5 TiB");
                 }
@@ -435,7 +490,8 @@ void register_asset_routes(HttpServer& server, Services& s) {
 
             auto lock = c.s.model.lock();
             Asset* parent = find_asset(c, *id, false);
-            if (!parent) return;
+            if (!parent)
+                return;
             if (parent->type != AssetType::folder) {
                 return c.send_error(422, std::string("cannot create assets inside a ") +
                                              std::string(to_string(parent->type)));
@@ -463,16 +519,19 @@ void register_asset_routes(HttpServer& server, Services& s) {
     add_api_route(server, s, "PUT", R"(/v2/assets/([^/]+)/?)", "PUT /v2/assets/{id}",
                   "asset.update", "asset-update", [](ApiCall& c) {
                       const auto id = c.id_param(1, "asset");
-                      if (!id) return;
+                      if (!id)
+                          return;
                       rapidjson::Document doc;
-                      if (!c.json_body(doc)) return;
+                      if (!c.json_body(doc))
+                          return;
                       ObjectReader r(doc);
                       std::string name, label;
                       const bool has_name = r.get_string("name", name);
                       const bool has_label = r.get_string("label", label);
                       std::optional<std::optional<std::string>> description;
                       std::optional<std::string> properties;
-                      if (!read_common(c, r, description, properties)) return;
+                      if (!read_common(c, r, description, properties))
+                          return;
                       if (r.is_null("name") || (has_name && name.empty())) {
                           return c.send_error(422, "name must be a non-empty string");
                       }
@@ -484,8 +543,10 @@ void register_asset_routes(HttpServer& server, Services& s) {
                       }
                       auto lock = c.s.model.lock();
                       Asset* a = find_asset(c, *id, false);
-                      if (!a) return;
-                      if (a->is_root) return c.send_error(422, "the root asset cannot be changed");
+                      if (!a)
+                          return;
+                      if (a->is_root)
+                          return c.send_error(422, "the root asset cannot be changed");
                       if (has_name) {
                           if (a->type == AssetType::version_stack) {
                               // A stack's name is its head's name.
@@ -496,9 +557,12 @@ void register_asset_routes(HttpServer& server, Services& s) {
                           }
                           a->name = name;
                       }
-                      if (has_label) a->label = label;
-                      if (description) a->description = *description;
-                      if (properties) a->properties = *properties;
+                      if (has_label)
+                          a->label = label;
+                      if (description)
+                          a->description = *description;
+                      if (properties)
+                          a->properties = *properties;
                       c.s.model.touch_asset(*a, c.now);
                       send_asset(c, *a);
                   });
@@ -506,11 +570,14 @@ void register_asset_routes(HttpServer& server, Services& s) {
     add_api_route(server, s, "DELETE", R"(/v2/assets/([^/]+)/?)", "DELETE /v2/assets/{id}",
                   "asset.delete", "asset-delete", [](ApiCall& c) {
                       const auto id = c.id_param(1, "asset");
-                      if (!id) return;
+                      if (!id)
+                          return;
                       auto lock = c.s.model.lock();
                       Asset* a = find_asset(c, *id, false);
-                      if (!a) return;
-                      if (a->is_root) return c.send_error(422, "the root asset cannot be deleted");
+                      if (!a)
+                          return;
+                      if (a->is_root)
+                          return c.send_error(422, "the root asset cannot be deleted");
                       c.s.model.delete_asset(*a, c.now);
                       auto ctx = c.s.render_context(c.now);
                       Json j;
@@ -522,19 +589,23 @@ void register_asset_routes(HttpServer& server, Services& s) {
         server, s, "POST", R"(/v2/assets/([^/]+)/version/?)", "POST /v2/assets/{id}/version",
         "asset.create", "asset-create", [](ApiCall& c) {
             const auto id = c.id_param(1, "asset");
-            if (!id) return;
+            if (!id)
+                return;
             rapidjson::Document doc;
-            if (!c.json_body(doc)) return;
+            if (!c.json_body(doc))
+                return;
             ObjectReader r(doc);
             std::string next_id;
             if (!r.get_string("next_asset_id", next_id)) {
                 return c.send_error(422, r.ok() ? "next_asset_id is required" : r.error());
             }
-            if (!is_uuid(next_id)) return c.send_error(422, "next_asset_id is not a valid id");
+            if (!is_uuid(next_id))
+                return c.send_error(422, "next_asset_id is not a valid id");
             next_id = ascii_lower(next_id);
             auto lock = c.s.model.lock();
             Asset* target = find_asset(c, *id, false);
-            if (!target) return;
+            if (!target)
+                return;
             Asset* next = c.s.model.asset(next_id);
             if (!next || next->deleted_at || !visible_project(c, *next)) {
                 return c.send_error(422, "next_asset_id: asset not found");
@@ -542,8 +613,10 @@ void register_asset_routes(HttpServer& server, Services& s) {
             if (target->is_root || target->type == AssetType::folder) {
                 return c.send_error(422, "only a file or a version stack can be versioned");
             }
-            if (!next->is_file()) return c.send_error(422, "next_asset_id must be a file");
-            if (next->id == target->id) return c.send_error(422, "an asset cannot version itself");
+            if (!next->is_file())
+                return c.send_error(422, "next_asset_id must be a file");
+            if (next->id == target->id)
+                return c.send_error(422, "an asset cannot version itself");
             if (c.s.model.stack_of(*next)) {
                 return c.send_error(422, "next_asset_id is already in a version stack");
             }
@@ -557,7 +630,8 @@ void register_asset_routes(HttpServer& server, Services& s) {
     add_api_route(server, s, "POST", R"(/v2/search/library/?)", "POST /v2/search/library",
                   "asset.read", "search", [](ApiCall& c) {
                       rapidjson::Document doc;
-                      if (!c.json_body(doc)) return;
+                      if (!c.json_body(doc))
+                          return;
                       run_search(c, doc);
                   });
 
@@ -566,7 +640,8 @@ void register_asset_routes(HttpServer& server, Services& s) {
                       // The official SDK sends GET requests with a JSON body.
                       if (c.body().find_first_not_of(" \t\r\n") != std::string::npos) {
                           rapidjson::Document doc;
-                          if (!c.json_body(doc)) return;
+                          if (!c.json_body(doc))
+                              return;
                           return run_search(c, doc);
                       }
                       search_from_query(c);

@@ -12,6 +12,8 @@
 #include "routes.hpp"
 #include "stats.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -19,8 +21,6 @@
 #include <iostream>
 #include <memory>
 #include <regex>
-
-#include <unistd.h>
 
 namespace fioemu {
 
@@ -89,13 +89,15 @@ std::optional<PartTarget> check_part(Services& s, const httplib::Request& req,
     const Micros now = s.clock.now();
     switch (s.signer.check("PUT", path, req.get_param_value("Expires"),
                            req.get_param_value("Signature"), now)) {
-    case UrlSigner::Check::ok: break;
+    case UrlSigner::Check::ok:
+        break;
     case UrlSigner::Check::expired:
         send_s3_error(res, 403, "AccessDenied", "Request has expired");
         return std::nullopt;
     case UrlSigner::Check::missing:
-        send_s3_error(res, 403, "AccessDenied", "Query-string authentication requires the "
-                                                "Signature and Expires parameters");
+        send_s3_error(res, 403, "AccessDenied",
+                      "Query-string authentication requires the "
+                      "Signature and Expires parameters");
         return std::nullopt;
     case UrlSigner::Check::bad_signature:
         send_s3_error(res, 403, "SignatureDoesNotMatch",
@@ -110,7 +112,8 @@ std::optional<PartTarget> check_part(Services& s, const httplib::Request& req,
     {
         auto lock = s.model.lock();
         const Asset* a = s.model.asset(t.asset_id);
-        if (!a || !a->is_file() || s.model.is_deleted(*a) || t.index < 0 || t.index >= a->part_count) {
+        if (!a || !a->is_file() || s.model.is_deleted(*a) || t.index < 0 ||
+            t.index >= a->part_count) {
             send_s3_error(res, 404, "NoSuchUpload",
                           "The specified upload does not exist. The upload ID may be invalid, or "
                           "the upload may have been aborted or completed.");
@@ -173,9 +176,11 @@ void handle_part(Services& s, const httplib::Request& req, httplib::Response& re
     ctx.body_unread = true;
     bool ignore_body = false;
     const auto target = check_part(s, req, res, ignore_body);
-    if (!target) return;
+    if (!target)
+        return;
     const auto rule = s.faults.take_fail_next(k_part_key);
-    if (rule && !rule->after) return s3_fault(res, rule->status);
+    if (rule && !rule->after)
+        return s3_fault(res, rule->status);
     if (s.faults.draw(FaultStream::part5xx)) {
         return s3_fault(res, s.faults.uniform(FaultStream::status) < 0.5 ? 500 : 503);
     }
@@ -196,19 +201,21 @@ void handle_part(Services& s, const httplib::Request& req, httplib::Response& re
     BufferedFile file;
     const auto temp = s.blobs.temp_path(target->asset_id, target->index);
     if (!file.open(temp)) {
-        std::cerr << "frameio-emulator: cannot create " << temp << ": " << std::strerror(errno) << "\n";
+        std::cerr << "frameio-emulator: cannot create " << temp << ": " << std::strerror(errno)
+                  << "\n";
         return send_s3_error(res, 500, "InternalError", "cannot store the part");
     }
     bool write_ok = true;
     const std::int64_t cut_at = target->expected / 2;
-    const bool received = read_request_body(target->expected, [&](const char* data, std::size_t len) {
-        if (reset && file.written() + static_cast<std::int64_t>(len) > cut_at) {
-            abort_connection(); // partreset: the connection dies mid-body
-            return false;
-        }
-        write_ok = file.write(data, len);
-        return write_ok;
-    });
+    const bool received =
+        read_request_body(target->expected, [&](const char* data, std::size_t len) {
+            if (reset && file.written() + static_cast<std::int64_t>(len) > cut_at) {
+                abort_connection(); // partreset: the connection dies mid-body
+                return false;
+            }
+            write_ok = file.write(data, len);
+            return write_ok;
+        });
     ctx.body_unread = false;
     if (reset && !received) {
         file.discard();
@@ -220,7 +227,8 @@ void handle_part(Services& s, const httplib::Request& req, httplib::Response& re
     }
     if (!received || file.written() != target->expected) {
         file.discard();
-        if (!received) return; // the client went away
+        if (!received)
+            return; // the client went away
         return send_s3_error(res, 400, "IncompleteBody",
                              "You did not provide the number of bytes specified by the "
                              "Content-Length HTTP header.");
@@ -246,15 +254,17 @@ void handle_part(Services& s, const httplib::Request& req, httplib::Response& re
             ::unlink(temp.c_str());
             return send_s3_error(res, 500, "InternalError", "cannot store the part");
         }
-        completed = s.model.part_received(*a, target->index, s.clock.now()) ==
-                    Model::PartResult::completed;
+        completed =
+            s.model.part_received(*a, target->index, s.clock.now()) == Model::PartResult::completed;
     }
-    if (completed) s.checksums.enqueue(target->asset_id);
+    if (completed)
+        s.checksums.enqueue(target->asset_id);
 
     // S3 answers an ETag (opaque to clients); hashing each part for it would cost upload speed.
     res.set_header("ETag", "\"" + hex(random_bytes(16)) + "\"");
     res.status = 200;
-    if (rule && rule->after) s3_fault(res, rule->status);
+    if (rule && rule->after)
+        s3_fault(res, rule->status);
 }
 
 /// Parses a single "bytes=a-b" / "bytes=a-" / "bytes=-n" range against `size`.
@@ -262,25 +272,30 @@ void handle_part(Services& s, const httplib::Request& req, httplib::Response& re
 enum class RangeResult { none, ok, unsatisfiable };
 RangeResult parse_range(const std::string& header, std::int64_t size, std::int64_t& first,
                         std::int64_t& last) {
-    if (header.empty()) return RangeResult::none;
+    if (header.empty())
+        return RangeResult::none;
     httplib::Ranges ranges;
     if (!httplib::detail::parse_range_header(header, ranges) || ranges.size() != 1) {
         return RangeResult::none;
     }
     const auto [a, b] = ranges.front();
     if (a < 0) { // suffix: the last b bytes
-        if (b <= 0 || size == 0) return RangeResult::unsatisfiable;
+        if (b <= 0 || size == 0)
+            return RangeResult::unsatisfiable;
         first = std::max<std::int64_t>(0, size - b);
         last = size - 1;
         return RangeResult::ok;
     }
-    if (a >= size) return RangeResult::unsatisfiable;
+    if (a >= size)
+        return RangeResult::unsatisfiable;
     first = a;
     last = b < 0 ? size - 1 : std::min<std::int64_t>(b, size - 1);
     return RangeResult::ok;
 }
 
 void handle_download(Services& s, const httplib::Request& req, httplib::Response& res) {
+    // cpp-httplib must not apply the client's Range (to an error body, or on top of ours).
+    const_cast<httplib::Request&>(req).ranges.clear();
     count_request(s, req.method + " /originals");
     apply_latency(s);
     const std::string path = req.path;
@@ -288,16 +303,19 @@ void handle_download(Services& s, const httplib::Request& req, httplib::Response
     const std::string raw_id = path.substr(prefix.size());
     switch (s.signer.check("GET", path, req.get_param_value("Expires"),
                            req.get_param_value("Signature"), s.clock.now())) {
-    case UrlSigner::Check::ok: break;
+    case UrlSigner::Check::ok:
+        break;
     case UrlSigner::Check::expired:
         return send_s3_error(res, 403, "AccessDenied", "Request has expired");
     case UrlSigner::Check::missing:
-        return send_s3_error(res, 403, "AccessDenied", "Missing Key-Pair-Id query parameter or cookie value");
+        return send_s3_error(res, 403, "AccessDenied",
+                             "Missing Key-Pair-Id query parameter or cookie value");
     case UrlSigner::Check::bad_signature:
         return send_s3_error(res, 403, "AccessDenied", "Access denied");
     }
     const auto rule = s.faults.take_fail_next(req.method + " /originals");
-    if (rule) return s3_fault(res, rule->status);
+    if (rule)
+        return s3_fault(res, rule->status);
     if (s.faults.draw(FaultStream::download5xx)) {
         return s3_fault(res, s.faults.uniform(FaultStream::status) < 0.5 ? 500 : 503);
     }
@@ -322,8 +340,6 @@ void handle_download(Services& s, const httplib::Request& req, httplib::Response
 
     std::int64_t first = 0, last = size - 1;
     const RangeResult range = parse_range(req.get_header_value("Range"), size, first, last);
-    // cpp-httplib must not apply its own range logic on top of ours.
-    const_cast<httplib::Request&>(req).ranges.clear();
     res.set_header("Accept-Ranges", "bytes");
     res.set_header("Last-Modified", http_date(modified));
     res.set_header("Content-Disposition", content_disposition(name));
@@ -349,14 +365,16 @@ void handle_download(Services& s, const httplib::Request& req, httplib::Response
         std::min<std::int64_t>(std::max<std::int64_t>(length, 1), 1 << 20)));
     res.set_content_provider(
         static_cast<std::size_t>(length), filetype,
-        [reader, buffer, first, stop_at](std::size_t offset, std::size_t len, httplib::DataSink& sink) {
+        [reader, buffer, first, stop_at](std::size_t offset, std::size_t len,
+                                         httplib::DataSink& sink) {
             const auto off = static_cast<std::int64_t>(offset);
             if (off >= stop_at) {
                 abort_connection(); // truncate: the body ends short of Content-Length
                 return false;
             }
-            const std::int64_t want = std::min<std::int64_t>(
-                {static_cast<std::int64_t>(len), static_cast<std::int64_t>(buffer->size()), stop_at - off});
+            const std::int64_t want =
+                std::min<std::int64_t>({static_cast<std::int64_t>(len),
+                                        static_cast<std::int64_t>(buffer->size()), stop_at - off});
             const std::int64_t n = reader->read(first + off, buffer->data(), want);
             if (n <= 0) {
                 abort_connection();
@@ -369,10 +387,12 @@ void handle_download(Services& s, const httplib::Request& req, httplib::Response
 } // namespace
 
 int check_expect_continue(Services& s, const httplib::Request& req, httplib::Response& res) {
-    if (req.method != "PUT" || req.path.rfind("/parts/", 0) != 0) return 100;
+    if (req.method != "PUT" || req.path.rfind("/parts/", 0) != 0)
+        return 100;
     count_request(s, k_part_key);
     bool ignore_body = false;
-    if (check_part(s, req, res, ignore_body)) return 100;
+    if (check_part(s, req, res, ignore_body))
+        return 100;
     // Refused before the body was sent: the client will not send it, so do not wait for it.
     current_request().close_after = true;
     res.set_header("Connection", "close");
@@ -383,10 +403,9 @@ void register_transfer_routes(HttpServer& server, Services& s) {
     s.route_keys.insert(k_part_key);
     s.route_keys.insert("GET /originals");
     s.route_keys.insert("HEAD /originals");
-    server.Put(R"(/parts/(.*))", [&s](const httplib::Request& req, httplib::Response& res,
-                                      const httplib::ContentReader& reader) {
-        handle_part(s, req, res, reader);
-    });
+    server.Put(R"(/parts/(.*))",
+               [&s](const httplib::Request& req, httplib::Response& res,
+                    const httplib::ContentReader& reader) { handle_part(s, req, res, reader); });
     server.Get(R"(/originals/([^/]+))", [&s](const httplib::Request& req, httplib::Response& res) {
         handle_download(s, req, res);
     });

@@ -45,7 +45,8 @@ void upload(Services& s, const std::string& asset_id, std::uint64_t seed) {
         auto lock = s.model.lock();
         const Asset* a = s.model.asset(asset_id);
         parts = a->part_count;
-        for (std::int64_t i = 0; i < parts; ++i) lengths.push_back(a->part_length(i));
+        for (std::int64_t i = 0; i < parts; ++i)
+            lengths.push_back(a->part_length(i));
     }
     Generator gen(seed);
     std::vector<char> buf(1 << 20);
@@ -53,15 +54,19 @@ void upload(Services& s, const std::string& asset_id, std::uint64_t seed) {
     for (std::int64_t i = 0; i < parts; ++i) {
         BufferedFile f;
         const auto temp = s.blobs.temp_path(asset_id, i);
-        if (!f.open(temp)) throw std::runtime_error("cannot write " + temp.string());
+        if (!f.open(temp))
+            throw std::runtime_error("cannot write " + temp.string());
         std::int64_t left = lengths[static_cast<std::size_t>(i)];
         while (left > 0) {
-            const auto n = static_cast<std::size_t>(std::min<std::int64_t>(left, static_cast<std::int64_t>(buf.size())));
+            const auto n = static_cast<std::size_t>(
+                std::min<std::int64_t>(left, static_cast<std::int64_t>(buf.size())));
             gen.fill(buf.data(), n);
-            if (!f.write(buf.data(), n)) throw std::runtime_error("cannot write " + temp.string());
+            if (!f.write(buf.data(), n))
+                throw std::runtime_error("cannot write " + temp.string());
             left -= static_cast<std::int64_t>(n);
         }
-        if (!f.close()) throw std::runtime_error("cannot write " + temp.string());
+        if (!f.close())
+            throw std::runtime_error("cannot write " + temp.string());
         auto lock = s.model.lock();
         Asset* a = s.model.asset(asset_id);
         const auto final_path = s.blobs.part_path(asset_id, i);
@@ -70,7 +75,8 @@ void upload(Services& s, const std::string& asset_id, std::uint64_t seed) {
         }
         completed = s.model.part_received(*a, i, s.clock.now()) == Model::PartResult::completed;
     }
-    if (completed) s.checksums.enqueue(asset_id);
+    if (completed)
+        s.checksums.enqueue(asset_id);
 }
 
 } // namespace
@@ -80,15 +86,19 @@ void seed_hierarchy(Services& s) {
     const Micros now = s.clock.now();
     if (s.model.accounts().empty()) {
         Account& acc = s.model.create_account("Emulated Account", now);
-        const User& u = s.model.create_user(acc.id, "Emulator User", "user@frameio-emulator.invalid", now);
+        const User& u =
+            s.model.create_user(acc.id, "Emulator User", "user@frameio-emulator.invalid", now);
         s.model.create_team(acc.id, u.id, "Team", now);
     }
     const User* u = s.model.first_user();
-    if (!u) throw std::runtime_error("state has an account but no user");
+    if (!u)
+        throw std::runtime_error("state has an account but no user");
     for (const auto& name : s.options.teams) {
         bool exists = false;
-        for (const auto& [id, t] : s.model.teams()) exists = exists || t.name == name;
-        if (!exists) s.model.create_team(u->account_id, u->id, name, s.clock.now());
+        for (const auto& [id, t] : s.model.teams())
+            exists = exists || t.name == name;
+        if (!exists)
+            s.model.create_team(u->account_id, u->id, name, s.clock.now());
     }
 }
 
@@ -98,27 +108,32 @@ void seed_demo(Services& s) {
         auto lock = s.model.lock();
         const User* u = s.model.first_user();
         const auto teams = s.model.teams_in_order();
-        if (!u || teams.empty()) return;
+        if (!u || teams.empty())
+            return;
         for (const auto& [id, p] : s.model.projects()) {
-            if (p.name == "Demo Project") return; // seeded before
+            if (p.name == "Demo Project")
+                return; // seeded before
         }
         user_id = u->id;
-        Project& p = s.model.create_project(*teams.front(), user_id, "Demo Project", false,
-                                            std::string("Sample data from frameio-emulator --seed-demo"),
-                                            s.clock.now());
+        Project& p = s.model.create_project(
+            *teams.front(), user_id, "Demo Project", false,
+            std::string("Sample data from frameio-emulator --seed-demo"), s.clock.now());
         root_id = p.root_asset_id;
     }
     const auto folder = [&](const std::string& parent, const std::string& name) {
         auto lock = s.model.lock();
-        return s.model.create_folder(*s.model.asset(parent), user_id, name, std::nullopt, {}, s.clock.now()).id;
+        return s.model
+            .create_folder(*s.model.asset(parent), user_id, name, std::nullopt, {}, s.clock.now())
+            .id;
     };
-    const auto file = [&](const std::string& parent, const std::string& name, const std::string& type,
-                          std::int64_t size) {
+    const auto file = [&](const std::string& parent, const std::string& name,
+                          const std::string& type, std::int64_t size) {
         std::string id;
         {
             auto lock = s.model.lock();
-            id = s.model.create_file(*s.model.asset(parent), user_id, name, type, size, std::nullopt, {},
-                                     true, s.clock.now())
+            id = s.model
+                     .create_file(*s.model.asset(parent), user_id, name, type, size, std::nullopt,
+                                  {}, true, s.clock.now())
                      .id;
         }
         upload(s, id, fnv1a(name));
@@ -136,7 +151,8 @@ void seed_demo(Services& s) {
     // One file spans several parts at the configured part size (kept under 64 MiB).
     const std::int64_t p = s.options.part_size;
     std::int64_t multi = p * 2 + p / 2;
-    if (multi > 64 * k_mib) multi = 64 * k_mib;
+    if (multi > 64 * k_mib)
+        multi = 64 * k_mib;
     file(day1, "A001_C001_0101.mov", "video/quicktime", multi);
     file(day1, "A001_C002_0101.mov", "video/quicktime", 3 * k_mib + 12345);
     file(day2, "B001_C001_0102.mp4", "video/mp4", 2 * k_mib + 777);

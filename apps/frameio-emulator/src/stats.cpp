@@ -30,10 +30,12 @@ std::string Stats::to_json() const {
     Json j;
     j.begin_object();
     j.key("requests").begin_object();
-    for (const auto& [k, v] : m_requests) j.key(k).i64(v);
+    for (const auto& [k, v] : m_requests)
+        j.key(k).i64(v);
     j.end_object();
     j.key("statuses").begin_object();
-    for (const auto& [k, v] : m_statuses) j.key(k).i64(v);
+    for (const auto& [k, v] : m_statuses)
+        j.key(k).i64(v);
     j.end_object();
     j.end_object();
     return j.take();

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "store.hpp"
 
-#include <stdexcept>
-
 #include <sqlite3.h>
+
+#include <stdexcept>
 
 namespace fioemu {
 
@@ -44,7 +44,8 @@ Store::Store(const std::string& path) {
 }
 
 Store::~Store() {
-    for (auto* st : {m_put, m_erase, m_kv_get, m_kv_set}) sqlite3_finalize(st);
+    for (auto* st : {m_put, m_erase, m_kv_get, m_kv_set})
+        sqlite3_finalize(st);
     if (m_db) {
         // Fold the WAL back into the database on a clean shutdown.
         sqlite3_exec(m_db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
@@ -67,7 +68,8 @@ void Store::exec(const char* sql) {
 
 sqlite3_stmt* Store::prepare(const char* sql) {
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(m_db, sql, -1, &st, nullptr) != SQLITE_OK) fail(sql);
+    if (sqlite3_prepare_v2(m_db, sql, -1, &st, nullptr) != SQLITE_OK)
+        fail(sql);
     return st;
 }
 
@@ -88,14 +90,16 @@ void Store::put(std::string_view kind, std::string_view id, std::string_view jso
     sqlite3_bind_text(m_put, 1, kind.data(), text_size(kind), SQLITE_TRANSIENT);
     sqlite3_bind_text(m_put, 2, id.data(), text_size(id), SQLITE_TRANSIENT);
     sqlite3_bind_text(m_put, 3, json.data(), text_size(json), SQLITE_TRANSIENT);
-    if (sqlite3_step(m_put) != SQLITE_DONE) fail("put");
+    if (sqlite3_step(m_put) != SQLITE_DONE)
+        fail("put");
 }
 
 void Store::erase(std::string_view kind, std::string_view id) {
     sqlite3_reset(m_erase);
     sqlite3_bind_text(m_erase, 1, kind.data(), text_size(kind), SQLITE_TRANSIENT);
     sqlite3_bind_text(m_erase, 2, id.data(), text_size(id), SQLITE_TRANSIENT);
-    if (sqlite3_step(m_erase) != SQLITE_DONE) fail("erase");
+    if (sqlite3_step(m_erase) != SQLITE_DONE)
+        fail("erase");
 }
 
 void Store::for_each(std::string_view kind,
@@ -103,9 +107,11 @@ void Store::for_each(std::string_view kind,
     sqlite3_stmt* st = prepare("SELECT id, data FROM objects WHERE kind = ?");
     sqlite3_bind_text(st, 1, kind.data(), text_size(kind), SQLITE_TRANSIENT);
     int rc = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) fn(column_text(st, 0), column_text(st, 1));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(column_text(st, 0), column_text(st, 1));
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) fail("for_each");
+    if (rc != SQLITE_DONE)
+        fail("for_each");
 }
 
 std::optional<std::string> Store::kv_get(std::string_view key) {
@@ -117,7 +123,8 @@ std::optional<std::string> Store::kv_get(std::string_view key) {
         sqlite3_reset(m_kv_get);
         return v;
     }
-    if (rc != SQLITE_DONE) fail("kv_get");
+    if (rc != SQLITE_DONE)
+        fail("kv_get");
     return std::nullopt;
 }
 
@@ -125,7 +132,8 @@ void Store::kv_set(std::string_view key, std::string_view value) {
     sqlite3_reset(m_kv_set);
     sqlite3_bind_text(m_kv_set, 1, key.data(), text_size(key), SQLITE_TRANSIENT);
     sqlite3_bind_text(m_kv_set, 2, value.data(), text_size(value), SQLITE_TRANSIENT);
-    if (sqlite3_step(m_kv_set) != SQLITE_DONE) fail("kv_set");
+    if (sqlite3_step(m_kv_set) != SQLITE_DONE)
+        fail("kv_set");
 }
 
 } // namespace fioemu

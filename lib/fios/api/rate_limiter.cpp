@@ -48,10 +48,10 @@ void RateLimiter::refill(Bucket& b, Clock::time_point now) {
 
 std::chrono::milliseconds RateLimiter::reserve(const std::string& route, Clock::time_point now) {
     std::lock_guard lock(m_mutex);
-    auto it = m_buckets.find(route);
-    if (it == m_buckets.end())
+    Bucket& b = m_buckets[route];
+    ++b.in_flight;
+    if (!b.known)
         return std::chrono::milliseconds{0};
-    Bucket& b = it->second;
     refill(b, now);
     const double low = std::max(1.0, b.limit * m_low_water);
     if (b.tokens >= low + 1.0) {
@@ -67,20 +67,26 @@ std::chrono::milliseconds RateLimiter::reserve(const std::string& route, Clock::
     return std::chrono::ceil<std::chrono::milliseconds>(slot - now);
 }
 
-void RateLimiter::observe(const std::string& route, const RateLimitInfo& info,
-                          Clock::time_point now) {
+void RateLimiter::complete(const std::string& route, const std::optional<RateLimitInfo>& info,
+                           Clock::time_point now) {
     std::lock_guard lock(m_mutex);
     Bucket& b = m_buckets[route];
-    b.limit = static_cast<double>(info.limit);
-    b.window_ms = static_cast<double>(info.window.count());
-    b.tokens = std::min(b.limit, static_cast<double>(info.remaining));
+    if (b.in_flight > 0)
+        --b.in_flight;
+    if (!info)
+        return;
+    b.known = true;
+    b.limit = static_cast<double>(info->limit);
+    b.window_ms = static_cast<double>(info->window.count());
+    // The others still in flight were not counted in this answer yet: assume they will be.
+    b.tokens = std::min(b.limit, static_cast<double>(info->remaining)) - b.in_flight;
     b.updated = now;
 }
 
 void RateLimiter::refused(const std::string& route, Clock::time_point now) {
     std::lock_guard lock(m_mutex);
     auto it = m_buckets.find(route);
-    if (it == m_buckets.end())
+    if (it == m_buckets.end() || !it->second.known)
         return;
     refill(it->second, now);
     it->second.tokens = std::min(it->second.tokens, 0.0);
@@ -89,7 +95,7 @@ void RateLimiter::refused(const std::string& route, Clock::time_point now) {
 std::optional<double> RateLimiter::estimate(const std::string& route, Clock::time_point now) const {
     std::lock_guard lock(m_mutex);
     auto it = m_buckets.find(route);
-    if (it == m_buckets.end())
+    if (it == m_buckets.end() || !it->second.known)
         return std::nullopt;
     Bucket b = it->second;
     refill(b, now);

@@ -28,11 +28,15 @@ std::optional<RateLimitInfo> read_rate_limit(const net::HttpResponse& response);
 ///
 /// Frame.io limits each user per route with a leaky bucket that refills continuously (limit
 /// requests per window). For each route class the pacer keeps an estimate of the tokens
-/// left: the last x-ratelimit-remaining, refilled at limit/window per millisecond since, less
-/// one per request sent since. While the estimate stays above a low-water mark
-/// (`low_water` * limit, at least 1) requests go at once. Below it, requests are spread at
-/// the refill rate, one every window/limit, each thread taking the next free slot, so the
-/// rest of the window is used evenly instead of running into a 429. Thread-safe.
+/// left: the last x-ratelimit-remaining less the requests still in flight (the server had
+/// not counted them when it answered), refilled at limit/window since, less one per request
+/// sent since. While the estimate stays above a low-water mark (`low_water` * limit, at
+/// least 1) requests go at once. Below it, requests are spread at the refill rate, one every
+/// window/limit, each thread taking the next free slot, so the rest of the window is used
+/// evenly instead of running into a 429. Thread-safe.
+///
+/// Protocol: reserve() before each request, then exactly one complete() when it is over
+/// (with the response's limits when there was a response).
 class RateLimiter {
 public:
     explicit RateLimiter(double low_water = 0.2) : m_low_water(low_water) {}
@@ -40,8 +44,10 @@ public:
     /// Reserves a send slot for `route` and returns how long to wait before sending
     /// (zero: send now). Unknown routes are not paced until a response tells their limits.
     std::chrono::milliseconds reserve(const std::string& route, Clock::time_point now);
-    /// Takes the server's view from a response's headers.
-    void observe(const std::string& route, const RateLimitInfo& info, Clock::time_point now);
+    /// The request reserved for `route` is over; `info` is the server's view from its
+    /// response headers, when it answered with them.
+    void complete(const std::string& route, const std::optional<RateLimitInfo>& info,
+                  Clock::time_point now);
     /// A 429: the bucket is empty whatever the estimate said.
     void refused(const std::string& route, Clock::time_point now);
 
@@ -51,9 +57,11 @@ public:
 
 private:
     struct Bucket {
+        bool known = false; ///< a response has told the limits
         double limit = 0;
         double window_ms = 0;
         double tokens = 0;
+        int in_flight = 0;
         Clock::time_point updated{};
         Clock::time_point next_slot{};
     };

@@ -86,7 +86,6 @@ struct Transfer {
     CURL* easy;
     HttpResponse response;
     std::optional<Error> failure; ///< set by a callback that aborted the transfer
-    bool body_truncated = false;
     // Request body state.
     std::uint64_t body_size = 0;
     std::uint64_t body_sent = 0;
@@ -150,8 +149,6 @@ size_t on_write(char* data, size_t size, size_t count, void* user) {
     if (body.size() < t.options.max_error_body) {
         body.append(data, std::min(n, t.options.max_error_body - body.size()));
     }
-    if (body.size() >= t.options.max_error_body)
-        t.body_truncated = true;
     return n;
 }
 
@@ -431,7 +428,7 @@ struct CurlTransport::Impl {
     }
 
     Result<HttpResponse> send(const HttpRequest& request) {
-        Transfer t{request, options, nullptr, {}, std::nullopt, false, 0, 0};
+        Transfer t{request, options, nullptr, {}, std::nullopt, 0, 0};
         if (t.cancelled())
             return Error{ErrorCode::cancelled, t.where() + ": cancelled"};
         if (request.upload && !request.body.empty()) {

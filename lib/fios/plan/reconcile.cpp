@@ -528,6 +528,11 @@ private:
     }
 
     Action upload(const LocalEntry& l, std::uint32_t attempt, std::string why) const {
+        // Row 10 before row 22: a file that will not be uploaded anyway is not "settling".
+        if (!policy::allows_upload(m_policy)) {
+            return skip(SkipReason::direction_excluded, l.path, EntryKind::file,
+                        "--direction down: nothing is written to Frame.io (would upload)");
+        }
         if (!settled(l))
             return skip(SkipReason::settling, l.path, EntryKind::file, settling_text());
         Action a = make(ActionKind::upload, l.path, EntryKind::file, std::move(why));

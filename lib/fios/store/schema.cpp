@@ -45,9 +45,127 @@ CREATE TABLE runs (
 CREATE INDEX runs_by_start ON runs (started_at);
 )sql";
 
+// Issue 4: the sync journal (lib/fios/store/journal.hpp; docs/journal-schema.md). Times of
+// local files and of journal decisions are INTEGER nanoseconds since the Unix epoch (UTC), so
+// an mtime survives to the nanosecond; other times of ours stay milliseconds.
+constexpr std::string_view k_v2_sql = R"sql(
+CREATE TABLE journal_records (
+    project_id       TEXT    NOT NULL,
+    path             TEXT    NOT NULL,
+    kind             INTEGER NOT NULL,
+    asset_id         TEXT    NOT NULL DEFAULT '',
+    stack_id         TEXT    NOT NULL DEFAULT '',
+    size             INTEGER NOT NULL DEFAULT 0,
+    local_mtime_ns   INTEGER NOT NULL DEFAULT 0,
+    inode            INTEGER NOT NULL DEFAULT 0,
+    xxh64            TEXT,
+    verified         INTEGER NOT NULL DEFAULT 0,
+    state            INTEGER NOT NULL DEFAULT 0,
+    direction        INTEGER NOT NULL DEFAULT 0,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_retry_at_ns INTEGER,
+    deleted_locally  INTEGER NOT NULL DEFAULT 0,
+    deleted_remotely INTEGER NOT NULL DEFAULT 0,
+    conflict         INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT    NOT NULL DEFAULT '',
+    PRIMARY KEY (project_id, path)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE upload_sessions (
+    project_id     TEXT    NOT NULL,
+    path           TEXT    NOT NULL,
+    asset_id       TEXT    NOT NULL,
+    parent_id      TEXT    NOT NULL,
+    name           TEXT    NOT NULL,
+    filetype       TEXT    NOT NULL DEFAULT '',
+    filesize       INTEGER NOT NULL,
+    local_mtime_ns INTEGER NOT NULL,
+    inode          INTEGER NOT NULL,
+    created_at_ns  INTEGER NOT NULL,
+    urls_expire_ns INTEGER,
+    PRIMARY KEY (project_id, path)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE upload_parts (
+    project_id TEXT    NOT NULL,
+    path       TEXT    NOT NULL,
+    part       INTEGER NOT NULL,
+    byte_offset INTEGER NOT NULL,
+    byte_length INTEGER NOT NULL,
+    url        TEXT    NOT NULL,
+    done       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (project_id, path, part),
+    FOREIGN KEY (project_id, path) REFERENCES upload_sessions (project_id, path)
+        ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE download_temps (
+    project_id    TEXT    NOT NULL,
+    path          TEXT    NOT NULL,
+    temp_name     TEXT    NOT NULL,
+    asset_id      TEXT    NOT NULL,
+    size          INTEGER NOT NULL,
+    started_at_ns INTEGER NOT NULL,
+    PRIMARY KEY (project_id, path)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE observations (
+    project_id    TEXT    NOT NULL,
+    path          TEXT    NOT NULL,
+    size          INTEGER NOT NULL,
+    mtime_ns      INTEGER NOT NULL,
+    first_seen_ns INTEGER NOT NULL,
+    PRIMARY KEY (project_id, path)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE local_hashes (
+    project_id TEXT    NOT NULL,
+    path       TEXT    NOT NULL,
+    size       INTEGER NOT NULL,
+    mtime_ns   INTEGER NOT NULL,
+    inode      INTEGER NOT NULL,
+    xxh64      TEXT    NOT NULL,
+    PRIMARY KEY (project_id, path)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE failures (
+    project_id        TEXT    NOT NULL,
+    path              TEXT    NOT NULL,
+    count             INTEGER NOT NULL,
+    last_error        TEXT    NOT NULL DEFAULT '',
+    last_failed_at_ns INTEGER NOT NULL,
+    PRIMARY KEY (project_id, path)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE discovery (
+    project_id    TEXT    NOT NULL PRIMARY KEY,
+    local_path    TEXT    NOT NULL,
+    file_count    INTEGER NOT NULL,
+    folder_count  INTEGER NOT NULL,
+    updated_at    TEXT    NOT NULL,
+    local_digest  TEXT    NOT NULL,
+    agreed_at_ns  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE project_runs (
+    project_id      TEXT    NOT NULL PRIMARY KEY,
+    run_id          INTEGER NOT NULL,
+    finished_at_ns  INTEGER NOT NULL,
+    result          TEXT    NOT NULL,
+    counts          TEXT    NOT NULL DEFAULT '{}',
+    pending         INTEGER NOT NULL DEFAULT 0,
+    skipped_names   INTEGER NOT NULL DEFAULT 0,
+    changed_locally INTEGER NOT NULL DEFAULT 0,
+    remote_changed  INTEGER NOT NULL DEFAULT 0,
+    conflicts       INTEGER NOT NULL DEFAULT 0
+) STRICT;
+)sql";
+
 constexpr std::array k_migrations{
     Migration{1, "projects, selections and runs", k_v1_sql},
-    // Issue 4 appends here: {2, "journal records, transfers, failures", k_v2_sql}, ...
+    Migration{2, "sync journal: records, upload sessions, downloads, observations, hashes, "
+                 "failures, discovery, project runs",
+              k_v2_sql},
 };
 
 } // namespace

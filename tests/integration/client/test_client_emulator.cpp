@@ -379,9 +379,9 @@ TEST_CASE("transfers survive part 5xx, reset connections, download 5xx and short
     }
     CHECK(emu.stat("GET /originals") - gets_before > 6); // some were retried
 
-    // A body cut short after some bytes comes back as a retryable error and is resumed with
-    // a range, as the engine will.
-    emu.set_faults(R"({"download5xx": 0, "truncate": 0.5, "seed": 9})");
+    // With 5xx still injected: a body cut short after some bytes comes back as a retryable
+    // error and is resumed with a range, as the engine will.
+    emu.set_faults(R"({"download5xx": 0.3, "truncate": 0.5, "seed": 9})");
     int resumes = 0;
     for (int round = 0; round < 6; ++round) {
         StringSink sink;
@@ -404,8 +404,8 @@ TEST_CASE("transfers survive part 5xx, reset connections, download 5xx and short
 }
 
 TEST_CASE("a 5xx on a ranged download is retried", "[integration][client][transfer][faults]") {
-    // Fails while .scratch/emulator-findings.md "A ranged download that fails ... comes back as
-    // 416" is open: the emulator turns the injected 5xx into a 416, which is not retryable.
+    // Guards .scratch/emulator-findings.md "A ranged download that fails ... comes back as 416":
+    // a 5xx must stay a (retryable) 5xx when the request carries a Range.
     Emulator emu;
     Project p = emu.new_project("Ranged 5xx");
     const std::string data = pattern_bytes(200'000);
@@ -511,7 +511,7 @@ TEST_CASE("a burst of 429 is absorbed by backoff", "[integration][client][429]")
     CHECK(count_named(*kids, "once") == 1);
 }
 
-TEST_CASE("GETs ride out 5xx; creates never duplicate", "[integration][client][5xx]") {
+TEST_CASE("GETs ride out 5xx and creates never duplicate", "[integration][client][5xx]") {
     Emulator emu;
     Project p = emu.new_project("Flaky");
     emu.set_faults(R"({"api5xx": 0.3, "seed": 11})");

@@ -25,20 +25,44 @@ TEST_CASE("rate-limit headers are read only when complete and sane", "[api][rate
     CHECK_FALSE(read_rate_limit(r));
 }
 
+namespace {
+/// One request that the server answered with these limits.
+void observe(RateLimiter& limiter, const std::string& route, RateLimitInfo info,
+             Clock::time_point now) {
+    (void)limiter.reserve(route, now);
+    limiter.complete(route, info, now);
+}
+} // namespace
+
 TEST_CASE("unknown routes are not paced", "[api][rate]") {
     RateLimiter limiter;
     FakeClock clock;
     for (int i = 0; i < 100; ++i)
         CHECK(limiter.reserve("GET /v2/me", clock.now()) == 0ms);
+    CHECK_FALSE(limiter.estimate("GET /v2/me", clock.now()));
 }
 
-TEST_CASE("plenty of tokens: no waiting; few: one request per refill interval", "[api][rate]") {
+TEST_CASE("requests still in flight count against the server's remaining", "[api][rate]") {
+    RateLimiter limiter;
+    FakeClock clock;
+    observe(limiter, "r", RateLimitInfo{100, 100, 1000ms}, clock.now());
+    for (int i = 0; i < 4; ++i)
+        CHECK(limiter.reserve("r", clock.now()) == 0ms);
+    // The first answer says 50 left; three others are still on their way.
+    limiter.complete("r", RateLimitInfo{100, 50, 1000ms}, clock.now());
+    CHECK(*limiter.estimate("r", clock.now()) == Approx(47.0));
+    limiter.complete("r", std::nullopt, clock.now()); // a transport error: no headers
+    limiter.complete("r", RateLimitInfo{100, 49, 1000ms}, clock.now());
+    CHECK(*limiter.estimate("r", clock.now()) == Approx(48.0));
+}
+
+TEST_CASE("plenty of tokens: no waiting, few: one request per refill interval", "[api][rate]") {
     RateLimiter limiter(0.2);
     FakeClock clock;
     const std::string route = "GET /v2/assets/{id}/children";
     // 10 requests per second, 9 left: 7 go at once (down to the low-water mark of 2),
     // the next one takes the first paced slot (now)...
-    limiter.observe(route, RateLimitInfo{10, 9, 1000ms}, clock.now());
+    observe(limiter, route, RateLimitInfo{10, 9, 1000ms}, clock.now());
     int immediate = 0;
     while (limiter.reserve(route, clock.now()) == 0ms)
         ++immediate;
@@ -49,14 +73,14 @@ TEST_CASE("plenty of tokens: no waiting; few: one request per refill interval", 
     CHECK(limiter.reserve(route, clock.now()) == 300ms);
     // After a full window the bucket is full again.
     clock.advance(2000ms);
-    limiter.observe(route, RateLimitInfo{10, 10, 1000ms}, clock.now());
+    observe(limiter, route, RateLimitInfo{10, 10, 1000ms}, clock.now());
     CHECK(limiter.reserve(route, clock.now()) == 0ms);
 }
 
 TEST_CASE("a 429 empties the estimate", "[api][rate]") {
     RateLimiter limiter;
     FakeClock clock;
-    limiter.observe("r", RateLimitInfo{100, 100, 1000ms}, clock.now());
+    observe(limiter, "r", RateLimitInfo{100, 100, 1000ms}, clock.now());
     limiter.refused("r", clock.now());
     auto e = limiter.estimate("r", clock.now());
     REQUIRE(e);
@@ -68,7 +92,7 @@ TEST_CASE("a 429 empties the estimate", "[api][rate]") {
 TEST_CASE("the estimate refills continuously", "[api][rate]") {
     RateLimiter limiter;
     FakeClock clock;
-    limiter.observe("r", RateLimitInfo{40, 0, 60'000ms}, clock.now());
+    observe(limiter, "r", RateLimitInfo{40, 0, 60'000ms}, clock.now());
     clock.advance(15'000ms);
     auto e = limiter.estimate("r", clock.now());
     REQUIRE(e);

@@ -182,7 +182,7 @@ TEST_CASE("exchange_code posts a PKCE form without a secret and parses the token
     CHECK(form_type);
 }
 
-TEST_CASE("refresh posts the refresh token and client id; a missing new one stays absent",
+TEST_CASE("refresh posts the refresh token and client id, and a missing new one stays absent",
           "[auth][oauth]") {
     FakeTransport transport([](const HttpRequest&) -> Result<HttpResponse> {
         return json_response(200, R"({"access_token":"at-2","expires_in":60})");

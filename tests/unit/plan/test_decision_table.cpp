@@ -217,6 +217,10 @@ TEST_CASE("decision table: names, types, duplicates, parents (rows 1-13)", "[pla
             expect(plan, "RemoteDir", AK::create_local_folder);
             expect(plan, "local.mov", AK::skip, SR::direction_excluded);
             expect(plan, "LocalDir", AK::skip, SR::direction_excluded);
+            // Not "settling" either: it would not be uploaded once settled.
+            w.lfile("writing.mov", 10, k_now);
+            expect(w.plan(), "writing.mov", AK::skip, SR::direction_excluded);
+            CHECK(w.plan().observations.empty());
         }
     }
     SECTION("row 11: a local folder and a remote file at one path: conflict, folder kept") {

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+#include "fios/engine/project_directory.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace fios::engine {
+
+namespace {
+store::ProjectInfo to_info(const api::Project& p, const std::string& team_name) {
+    store::ProjectInfo info;
+    info.id = p.id;
+    info.team_id = p.team_id;
+    info.team_name = team_name;
+    info.name = p.name;
+    info.root_asset_id = p.root_asset_id;
+    info.file_count = p.file_count;
+    info.folder_count = p.folder_count;
+    info.storage = p.storage;
+    info.updated_at = api::format_timestamp(p.updated_at);
+    return info;
+}
+} // namespace
+
+Result<std::vector<store::ProjectInfo>> V2ProjectDirectory::list_projects() {
+    auto teams = m_client.teams();
+    if (!teams)
+        return teams.error().with_context("listing teams");
+    std::map<std::string, std::string> team_names;
+    for (const auto& t : *teams)
+        team_names[t.id] = t.name;
+
+    std::vector<store::ProjectInfo> out;
+    std::set<std::string> seen;
+    for (const auto& t : *teams) {
+        auto projects = m_client.team_projects(t.id);
+        if (!projects)
+            return projects.error().with_context(
+                fmt::format("listing projects of team '{}'", t.name));
+        for (const auto& p : *projects) {
+            if (p.deleted_at || !seen.insert(p.id).second)
+                continue;
+            out.push_back(to_info(p, t.name));
+        }
+    }
+    auto shared = m_client.shared_projects();
+    if (!shared)
+        return shared.error().with_context("listing shared projects");
+    for (const auto& p : *shared) {
+        if (p.deleted_at || !seen.insert(p.id).second)
+            continue;
+        std::string team_name;
+        if (auto it = team_names.find(p.team_id); it != team_names.end()) {
+            team_name = it->second;
+        } else if (auto team = m_client.team(p.team_id)) {
+            team_name = team->name;
+            team_names[p.team_id] = team_name;
+        } // else: a team we may not read; the name stays empty
+        out.push_back(to_info(p, team_name));
+    }
+    std::sort(out.begin(), out.end(), [](const store::ProjectInfo& a, const store::ProjectInfo& b) {
+        return std::tie(a.team_name, a.name, a.id) < std::tie(b.team_name, b.name, b.id);
+    });
+    return out;
+}
+
+} // namespace fios::engine

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+#include "fios/engine/run_lock.hpp"
+
+#include "fios/engine/sync_engine.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace fios::engine {
+
+namespace {
+constexpr std::string_view k_held_text = "another frameio-sync (pid ";
+
+std::string read_pid(int fd) {
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return "unknown";
+    std::string text(buf, static_cast<std::size_t>(n));
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+        text.pop_back();
+    long pid = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
+    if (ec != std::errc{} || ptr != text.data() + text.size() || pid <= 0)
+        return "unknown";
+    return std::to_string(pid);
+}
+} // namespace
+
+bool is_lock_held(const Error& error) {
+    return error.code == ErrorCode::conflict &&
+           error.message.find(k_held_text) != std::string::npos;
+}
+
+Result<RunLock> RunLock::acquire(const std::filesystem::path& file) {
+    const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        const int err = errno;
+        return Error{ErrorCode::io, fmt::format("cannot open the lock file {}: {}", file.string(),
+                                                std::strerror(err))};
+    }
+    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int err = errno;
+        if (err == EINTR)
+            continue;
+        if (err == EWOULDBLOCK) {
+            std::string pid = read_pid(fd);
+            ::close(fd);
+            return Error{ErrorCode::conflict,
+                         fmt::format("{}{}) is running with this state directory ({}); wait for "
+                                     "it to finish",
+                                     k_held_text, pid, file.parent_path().string())};
+        }
+        ::close(fd);
+        return Error{ErrorCode::io, fmt::format("cannot lock {}: {}", file.string(),
+                                                std::strerror(err))};
+    }
+    // Ours now: record our pid for the message a second run prints.
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 ||
+        ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+        // The pid is only informational; the lock itself holds.
+    }
+    return RunLock(fd, file);
+}
+
+RunLock::RunLock(RunLock&& other) noexcept
+    : m_fd(std::exchange(other.m_fd, -1)), m_path(std::move(other.m_path)) {}
+
+RunLock& RunLock::operator=(RunLock&& other) noexcept {
+    if (this != &other) {
+        if (m_fd >= 0)
+            ::close(m_fd);
+        m_fd = std::exchange(other.m_fd, -1);
+        m_path = std::move(other.m_path);
+    }
+    return *this;
+}
+
+RunLock::~RunLock() {
+    if (m_fd >= 0)
+        ::close(m_fd); // releases the flock
+}
+
+} // namespace fios::engine

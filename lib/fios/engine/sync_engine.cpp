@@ -1,0 +1,741 @@
+// SPDX-License-Identifier: MIT
+#include "fios/engine/sync_engine.hpp"
+
+#include "fios/engine/local_fs.hpp"
+#include "fios/engine/plan_runner.hpp"
+#include "fios/engine/project_directory.hpp"
+#include "fios/engine/run_lock.hpp"
+#include "fios/hash/xxh64.hpp"
+#include "fios/plan/reconcile.hpp"
+#include "fios/remote/remote.hpp"
+#include "fios/scan/local_scanner.hpp"
+#include "fios/scan/remote_scanner.hpp"
+#include "fios/store/journal.hpp"
+#include "fios/store/state_db.hpp"
+#include "fios/transfer/executor.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace fios::engine {
+
+// ---- names --------------------------------------------------------------------------------
+
+std::string_view to_string(ItemResult result) noexcept {
+    switch (result) {
+    case ItemResult::done:
+        return "done";
+    case ItemResult::awaiting_verification:
+        return "awaiting_verification";
+    case ItemResult::skipped:
+        return "skipped";
+    case ItemResult::conflict:
+        return "conflict";
+    case ItemResult::failed:
+        return "failed";
+    case ItemResult::cancelled:
+        return "cancelled";
+    }
+    return "failed";
+}
+
+std::string_view to_string(WarningKind kind) noexcept {
+    switch (kind) {
+    case WarningKind::hostile_name:
+        return "hostile_name";
+    case WarningKind::unsupported_type:
+        return "unsupported_type";
+    case WarningKind::local_unreadable:
+        return "local_unreadable";
+    case WarningKind::duplicate:
+        return "duplicate";
+    case WarningKind::project:
+        return "project";
+    }
+    return "project";
+}
+
+std::string_view to_string(RunResult result) noexcept {
+    switch (result) {
+    case RunResult::ok:
+        return "ok";
+    case RunResult::partial:
+        return "partial";
+    case RunResult::failed:
+        return "failed";
+    case RunResult::interrupted:
+        return "interrupted";
+    }
+    return "failed";
+}
+
+Counts& Counts::operator+=(const Counts& o) {
+    uploaded += o.uploaded;
+    downloaded += o.downloaded;
+    adopted += o.adopted;
+    verified += o.verified;
+    folders_created += o.folders_created;
+    awaiting_verification += o.awaiting_verification;
+    failed += o.failed;
+    conflicts += o.conflicts;
+    settling += o.settling;
+    deleted_locally += o.deleted_locally;
+    deleted_remotely += o.deleted_remotely;
+    changed_locally += o.changed_locally;
+    remote_changed += o.remote_changed;
+    remote_incomplete += o.remote_incomplete;
+    duplicates += o.duplicates;
+    hostile_names += o.hostile_names;
+    skipped_local += o.skipped_local;
+    backoff += o.backoff;
+    direction_excluded += o.direction_excluded;
+    forgotten += o.forgotten;
+    cancelled += o.cancelled;
+    bytes_uploaded += o.bytes_uploaded;
+    bytes_downloaded += o.bytes_downloaded;
+    return *this;
+}
+
+std::string to_json(const Counts& counts) {
+    std::string out = "{";
+    bool first = true;
+    for_each_count(counts, [&](std::string_view name, std::uint64_t value) {
+        out += fmt::format("{}\"{}\":{}", first ? "" : ",", name, value);
+        first = false;
+    });
+    out += "}";
+    return out;
+}
+
+// ---- the run ------------------------------------------------------------------------------
+
+namespace {
+
+using model::RelPath;
+
+/// A digest of everything the local scan saw, to tell "the local folder is unchanged" from
+/// one stored value.
+std::string local_digest(const model::LocalSnapshot& local) {
+    hash::Xxh64 h;
+    for (const auto& [path, e] : local.entries) {
+        h.update(fmt::format("e\n{}\n{}\n{}\n{}\n{}\n", path.str(), static_cast<int>(e.kind),
+                             e.size, e.mtime.time_since_epoch().count(), e.inode));
+    }
+    for (const auto& s : local.skipped) {
+        h.update(fmt::format("s\n{}\n{}\n{}\n", s.parent.str(), s.name, static_cast<int>(s.reason)));
+    }
+    return h.hex();
+}
+
+std::string describe_project(const store::Selection& s) {
+    return s.team_name.empty() ? s.project_name : s.team_name + "/" + s.project_name;
+}
+
+/// Hashes the files of hash_local actions, `jobs` at a time, off the journal thread.
+/// Returns the hashes that still describe the scanned file (a file that changed while it was
+/// hashed is left out: reconcile asks again and the engine skips it this run).
+Result<std::vector<model::LocalHash>> hash_files(const std::filesystem::path& root,
+                                                 const plan::Plan& plan, std::size_t jobs,
+                                                 const CancelToken* cancel) {
+    std::vector<const plan::Action*> todo;
+    for (const auto& a : plan.actions) {
+        if (a.kind == plan::ActionKind::hash_local && a.local)
+            todo.push_back(&a);
+    }
+    std::vector<std::optional<model::LocalHash>> results(todo.size());
+    std::atomic<std::size_t> next{0};
+    std::mutex error_mutex;
+    std::optional<Error> fatal;
+    auto worker = [&] {
+        while (true) {
+            const std::size_t i = next.fetch_add(1);
+            if (i >= todo.size())
+                return;
+            const model::LocalEntry& l = *todo[i]->local;
+            auto h = hash::hash_file(root / l.path.str(), cancel);
+            if (!h) {
+                if (h.error().code == ErrorCode::cancelled) {
+                    std::lock_guard lock(error_mutex);
+                    if (!fatal)
+                        fatal = h.error();
+                }
+                continue; // changed or unreadable: skipped this run
+            }
+            if (h->size != l.size || h->mtime != l.mtime || h->inode != l.inode)
+                continue;
+            results[i] = model::LocalHash{l.path, l.size, l.mtime, l.inode, h->xxh64};
+        }
+    };
+    const std::size_t n = std::clamp<std::size_t>(jobs, 1, std::max<std::size_t>(todo.size(), 1));
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < n; ++i)
+        threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads)
+        t.join();
+    if (fatal)
+        return *fatal;
+    std::vector<model::LocalHash> out;
+    for (auto& r : results) {
+        if (r)
+            out.push_back(std::move(*r));
+    }
+    return out;
+}
+
+/// Counts what a plan would do (dry runs: nothing is executed).
+void count_plan(const plan::Plan& plan, Counts& c) {
+    using plan::ActionKind;
+    for (const auto& a : plan.actions) {
+        switch (a.kind) {
+        case ActionKind::create_remote_folder:
+        case ActionKind::create_local_folder:
+            ++c.folders_created;
+            break;
+        case ActionKind::upload:
+        case ActionKind::reupload:
+        case ActionKind::resume_upload:
+            ++c.uploaded;
+            if (a.local)
+                c.bytes_uploaded += a.local->size;
+            break;
+        case ActionKind::download:
+        case ActionKind::resume_download:
+            ++c.downloaded;
+            if (a.remote)
+                c.bytes_downloaded += a.remote->filesize;
+            break;
+        case ActionKind::adopt:
+            ++c.adopted;
+            break;
+        case ActionKind::verify:
+            ++c.verified;
+            break;
+        case ActionKind::hash_local:
+            ++c.settling;
+            break;
+        case ActionKind::mark_failed:
+            ++c.failed;
+            break;
+        case ActionKind::forget:
+            ++c.forgotten;
+            break;
+        case ActionKind::skip:
+            switch (a.skip) {
+            case plan::SkipReason::none:
+                break;
+            case plan::SkipReason::settling:
+                ++c.settling;
+                break;
+            case plan::SkipReason::remote_incomplete:
+                ++c.remote_incomplete;
+                break;
+            case plan::SkipReason::awaiting_verification:
+                ++c.awaiting_verification;
+                break;
+            case plan::SkipReason::duplicate:
+                ++c.duplicates;
+                break;
+            case plan::SkipReason::deleted_locally:
+                ++c.deleted_locally;
+                break;
+            case plan::SkipReason::deleted_remotely:
+                ++c.deleted_remotely;
+                break;
+            case plan::SkipReason::changed_locally:
+                ++c.changed_locally;
+                break;
+            case plan::SkipReason::remote_changed:
+                ++c.remote_changed;
+                break;
+            case plan::SkipReason::conflict:
+                ++c.conflicts;
+                break;
+            case plan::SkipReason::backoff:
+                ++c.backoff;
+                break;
+            case plan::SkipReason::failed:
+                ++c.failed;
+                break;
+            case plan::SkipReason::hostile_name:
+                ++c.hostile_names;
+                break;
+            case plan::SkipReason::unsupported_type:
+            case plan::SkipReason::local_unreadable:
+            case plan::SkipReason::parent_skipped:
+                ++c.skipped_local;
+                break;
+            case plan::SkipReason::direction_excluded:
+                ++c.direction_excluded;
+                break;
+            }
+            break;
+        }
+    }
+}
+
+/// True for errors after which no other project can do better: the run ends.
+bool ends_run(const Error& e) {
+    switch (e.code) {
+    case ErrorCode::unauthorized:
+    case ErrorCode::forbidden:
+    case ErrorCode::cancelled:
+    case ErrorCode::disk_full:
+    case ErrorCode::db:
+    case ErrorCode::network:
+    case ErrorCode::timeout:
+    case ErrorCode::server:
+    case ErrorCode::rate_limited:
+        return true;
+    default:
+        return false;
+    }
+}
+
+class Run {
+public:
+    Run(const EngineDeps& deps, const RunOptions& options, Observer* observer)
+        : m_deps(deps), m_options(options), m_observer(observer), m_journal(deps.state->db()) {
+        m_policy.settle = options.settle;
+        m_policy.verify_timeout = options.verify_timeout;
+        m_policy.direction = options.direction;
+    }
+
+    Result<RunReport> run();
+
+private:
+    void project(const store::Selection& sel, ProjectReport& rep);
+    void warn(WarningKind kind, const std::string& project_id, const std::string& message) {
+        if (m_observer == nullptr)
+            return;
+        Warning w;
+        w.kind = kind;
+        w.project_id = project_id;
+        w.message = message;
+        m_observer->on_warning(w);
+    }
+    void phase(const std::string& project_id, std::string_view name) {
+        if (m_observer != nullptr)
+            m_observer->on_phase(project_id, name);
+    }
+    void emit_warnings(const std::string& project_id, const plan::Plan& plan);
+    transfer::Executor& executor();
+    [[nodiscard]] bool cancelled() const {
+        return m_deps.cancel != nullptr && m_deps.cancel->cancelled();
+    }
+    void set_fatal(const Error& e) {
+        if (!m_fatal)
+            m_fatal = e;
+    }
+    Status record_project_run(const ProjectReport& rep, const std::string& result);
+
+    const EngineDeps& m_deps;
+    const RunOptions& m_options;
+    Observer* m_observer;
+    store::Journal m_journal;
+    policy::Policy m_policy;
+    std::optional<std::vector<store::ProjectInfo>> m_listing;
+    std::optional<Error> m_fatal;
+    std::int64_t m_run_id = 0;
+    std::unique_ptr<transfer::Executor> m_executor;
+    detail::RunProgress m_progress;
+};
+
+transfer::Executor& Run::executor() {
+    if (!m_executor) {
+        transfer::ExecutorOptions o;
+        o.jobs = std::max<std::size_t>(m_options.jobs, 1);
+        o.part_jobs = std::max<std::size_t>(m_options.part_jobs, 1);
+        o.verify.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+            m_options.verify_timeout);
+        m_executor = std::make_unique<transfer::Executor>(*m_deps.remote, *m_deps.clock, o,
+                                                          m_deps.cancel);
+    }
+    return *m_executor;
+}
+
+Result<RunReport> Run::run() {
+    const auto started = m_deps.clock->now();
+    m_progress.started = started;
+
+    // 0. lock (a dry run changes nothing, so it neither needs nor takes the lock)
+    std::optional<RunLock> lock;
+    if (!m_options.dry_run) {
+        auto file = m_deps.lock_file.empty() ? m_deps.state->path().parent_path() / "sync.lock"
+                                             : m_deps.lock_file;
+        auto l = RunLock::acquire(file);
+        if (!l)
+            return l.error();
+        lock.emplace(std::move(*l));
+    }
+
+    // Which projects, and are their folders distinct?
+    auto selections = m_deps.state->selections();
+    if (!selections)
+        return selections.error();
+    for (std::size_t i = 0; i < selections->size(); ++i) {
+        for (std::size_t j = i + 1; j < selections->size(); ++j) {
+            const auto& a = (*selections)[i];
+            const auto& b = (*selections)[j];
+            if (store::folders_overlap(a.local_path, b.local_path)) {
+                return Error{ErrorCode::invalid_config,
+                             fmt::format("the folders of {} ({}) and {} ({}) overlap; a folder "
+                                         "may hold one project only: `frameio-sync unselect` one",
+                                         describe_project(a), a.local_path.string(),
+                                         describe_project(b), b.local_path.string())};
+            }
+        }
+    }
+    std::vector<store::Selection> chosen;
+    if (m_options.projects.empty()) {
+        chosen = *selections;
+    } else {
+        for (const auto& id : m_options.projects) {
+            auto it = std::find_if(selections->begin(), selections->end(),
+                                   [&](const store::Selection& s) { return s.project_id == id; });
+            if (it == selections->end()) {
+                return Error{ErrorCode::not_found,
+                             fmt::format("project {} is not selected (`frameio-sync status` "
+                                         "lists the selected projects)",
+                                         id)};
+            }
+            if (std::none_of(chosen.begin(), chosen.end(),
+                             [&](const store::Selection& s) { return s.project_id == id; }))
+                chosen.push_back(*it);
+        }
+    }
+
+    RunReport report;
+    if (!m_options.dry_run) {
+        auto id = m_deps.state->begin_run(m_options.command);
+        if (!id)
+            return id.error();
+        m_run_id = *id;
+        report.run_id = m_run_id;
+    }
+
+    // 1. every run lists teams and projects and records new ones
+    if (m_options.list_projects && m_deps.projects != nullptr && !cancelled()) {
+        auto listing = m_deps.projects->list_projects();
+        if (!listing) {
+            set_fatal(listing.error());
+        } else {
+            if (!m_options.dry_run) {
+                auto fresh = m_deps.state->record_projects(*listing);
+                if (!fresh)
+                    set_fatal(fresh.error());
+                else
+                    report.new_projects = std::move(*fresh);
+            }
+            m_listing = std::move(*listing);
+        }
+    }
+
+    // 2..6 per project
+    for (const auto& sel : chosen) {
+        if (m_fatal)
+            break;
+        if (cancelled()) {
+            set_fatal(Error{ErrorCode::cancelled, "interrupted"});
+            break;
+        }
+        ProjectReport rep;
+        rep.project_id = sel.project_id;
+        rep.name = sel.project_name;
+        rep.team_name = sel.team_name;
+        rep.local_path = sel.local_path;
+        project(sel, rep);
+        report.totals += rep.counts;
+        report.projects.push_back(std::move(rep));
+    }
+    if (!m_fatal && cancelled())
+        set_fatal(Error{ErrorCode::cancelled, "interrupted"});
+
+    // 7. record the run
+    report.error = m_fatal;
+    if (m_fatal) {
+        report.result =
+            m_fatal->code == ErrorCode::cancelled ? RunResult::interrupted : RunResult::failed;
+    } else {
+        const bool attention =
+            report.totals.needs_attention() ||
+            std::any_of(report.projects.begin(), report.projects.end(),
+                        [](const ProjectReport& p) { return p.error.has_value(); });
+        report.result = attention ? RunResult::partial : RunResult::ok;
+    }
+    report.elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(m_deps.clock->now() - started);
+    if (!m_options.dry_run) {
+        if (auto s = m_deps.state->finish_run(m_run_id, to_string(report.result),
+                                              to_json(report.totals));
+            !s && !report.error) {
+            report.error = s.error();
+            report.result = RunResult::failed;
+        }
+    }
+    m_executor.reset(); // joins the workers before the report goes out
+    if (m_observer != nullptr)
+        m_observer->on_summary(report);
+    return report;
+}
+
+void Run::emit_warnings(const std::string& project_id, const plan::Plan& plan) {
+    if (m_observer == nullptr)
+        return;
+    for (const auto& a : plan.actions) {
+        if (a.kind != plan::ActionKind::skip)
+            continue;
+        std::optional<WarningKind> kind;
+        switch (a.skip) {
+        case plan::SkipReason::hostile_name:
+            kind = WarningKind::hostile_name;
+            break;
+        case plan::SkipReason::unsupported_type:
+            kind = WarningKind::unsupported_type;
+            break;
+        case plan::SkipReason::local_unreadable:
+            kind = WarningKind::local_unreadable;
+            break;
+        case plan::SkipReason::duplicate:
+            kind = WarningKind::duplicate;
+            break;
+        default:
+            break;
+        }
+        if (!kind)
+            continue;
+        Warning w;
+        w.kind = *kind;
+        w.project_id = project_id;
+        w.path = plan::display_path(a);
+        w.asset_id = a.asset_id;
+        w.message = w.path + ": " + a.reason;
+        m_observer->on_warning(w);
+    }
+}
+
+Status Run::record_project_run(const ProjectReport& rep, const std::string& result) {
+    store::ProjectRun pr;
+    pr.project_id = rep.project_id;
+    pr.run_id = m_run_id;
+    pr.finished_at = m_deps.clock->now();
+    pr.result = result;
+    pr.counts_json = to_json(rep.counts);
+    pr.pending = rep.counts.settling + rep.counts.remote_incomplete + rep.counts.backoff;
+    pr.skipped_names = rep.counts.hostile_names;
+    pr.changed_locally = rep.counts.changed_locally;
+    pr.remote_changed = rep.counts.remote_changed;
+    pr.conflicts = rep.counts.conflicts;
+    return m_journal.put_project_run(pr);
+}
+
+void Run::project(const store::Selection& sel, ProjectReport& rep) {
+    const std::string& pid = sel.project_id;
+    const std::filesystem::path root = sel.local_path;
+    auto project_error = [&](Error e) {
+        warn(WarningKind::project, pid, describe_project(sel) + ": " + e.message);
+        rep.error = std::move(e);
+        if (!m_options.dry_run)
+            (void)record_project_run(rep, "failed");
+    };
+
+    // A missing folder (an unmounted disk, a typo) must never look like "everything was
+    // deleted locally": the project is not synced at all.
+    if (!detail::is_folder(root)) {
+        project_error(Error{ErrorCode::io,
+                            fmt::format("the local folder {} does not exist or is not a folder; "
+                                        "create it (or mount its disk), or `frameio-sync "
+                                        "unselect` the project",
+                                        root.string())});
+        return;
+    }
+    const store::ProjectInfo* listed = nullptr;
+    if (m_listing) {
+        auto it = std::find_if(m_listing->begin(), m_listing->end(),
+                               [&](const store::ProjectInfo& p) { return p.id == pid; });
+        if (it == m_listing->end()) {
+            project_error(Error{ErrorCode::not_found,
+                                "the project is no longer listed on Frame.io (deleted, or "
+                                "access was removed); nothing was changed"});
+            return;
+        }
+        listed = &*it;
+    }
+    const std::string root_id = listed != nullptr ? listed->root_asset_id : sel.root_asset_id;
+    if (root_id.empty()) {
+        project_error(Error{ErrorCode::not_found, "the project's root folder is not known; run "
+                                                  "`frameio-sync projects` and try again"});
+        return;
+    }
+
+    // 3. local scan (cheap: no hashing)
+    phase(pid, "scan");
+    scan::LocalScanOptions lopt;
+    lopt.cancel = m_deps.cancel;
+    auto local = scan::scan_local(root, lopt);
+    if (!local) {
+        if (ends_run(local.error()))
+            set_fatal(local.error());
+        else
+            project_error(local.error().with_context("scanning " + root.string()));
+        return;
+    }
+    const std::string digest = local_digest(*local);
+
+    // Unchanged since the last fully agreed run: not listed again.
+    if (listed != nullptr) {
+        auto disc = m_journal.discovery(pid);
+        if (!disc) {
+            set_fatal(disc.error());
+            return;
+        }
+        if (*disc && (*disc)->file_count == listed->file_count &&
+            (*disc)->folder_count == listed->folder_count &&
+            (*disc)->updated_at == listed->updated_at && (*disc)->local_path == root.string() &&
+            (*disc)->local_digest == digest) {
+            rep.discovered = false;
+            phase(pid, "unchanged");
+            if (!m_options.dry_run) {
+                auto prev = m_journal.project_run(pid);
+                store::ProjectRun pr = prev && *prev ? **prev : store::ProjectRun{};
+                pr.project_id = pid;
+                pr.run_id = m_run_id;
+                pr.finished_at = m_deps.clock->now();
+                pr.result = "ok";
+                if (auto s = m_journal.put_project_run(pr); !s)
+                    set_fatal(s.error());
+            }
+            return;
+        }
+    }
+
+    // 2. remote
+    phase(pid, "discover");
+    scan::RemoteScanOptions ropt;
+    ropt.threads = std::clamp<std::size_t>(m_options.jobs, 1, 8);
+    ropt.limits.root_bytes = root.string().size();
+    // Every folder is listed, whatever its item_count says: a stale count would hide our own
+    // interrupted upload's asset, and the upload would then be started again (a duplicate).
+    ropt.skip_empty_folders = false;
+    ropt.cancel = m_deps.cancel;
+    auto remote = scan::scan_remote(*m_deps.remote, root_id, ropt);
+    if (!remote) {
+        if (ends_run(remote.error()))
+            set_fatal(remote.error());
+        else
+            project_error(remote.error());
+        return;
+    }
+
+    // 4. journal
+    auto journal = m_journal.snapshot(pid);
+    if (!journal) {
+        set_fatal(journal.error());
+        return;
+    }
+
+    // 5. reconcile (twice when local hashes are needed)
+    phase(pid, "reconcile");
+    auto now = m_deps.clock->now();
+    plan::Plan plan = plan::reconcile(*remote, *local, *journal, m_policy, now);
+    if (plan.needs_hashes()) {
+        phase(pid, "hash");
+        auto hashes = hash_files(root, plan, m_options.jobs, m_deps.cancel);
+        if (!hashes) {
+            set_fatal(hashes.error());
+            return;
+        }
+        for (auto& h : *hashes) {
+            if (!m_options.dry_run) {
+                if (auto s = m_journal.put_hash(pid, h); !s) {
+                    set_fatal(s.error());
+                    return;
+                }
+            }
+            auto path = h.path;
+            journal->hashes[path] = std::move(h);
+        }
+        now = m_deps.clock->now();
+        plan = plan::reconcile(*remote, *local, *journal, m_policy, now);
+    }
+    if (m_observer != nullptr)
+        m_observer->on_plan(pid, plan);
+
+    if (m_options.dry_run) {
+        count_plan(plan, rep.counts);
+        emit_warnings(pid, plan);
+        return;
+    }
+
+    // 6. execute and record
+    if (auto s = m_journal.replace_observations(pid, plan.observations); !s) {
+        set_fatal(s.error());
+        return;
+    }
+    phase(pid, "execute");
+    detail::ProjectScope scope{pid, root, root_id,
+                               std::max<std::size_t>(64, 8 * std::max<std::size_t>(m_options.jobs, 1))};
+    detail::PlanRunner runner(scope, m_journal, *m_deps.remote, executor(), m_policy,
+                              *m_deps.clock, m_deps.cancel, m_observer, m_progress, rep.counts);
+    auto executed = runner.execute(plan);
+    if (!executed)
+        set_fatal(executed.error());
+
+    // Housekeeping: transfer state of paths no longer in transfer, hashes of vanished files.
+    auto stale = m_journal.prune_transfers(pid);
+    if (stale) {
+        for (const auto& t : *stale)
+            (void)transfer::remove_temp(root, t.path, t.asset_id);
+    }
+    std::vector<RelPath> keep;
+    for (const auto& [path, e] : local->entries) {
+        if (e.kind == model::EntryKind::file)
+            keep.push_back(path);
+    }
+    (void)m_journal.prune_hashes(pid, keep);
+
+    // Remember the counters only when this run left both sides agreeing with nothing
+    // pending: a later run with the same counters and local folder has nothing to do.
+    if (listed != nullptr && executed && runner.settled() && !rep.counts.needs_attention()) {
+        store::DiscoveryState d;
+        d.project_id = pid;
+        d.local_path = root.string();
+        d.file_count = listed->file_count;
+        d.folder_count = listed->folder_count;
+        d.updated_at = listed->updated_at;
+        d.local_digest = digest;
+        d.agreed_at = m_deps.clock->now();
+        if (auto s = m_journal.put_discovery(d); !s)
+            set_fatal(s.error());
+    } else {
+        if (auto s = m_journal.clear_discovery(pid); !s)
+            set_fatal(s.error());
+    }
+    const std::string result =
+        !executed ? (executed.error().code == ErrorCode::cancelled ? "interrupted" : "failed")
+        : rep.counts.needs_attention() ? "partial"
+                                       : "ok";
+    if (auto s = record_project_run(rep, result); !s)
+        set_fatal(s.error());
+}
+
+} // namespace
+
+SyncEngine::SyncEngine(EngineDeps deps) : m_deps(std::move(deps)) {}
+SyncEngine::~SyncEngine() = default;
+
+Result<RunReport> SyncEngine::run(const RunOptions& options, Observer* observer) {
+    if (m_deps.state == nullptr || m_deps.remote == nullptr || m_deps.clock == nullptr)
+        return Error{ErrorCode::internal, "SyncEngine needs a state database, a remote and a clock"};
+    Run run(m_deps, options, observer);
+    return run.run();
+}
+
+} // namespace fios::engine

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "fios/core/cancel.hpp"
+#include "fios/core/result.hpp"
+#include "fios/model/snapshot.hpp"
+#include "fios/remote/remote.hpp"
+#include "fios/scan/path_map.hpp"
+
+#include <cstddef>
+#include <string>
+
+/// Phase "discover remote" of a sync run: walks one project's tree on Frame.io, from its root
+/// folder, through remote::Remote, and returns it as a model::RemoteSnapshot. Reads only.
+///
+/// - Breadth-first; up to `threads` folders are listed at once (the Remote is thread-safe by
+///   contract), each folder exactly once.
+/// - Every name goes through scan::map_remote_name (the one function that turns names into
+///   paths). A refused name becomes a RemoteRejected with its NameIssue; a refused folder's
+///   subtree is not listed at all.
+/// - A version stack is one file entry at its name whose content fields describe its head
+///   version (asset_id = head, version_stack = {stack id, head id}). Versions inside a stack
+///   are never listed, so never taken for files of the folder. A stack without a head (an
+///   empty stack) has no content and is left out.
+/// - Deleted items are left out (they are not asked for, and dropped if a backend sends them).
+/// - Several items with one name in one folder are all kept, each with its own entry (and a
+///   folder among them is listed too): reconcile picks the winner ("first seen wins").
+/// - parent_id of every entry is the folder it was listed in; root_folder_id is the root.
+/// - A folder that disappears between being listed and being opened (not_found) is left out
+///   with its subtree, as if it had been deleted a moment earlier. Any other listing failure
+///   fails the whole scan: a partial tree would make present items look deleted.
+/// - The result is deterministic whatever the thread timing: entries sorted by (path,
+///   asset_id, stack id), rejected items by (parent, name, asset_id).
+namespace fios::scan {
+
+struct RemoteScanOptions {
+    /// Folders listed at once (>= 1; 1 lists on the calling thread).
+    std::size_t threads = 4;
+    /// Limits for path_map; set root_bytes to the local folder's absolute path length so
+    /// that paths too long for the local file system are refused (path_too_long).
+    PathLimits limits{};
+    /// Do not list folders whose item_count says they are empty (saves a request per empty
+    /// folder against a rate limit of a few dozen listings a minute).
+    bool skip_empty_folders = true;
+    /// Checked before every listing; a cancelled scan returns ErrorCode::cancelled.
+    const CancelToken* cancel = nullptr;
+};
+
+/// What one scan cost, for logs and tests.
+struct RemoteScanStats {
+    std::size_t folders_listed = 0;
+    std::size_t items_seen = 0;
+};
+
+class RemoteScanner {
+public:
+    /// `remote` must outlive the scanner.
+    explicit RemoteScanner(remote::Remote& remote, RemoteScanOptions options = {});
+
+    /// Scans the tree below `root_folder_id` (a project's root asset). Fails with the first
+    /// listing error (with the folder's path as context), or ErrorCode::cancelled.
+    [[nodiscard]] Result<model::RemoteSnapshot> scan(const std::string& root_folder_id);
+
+    /// Counters of the last scan().
+    [[nodiscard]] const RemoteScanStats& stats() const noexcept { return m_stats; }
+
+private:
+    remote::Remote& m_remote;
+    RemoteScanOptions m_options;
+    RemoteScanStats m_stats;
+};
+
+/// Shorthand for RemoteScanner(remote, options).scan(root_folder_id).
+[[nodiscard]] Result<model::RemoteSnapshot> scan_remote(remote::Remote& remote,
+                                                        const std::string& root_folder_id,
+                                                        const RemoteScanOptions& options = {});
+
+} // namespace fios::scan

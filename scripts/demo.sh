@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The main job, against the bundled emulator: builds frameio-sync and frameio-emulator,
+# starts the emulator with a demo project, logs in, lists projects, selects the demo project
+# into a local folder and shows status. Works as root on a fresh Debian 12 machine.
+# Everything it creates lives in one temporary folder, printed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+echo "== building (release preset) =="
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)" --target frameio-sync frameio-emulator
+bin="$PWD/build/release/apps"
+sync="$bin/frameio-sync/frameio-sync"
+emulator="$bin/frameio-emulator/frameio-emulator"
+
+work=$(mktemp -d /tmp/frameio-sync-demo.XXXXXX)
+emulator_pid=""
+cleanup() { [[ -n "$emulator_pid" ]] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null; true; }
+trap cleanup EXIT
+
+# A random developer token for the emulator, kept in files (never in argv).
+umask 077
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$work/token"
+echo >> "$work/token"
+cp "$work/token" "$work/emulator-tokens"
+umask 022
+
+echo "== starting frameio-emulator with a demo project =="
+"$emulator" --host 127.0.0.1 --port 0 --data "$work/emulator" --token-file "$work/emulator-tokens" \
+  --seed-demo >"$work/emulator.out" 2>"$work/emulator.log" &
+emulator_pid=$!
+for _ in $(seq 1 100); do
+  line=$(head -n 1 "$work/emulator.out" 2>/dev/null || true)
+  [[ "$line" == "listening on "* ]] && break
+  sleep 0.1
+done
+[[ "${line:-}" == "listening on "* ]] || { echo "emulator did not start:"; cat "$work/emulator.log"; exit 1; }
+url=${line#listening on }
+echo "emulator: $url (log: $work/emulator.log)"
+
+export XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state"
+export FRAMEIO_API_URL="$url" FRAMEIO_AUTH_URL="$url"
+unset FRAMEIO_TOKEN
+
+run() { echo; echo "\$ frameio-sync $*"; "$sync" "$@"; }
+echo; echo "\$ frameio-sync login --token-stdin < token"
+"$sync" login --token-stdin < "$work/token"
+run whoami
+run projects
+run select "Demo Project" --to "$work/Demo Project"
+if "$sync" sync --help >/dev/null 2>&1; then
+  mkdir -p "$work/Demo Project/From the edit bay"
+  head -c 3000000 /dev/urandom > "$work/Demo Project/From the edit bay/cut-v1.mov"
+  printf 'Notes from the edit\n' > "$work/Demo Project/notes.txt"
+  touch -d '1 minute ago' "$work/Demo Project/From the edit bay/cut-v1.mov" "$work/Demo Project/notes.txt"
+  run sync --once
+  run status
+  echo; echo "local folder after the sync:"
+  (cd "$work/Demo Project" && find . -not -name '.*' | sort)
+else
+  run status
+fi
+echo
+echo "Demo files are in $work (remove it when done)."
