@@ -196,7 +196,8 @@ ExitCode login_with_oauth(Context& ctx, const LoginOptions& opt) {
         if (redirect->port == 0)
             redirect_uri = redirect->with_port(listener->port());
     } else if (redirect->port == 0) {
-        ctx.out.error("port 0 (pick a free port) works only with a loopback redirect URI");
+        ctx.out.error("port 0 (pick a free port) works only with an http:// loopback redirect URI "
+                      "(127.0.0.1, localhost or [::1])");
         return ExitCode::usage;
     }
 
@@ -221,8 +222,8 @@ ExitCode login_with_oauth(Context& ctx, const LoginOptions& opt) {
         open_browser(ctx.out, url);
 
     auto redirected =
-        wait_for_redirect(listener ? &*listener : nullptr, redirect->path, STDIN_FILENO,
-                          std::chrono::seconds(opt.timeout_seconds), ctx.cancel);
+        wait_for_redirect(listener ? &*listener : nullptr, redirect->path, pkce->state,
+                          STDIN_FILENO, std::chrono::seconds(opt.timeout_seconds), ctx.cancel);
     listener.reset(); // answer one redirect only, then stop listening
     if (!redirected)
         return fail(ctx, redirected.error());

@@ -56,6 +56,32 @@ Result<std::filesystem::path> prepare_folder(const std::string& text) {
     return canonical;
 }
 
+/// Refuses a folder that overlaps another selection's folder BEFORE anything is created on
+/// disk (StateDb::select checks again, on the resolved path, after the folder exists).
+Status check_overlap(store::StateDb& state, const std::string& project_id,
+                     const std::string& text) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path wanted = fs::weakly_canonical(fs::absolute(fs::path(text), ec), ec);
+    if (ec)
+        return {}; // prepare_folder reports unusable paths
+    auto selections = state.selections();
+    if (!selections)
+        return selections.error();
+    for (const auto& s : *selections) {
+        if (s.project_id == project_id && s.local_path == wanted)
+            continue; // re-select: no-op
+        if (store::folders_overlap(s.local_path, wanted)) {
+            return Error{ErrorCode::conflict,
+                         fmt::format("{} overlaps the folder of {}/{} ({}): sync folders may not "
+                                     "be inside one another; choose another folder",
+                                     wanted.string(), s.team_name, s.project_name,
+                                     s.local_path.string())};
+        }
+    }
+    return {};
+}
+
 ExitCode run_select(Context& ctx, const SelectOptions& opt) {
     auto projects = list_all_projects(ctx, false);
     if (!projects)
@@ -66,6 +92,14 @@ ExitCode run_select(Context& ctx, const SelectOptions& opt) {
     auto project = match_project(opt.project, infos);
     if (!project) {
         ctx.out.error(project.error().message);
+        // Ambiguous: the command line must name one (usage). No match: the command failed.
+        return project.error().code == ErrorCode::conflict ? ExitCode::usage : ExitCode::failed;
+    }
+    auto state = ctx.state();
+    if (!state)
+        return fail(ctx, state.error());
+    if (auto overlap = check_overlap(**state, project->id, opt.folder); !overlap) {
+        ctx.out.error(overlap.error().message);
         return ExitCode::usage;
     }
     auto folder = prepare_folder(opt.folder);
@@ -73,9 +107,6 @@ ExitCode run_select(Context& ctx, const SelectOptions& opt) {
         ctx.out.error(folder.error().message);
         return folder.error().code == ErrorCode::io ? ExitCode::failed : ExitCode::usage;
     }
-    auto state = ctx.state();
-    if (!state)
-        return fail(ctx, state.error());
     auto selection = (*state)->select(project->id, *folder);
     if (!selection) {
         ctx.out.error(selection.error().message);
@@ -134,8 +165,8 @@ ExitCode run_unselect(Context& ctx, const std::string& wanted, bool json) {
         JsonWriter j;
         j.begin_object().member("v", 1).member("event", "unselect");
         j.key("project").begin_object().member("id", project->id).member("name", project->name);
-        j.member("team_name", project->team_name).end_object();
-        j.member("local_path", path).end_object();
+        j.member("team_id", project->team_id).member("team_name", project->team_name);
+        j.end_object().member("local_path", path).end_object();
         ctx.out.data(j.str());
     }
     ctx.out.info(fmt::format("Stopped syncing {}. Nothing was deleted: {} and the Frame.io "
@@ -227,13 +258,13 @@ ExitCode run_status(Context& ctx, bool json) {
                 last_sync = api::format_timestamp(c.last_run->finished_at).substr(0, 19) + " " +
                             c.last_run->result;
             }
-            rows.push_back({project_label(selection_info(s)), s.project_id, s.local_path.string(),
-                            std::to_string(c.synced), std::to_string(c.pending),
-                            std::to_string(c.awaiting_verification), std::to_string(c.failed),
-                            std::to_string(c.conflicts),
-                            fmt::format("{} here, {} on Frame.io", c.deleted_locally,
-                                        c.deleted_remotely),
-                            std::to_string(c.skipped_names), last_sync});
+            rows.push_back(
+                {project_label(selection_info(s)), s.project_id, s.local_path.string(),
+                 std::to_string(c.synced), std::to_string(c.pending),
+                 std::to_string(c.awaiting_verification), std::to_string(c.failed),
+                 std::to_string(c.conflicts),
+                 fmt::format("{} here, {} on Frame.io", c.deleted_locally, c.deleted_remotely),
+                 std::to_string(c.skipped_names), last_sync});
         }
         for (const auto& line : format_table(rows))
             ctx.out.data(line);

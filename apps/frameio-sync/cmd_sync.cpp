@@ -93,8 +93,8 @@ public:
 
     void on_phase(const std::string& project_id, std::string_view phase) override {
         if (phase == "unchanged") {
-            m_ctx.out.verbose(
-                fmt::format("{}: unchanged since the last run; not listed again", label(project_id)));
+            m_ctx.out.verbose(fmt::format("{}: unchanged since the last run; not listed again",
+                                          label(project_id)));
         } else {
             m_ctx.out.verbose(fmt::format("{}: {}", label(project_id), phase));
         }
@@ -122,9 +122,9 @@ public:
                 if (!a.asset_id.empty())
                     j.member("asset_id", a.asset_id);
                 std::uint64_t bytes = 0;
-                if (a.local && (a.kind == plan::ActionKind::upload ||
-                                a.kind == plan::ActionKind::reupload ||
-                                a.kind == plan::ActionKind::resume_upload))
+                if (a.local &&
+                    (a.kind == plan::ActionKind::upload || a.kind == plan::ActionKind::reupload ||
+                     a.kind == plan::ActionKind::resume_upload))
                     bytes = a.local->size;
                 if (a.remote && (a.kind == plan::ActionKind::download ||
                                  a.kind == plan::ActionKind::resume_download))
@@ -229,10 +229,12 @@ public:
         std::string line = fmt::format("{}/{} files, {} / {}", p.files_done, p.files_total,
                                        human_size(p.bytes_done), human_size(p.bytes_total));
         if (p.bytes_per_second > 0) {
-            line += fmt::format(", {}/s", human_size(static_cast<std::uint64_t>(p.bytes_per_second)));
+            line +=
+                fmt::format(", {}/s", human_size(static_cast<std::uint64_t>(p.bytes_per_second)));
             if (p.bytes_total > p.bytes_done) {
-                line += ", ETA " + human_duration(static_cast<double>(p.bytes_total - p.bytes_done) /
-                                                  p.bytes_per_second);
+                line +=
+                    ", ETA " + human_duration(static_cast<double>(p.bytes_total - p.bytes_done) /
+                                              p.bytes_per_second);
             }
         }
         m_progress = line;
@@ -270,7 +272,8 @@ public:
             return;
         }
         for (const auto& id : r.new_projects)
-            m_ctx.out.info(fmt::format("new project on Frame.io: {} (not synced until selected)", id));
+            m_ctx.out.info(
+                fmt::format("new project on Frame.io: {} (not synced until selected)", id));
         const auto& c = r.totals;
         std::vector<std::string> parts;
         auto add = [&](std::uint64_t n, std::string_view what) {
@@ -308,9 +311,9 @@ public:
             bytes = fmt::format(" ({} up, {} down)", human_size(c.bytes_uploaded),
                                 human_size(c.bytes_downloaded));
         }
-        m_ctx.out.info(fmt::format("{}{}: {}{} in {}", m_dry_run ? "dry run, " : "",
-                                   engine::to_string(r.result), list, bytes,
-                                   human_duration(static_cast<double>(r.elapsed.count()) / 1000.0)));
+        m_ctx.out.info(fmt::format(
+            "{}{}: {}{} in {}", m_dry_run ? "dry run, " : "", engine::to_string(r.result), list,
+            bytes, human_duration(static_cast<double>(r.elapsed.count()) / 1000.0)));
         for (const auto& p : r.projects) {
             if (p.error)
                 m_ctx.out.warn(fmt::format("{}: {}", p.name, p.error->message));
@@ -365,7 +368,8 @@ ExitCode run_sync(Context& ctx, const SyncOptions& opt) {
         return ExitCode::usage;
     }
     if (!opt.once) {
-        ctx.out.error("sync needs --once: --watch is not available yet (continuous syncing comes later)");
+        ctx.out.error(
+            "sync needs --once: --watch is not available yet (continuous syncing comes later)");
         return ExitCode::usage;
     }
     ctx.out.set_json(opt.json);

@@ -8,8 +8,11 @@
 
 #include <fmt/core.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <map>
+
+extern char** environ;
 
 namespace fios::cli {
 
@@ -57,10 +60,33 @@ void Context::apply_verbosity() {
     }
 }
 
+void Context::warn_unknown_environment() const {
+    // A typo in a variable name would otherwise be ignored without a word (a typo in
+    // config.toml is an error; the environment is shared with other programs, so warn).
+    constexpr std::string_view prefix = "FRAMEIO_SYNC_";
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        std::string_view kv(*e);
+        if (!kv.starts_with(prefix))
+            continue;
+        std::string name(kv.substr(prefix.size(), kv.find('=') - prefix.size()));
+        for (auto& c : name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (config::find_setting(name) != nullptr)
+            continue;
+        auto close = config::closest_setting(name);
+        out.warn(fmt::format("ignoring {}{}: no such setting{}", prefix,
+                             kv.substr(prefix.size(), kv.find('=') - prefix.size()),
+                             close ? fmt::format(" (did you mean {}?)",
+                                                 config::env_var_for(*config::find_setting(*close)))
+                                   : std::string()));
+    }
+}
+
 Status Context::load_settings() {
     if (m_settings)
         return {};
     const auto& flags = global.setting_flags;
+    warn_unknown_environment();
 
     std::filesystem::path file_path;
     if (global.config_file) {
@@ -100,16 +126,35 @@ Result<const config::Settings*> Context::settings() {
     return &m_settings->settings;
 }
 
+std::string normalise_url(std::string url) {
+    while (!url.empty() && url.back() == '/')
+        url.pop_back();
+    return url;
+}
+
+namespace {
+Result<std::string> base_url_setting(const config::Settings& settings, std::string_view name) {
+    std::string url = normalise_url(settings.string(name));
+    if (url.ends_with("/v2") || url.ends_with("/v4") || url.ends_with("/oauth2")) {
+        return Error{ErrorCode::invalid_config,
+                     fmt::format("{} '{}' (from {}) must be the server's base URL without the "
+                                 "API path, e.g. https://api.frame.io",
+                                 name, url, settings.get(name).origin.detail)};
+    }
+    return url;
+}
+} // namespace
+
 Result<std::string> Context::api_url() {
     if (auto s = load_settings(); !s)
         return s.error();
-    return m_settings->settings.string("api_url");
+    return base_url_setting(m_settings->settings, "api_url");
 }
 
 Result<std::string> Context::auth_url() {
     if (auto s = load_settings(); !s)
         return s.error();
-    return m_settings->settings.string("auth_url");
+    return base_url_setting(m_settings->settings, "auth_url");
 }
 
 Result<std::filesystem::path> Context::config_dir() {
@@ -140,7 +185,9 @@ Result<api::TokenProvider*> Context::tokens() {
     if (m_tokens)
         return m_tokens.get();
     if (const char* env = std::getenv("FRAMEIO_TOKEN"); env != nullptr && *env != '\0') {
-        m_tokens = std::make_unique<api::StaticTokenProvider>(env);
+        m_tokens = std::make_unique<api::StaticTokenProvider>(
+            env, "the token in FRAMEIO_TOKEN",
+            "fix or unset FRAMEIO_TOKEN (it overrides the saved login)");
         m_token_source = TokenSource::environment;
         return m_tokens.get();
     }
@@ -162,10 +209,13 @@ Result<api::TokenProvider*> Context::tokens() {
     auto api = api_url();
     if (!api)
         return api.error();
-    if (!creds.api_url.empty() && creds.api_url != *api) {
-        out.warn(fmt::format("the saved login is for {} but the API URL in use is {}; "
-                             "run `frameio-sync login` again for this API",
-                             creds.api_url, *api));
+    // Never send a saved token to another server than the one it was issued for.
+    if (!creds.api_url.empty() && normalise_url(creds.api_url) != *api) {
+        return Error{ErrorCode::unauthorized,
+                     fmt::format("the saved login is for {} but the API URL in use is {}; the "
+                                 "token is not sent there. Log in for this API with "
+                                 "`frameio-sync login`, or use the API URL of the login",
+                                 creds.api_url, *api)};
     }
     if (creds.kind == auth::CredentialKind::developer_token) {
         m_tokens = std::make_unique<api::StaticTokenProvider>(creds.access_token);

@@ -30,6 +30,9 @@ struct GlobalOptions {
     bool quiet = false;
 };
 
+/// `url` without trailing slashes: how API and auth URLs are compared and stored.
+std::string normalise_url(std::string url);
+
 /// Where the token in use came from, for `whoami` and messages.
 enum class TokenSource { environment, saved_developer_token, saved_oauth };
 std::string_view describe(TokenSource source);
@@ -75,6 +78,7 @@ public:
 
 private:
     Status load_settings();
+    void warn_unknown_environment() const;
     api::V2ClientOptions client_options(const std::string& api_url) const;
 
     struct SettingsCache;

@@ -148,7 +148,8 @@ LoopbackListener::~LoopbackListener() {
 }
 
 std::optional<std::string>
-LoopbackListener::handle_one_connection(const std::string& expected_path) {
+LoopbackListener::handle_one_connection(const std::string& expected_path,
+                                        const std::string& expected_state) {
     int conn = ::accept4(m_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (conn < 0)
         return std::nullopt;
@@ -183,10 +184,22 @@ LoopbackListener::handle_one_connection(const std::string& expected_path) {
         bool has_answer =
             query.find("code=") != std::string::npos || query.find("error=") != std::string::npos;
         if (path == expected_path && has_answer) {
-            const bool failed = query.find("error=") != std::string::npos;
+            // state is base64url (no escapes needed); compare its raw value.
+            std::string state;
+            for (std::size_t pos = 0; pos < query.size();) {
+                auto amp = query.find('&', pos);
+                std::string_view kv(query.data() + pos,
+                                    (amp == std::string::npos ? query.size() : amp) - pos);
+                if (kv.starts_with("state="))
+                    state = std::string(kv.substr(6));
+                pos = amp == std::string::npos ? query.size() : amp + 1;
+            }
+            const bool failed =
+                query.find("error=") != std::string::npos || state != expected_state;
             respond(conn, 200, "OK",
-                    failed ? "<!doctype html><title>frameio-sync</title><p>Login was not "
-                             "approved. Return to the terminal for details.</p>"
+                    failed ? "<!doctype html><title>frameio-sync</title><p>Login not approved: the "
+                             "redirect was refused or does not belong to this login. Return "
+                             "to the terminal for details.</p>"
                            : "<!doctype html><title>frameio-sync</title><p>Login received. "
                              "You can close this tab and return to the terminal.</p>");
             result = "http://" + m_host + ":" + std::to_string(m_port) + target;
@@ -199,8 +212,8 @@ LoopbackListener::handle_one_connection(const std::string& expected_path) {
 }
 
 Result<std::string> wait_for_redirect(LoopbackListener* listener, const std::string& path,
-                                      int stdin_fd, std::chrono::seconds timeout,
-                                      const CancelToken& cancel) {
+                                      const std::string& expected_state, int stdin_fd,
+                                      std::chrono::seconds timeout, const CancelToken& cancel) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::string pasted;
     bool stdin_open = stdin_fd >= 0;
@@ -233,7 +246,7 @@ Result<std::string> wait_for_redirect(LoopbackListener* listener, const std::str
             if (!fds[i].revents)
                 continue;
             if (listener && fds[i].fd == listener->fd()) {
-                if (auto url = listener->handle_one_connection(path))
+                if (auto url = listener->handle_one_connection(path, expected_state))
                     return *url;
                 continue;
             }

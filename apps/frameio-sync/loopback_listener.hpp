@@ -40,8 +40,11 @@ public:
     [[nodiscard]] int fd() const { return m_fd; }
 
     /// Handles one pending connection. Returns the full redirected URL when it was the
-    /// redirect, std::nullopt when it was something else (answered 404).
-    std::optional<std::string> handle_one_connection(const std::string& expected_path);
+    /// redirect, std::nullopt when it was something else (answered 404). The page shown in
+    /// the browser says whether the login went on: an error redirect or a `state` other than
+    /// `expected_state` is reported there as a failure (the caller refuses it too).
+    std::optional<std::string> handle_one_connection(const std::string& expected_path,
+                                                     const std::string& expected_state);
 
 private:
     LoopbackListener(int fd, int port, std::string host)
@@ -55,7 +58,7 @@ private:
 /// URL (a line containing `code=` or `error=`) on standard input, whichever comes first.
 /// Returns the URL. Errors: timeout, cancelled, or stdin closed with no listener.
 Result<std::string> wait_for_redirect(LoopbackListener* listener, const std::string& path,
-                                      int stdin_fd, std::chrono::seconds timeout,
-                                      const CancelToken& cancel);
+                                      const std::string& expected_state, int stdin_fd,
+                                      std::chrono::seconds timeout, const CancelToken& cancel);
 
 } // namespace fios::cli

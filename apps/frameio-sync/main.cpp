@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
 
     CLI::App app{"frameio-sync: keep local folders and Frame.io projects in sync", "frameio-sync"};
     app.set_version_flag("--version", std::string("frameio-sync ") + FIOS_VERSION);
-    app.require_subcommand(1);
+    app.require_subcommand(0, 1); // none: "no command given"; unknown: named by CLI11
     app.fallthrough();
     app.footer(k_exit_codes_help);
     app.option_defaults()->always_capture_default();

@@ -82,3 +82,20 @@ TEST_CASE("the API unreachable is a temporary failure (75)", "[cli]") {
     auto r = run_process({cli_binary(), "whoami"}, o);
     CHECK(r.exit_code == 75);
 }
+
+TEST_CASE("an unknown FRAMEIO_SYNC_ variable is warned about with the likely name",
+          "[cli][config]") {
+    TempDir home;
+    RunOptions o;
+    o.env = {{"HOME", home.path().string()},
+             {"XDG_CONFIG_HOME", (home.path() / "config").string()},
+             {"XDG_STATE_HOME", (home.path() / "state").string()},
+             {"FRAMEIO_SYNC_JBOS", "3"}};
+    auto r = run_process({cli_binary(), "config"}, o);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.err, "FRAMEIO_SYNC_JBOS"));
+    CHECK(contains(r.err, "FRAMEIO_SYNC_JOBS"));
+    auto unknown = run_process({cli_binary(), "frobnicate"}, o);
+    CHECK(unknown.exit_code == 2);
+    CHECK(contains(unknown.err, "frobnicate"));
+}

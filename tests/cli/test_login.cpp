@@ -113,7 +113,8 @@ TEST_CASE("a token without a needed scope fails with the scope named", "[cli][lo
     CHECK(contains(r.err, "team.read"));
 }
 
-TEST_CASE("verbose tracing (-vv) shows HTTP requests without tokens or signed queries", "[cli][login]") {
+TEST_CASE("verbose tracing (-vv) shows HTTP requests without tokens or signed queries",
+          "[cli][login]") {
     CliFixture f;
     f.login();
     auto r = f.run({"-vv", "projects", "--json"});
@@ -128,4 +129,29 @@ TEST_CASE("verbose tracing (-vv) shows HTTP requests without tokens or signed qu
     auto quiet = f.run({"-q", "logout"});
     CHECK(quiet.exit_code == 0);
     CHECK(quiet.err.empty());
+}
+
+TEST_CASE("a saved token is never sent to another API URL", "[cli][login]") {
+    CliFixture f;
+    f.login();
+    EmulatorProcess other({"--token", k_token});
+    auto r = f.run({"whoami"}, {}, {{"FRAMEIO_API_URL", other.base_url()}});
+    CHECK(r.exit_code == 77);
+    CHECK(contains(r.err, "not sent"));
+    CHECK(emulator_request_count(other.base_url(), "GET /v2/me") == 0);
+    // The same URL spelled with a trailing slash is the same API.
+    auto same = f.run({"whoami"}, {}, {{"FRAMEIO_API_URL", f.emulator.base_url() + "/"}});
+    CHECK(same.exit_code == 0);
+    // An API path in the base URL is a configuration error with the fix.
+    auto v2 = f.run({"whoami"}, {}, {{"FRAMEIO_API_URL", f.emulator.base_url() + "/v2"}});
+    CHECK(v2.exit_code == 78);
+    CHECK(contains(v2.err, "base URL"));
+}
+
+TEST_CASE("a rejected FRAMEIO_TOKEN says to fix the variable, not to log in", "[cli][login]") {
+    CliFixture f;
+    auto r = f.run({"whoami"}, {}, {{"FRAMEIO_TOKEN", "stale-token"}});
+    CHECK(r.exit_code == 77);
+    CHECK(contains(r.err, "FRAMEIO_TOKEN"));
+    CHECK_FALSE(contains(r.err, "stale-token"));
 }

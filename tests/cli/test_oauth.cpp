@@ -39,7 +39,10 @@ ProcessResult oauth_login(CliFixture& f,
     std::string target = edit_url ? edit_url(*url) : *url;
     auto reply = http_request("GET", target, {}, {}, /*follow_redirects=*/true);
     CHECK(reply.effective_url.rfind("http://127.0.0.1:", 0) == 0);
-    return cli.wait(std::chrono::seconds(60));
+    auto result = cli.wait(std::chrono::seconds(60));
+    // The browser page tells the truth about the outcome.
+    CHECK(contains(reply.body, result.exit_code == 0 ? "Login received" : "Login not approved"));
+    return result;
 }
 
 std::string saved_access_token(const CliFixture& f) {

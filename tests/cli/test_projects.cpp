@@ -93,6 +93,7 @@ TEST_CASE("select by id, by Team/Project and by unique name, then status and uns
     auto nested = f.run({"select", delta, "--to", folder("alpha") + "/inner"});
     CHECK(nested.exit_code == 2);
     CHECK(contains(nested.err, "Alpha"));
+    CHECK_FALSE(std::filesystem::exists(folder("alpha") + "/inner")); // refused before mkdir
 
     // unselect deletes nothing and works offline.
     write_file(std::filesystem::path(folder("beta")) / "keep.txt", "footage");
@@ -120,6 +121,6 @@ TEST_CASE("an ambiguous project name is refused with the candidates listed", "[c
     CHECK(contains(r.err, two));
     CHECK(contains(r.err, "Second Team/Dailies"));
     auto none = f.run({"select", "No Such Project", "--to", (f.home.path() / "n").string()});
-    CHECK(none.exit_code == 2);
+    CHECK(none.exit_code == 1);
     CHECK(contains(none.err, "no project matches"));
 }

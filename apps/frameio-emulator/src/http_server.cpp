@@ -218,6 +218,18 @@ public:
         m_buf[m_begin + pos] = 'X';
     }
 
+    /// Inserts a header line (with its CRLF) at the end of the buffered header block of
+    /// `header_len` bytes, before the blank line. Returns the new header block length.
+    std::size_t inject_header(std::size_t header_len, std::string_view line) {
+        if (m_end + line.size() > m_buf.size())
+            m_buf.resize(m_end + line.size());
+        const std::size_t at = m_begin + header_len - 2; // before the final "\r\n"
+        std::memmove(m_buf.data() + at + line.size(), m_buf.data() + at, m_end - at);
+        std::memcpy(m_buf.data() + at, line.data(), line.size());
+        m_end += line.size();
+        return header_len + line.size();
+    }
+
     /// Moves `len` body bytes that follow a `header_len` header block out of the stream.
     bool take_body(std::size_t header_len, std::size_t len, std::string& out) {
         const std::size_t need = header_len + len;
@@ -419,6 +431,13 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
         if (info.complete) {
             if (info.range_pos != std::string::npos)
                 strm.neutralize_header(info.range_pos);
+            // A write without Content-Length or chunked encoding has an empty body (RFC 9112
+            // section 6.3): say so to cpp-httplib, which would otherwise read until the client
+            // closes the connection (a hang until the I/O timeout).
+            if (!bodyless_method(info.method) && !info.chunked && info.content_length == -1) {
+                info.header_len = strm.inject_header(info.header_len, "Content-Length: 0\r\n");
+                info.content_length = 0;
+            }
             if (bodyless_method(info.method) && info.chunked) {
                 strm.begin_request(&ctx);
                 ctx.raw_status = 411;

@@ -24,16 +24,23 @@ public:
 /// A fixed token (developer tokens, FRAMEIO_TOKEN): never refreshes.
 class StaticTokenProvider final : public TokenProvider {
 public:
-    explicit StaticTokenProvider(std::string token) : m_token(std::move(token)) {}
+    /// `source` names where the token came from in the rejection message, and `fix` says
+    /// what to do about it (defaults: the saved login, run `frameio-sync login` again).
+    explicit StaticTokenProvider(std::string token, std::string source = "the saved token",
+                                 std::string fix = "run `frameio-sync login` again")
+        : m_token(std::move(token)), m_source(std::move(source)), m_fix(std::move(fix)) {}
     Result<std::string> access_token() override { return m_token; }
     Result<std::string> refresh_after_unauthorized(const std::string&) override {
-        return Error{ErrorCode::unauthorized,
-                     "the API rejected the token (HTTP 401): it is invalid, expired or revoked; "
-                     "run `frameio-sync login` again"};
+        return Error{ErrorCode::unauthorized, "the API rejected " + m_source +
+                                                  " (HTTP 401): it is invalid, expired or "
+                                                  "revoked; " +
+                                                  m_fix};
     }
 
 private:
     std::string m_token;
+    std::string m_source;
+    std::string m_fix;
 };
 
 } // namespace fios::api

@@ -3,14 +3,14 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <string>
-
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
 
 namespace fios::engine::detail {
 
@@ -42,8 +42,9 @@ private:
 };
 
 Error sys_error(int err, const std::string& what) {
-    std::string msg = what + ": " + (err == ELOOP ? "a symbolic link (never followed)"
-                                                  : std::string(std::strerror(err)));
+    std::string msg =
+        what + ": " +
+        (err == ELOOP ? "a symbolic link (never followed)" : std::string(std::strerror(err)));
     if (err == ENOSPC || err == EDQUOT)
         return Error{ErrorCode::disk_full, std::move(msg)};
     return Error{ErrorCode::io, std::move(msg)};
@@ -59,7 +60,8 @@ Result<Fd> open_folder(const std::filesystem::path& root, const model::RelPath& 
         if (next.get() < 0) {
             int err = errno;
             struct stat st {};
-            if (err == ENOTDIR && ::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            if (err == ENOTDIR &&
+                ::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
                 S_ISLNK(st.st_mode))
                 err = ELOOP;
             return sys_error(err, "opening folder \"" + folder.str() + "\"");
@@ -113,8 +115,7 @@ Result<std::optional<LocalStat>> stat_below(const std::filesystem::path& root,
     return std::optional<LocalStat>(to_stat(st));
 }
 
-Result<LocalStat> make_folder_below(const std::filesystem::path& root,
-                                    const model::RelPath& path) {
+Result<LocalStat> make_folder_below(const std::filesystem::path& root, const model::RelPath& path) {
     if (path.is_root())
         return Error{ErrorCode::internal, "cannot create the sync folder itself"};
     auto dir = open_folder(root, path.parent());
@@ -124,9 +125,9 @@ Result<LocalStat> make_folder_below(const std::filesystem::path& root,
     if (::mkdirat(dir->get(), name.c_str(), 0777) != 0) {
         const int err = errno;
         if (err == EEXIST) {
-            return Error{ErrorCode::conflict,
-                         fmt::format("creating folder \"{}\": something already exists there",
-                                     path.str())};
+            return Error{
+                ErrorCode::conflict,
+                fmt::format("creating folder \"{}\": something already exists there", path.str())};
         }
         return sys_error(err, "creating folder \"" + path.str() + "\"");
     }

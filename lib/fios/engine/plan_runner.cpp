@@ -30,6 +30,9 @@ namespace {
 constexpr auto k_url_lifetime = std::chrono::hours{20};
 /// Clock skew allowed when looking for the asset of a create whose answer was lost.
 constexpr auto k_create_skew = std::chrono::minutes{10};
+/// How long later runs keep looking for a lost create that lands late (a request still in
+/// flight when its process died): well beyond any request timeout.
+constexpr auto k_lost_create_watch = std::chrono::hours{1};
 /// Free space a download must leave (the downloader checks again with its own margin).
 constexpr std::uint64_t k_free_margin = 64ull * 1024 * 1024;
 /// Journal writes per transaction before an intermediate commit.
@@ -78,15 +81,16 @@ struct PlanRunner::Job {
     bool fresh_retry_done = false; ///< a resumed session was refused once already
     std::uint64_t reserved = 0;    ///< downloads: free space reserved
     std::uint64_t bytes = 0;       ///< bytes moved so far for this item
+    bool verifying = false;        ///< waiting for Frame.io's checksum (not a transfer)
 };
 
 PlanRunner::PlanRunner(const ProjectScope& scope, store::Journal& journal, remote::Remote& remote,
                        transfer::Executor& executor, const policy::Policy& policy,
                        const Clock& clock, const CancelToken* cancel, Observer* observer,
                        RunProgress& progress, Counts& counts)
-    : m_scope(scope), m_journal(journal), m_remote(remote), m_executor(executor),
-      m_policy(policy), m_clock(clock), m_cancel(cancel), m_observer(observer),
-      m_progress(progress), m_counts(counts), m_window(scope.window) {}
+    : m_scope(scope), m_journal(journal), m_remote(remote), m_executor(executor), m_policy(policy),
+      m_clock(clock), m_cancel(cancel), m_observer(observer), m_progress(progress),
+      m_counts(counts), m_window(scope.window) {}
 
 PlanRunner::~PlanRunner() = default;
 
@@ -155,7 +159,6 @@ void PlanRunner::submit_pending() {
             m_executor.submit_verify(p.id, std::move(*p.verify));
     }
 }
-
 
 // ---- reporting -----------------------------------------------------------------------------
 
@@ -249,8 +252,8 @@ void PlanRunner::emit_progress(bool force) {
     out.bytes_total = std::max(m_progress.bytes_total, out.bytes_done);
     out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(t - m_progress.started);
     if (out.elapsed.count() > 0) {
-        out.bytes_per_second = static_cast<double>(out.bytes_done) * 1000.0 /
-                               static_cast<double>(out.elapsed.count());
+        out.bytes_per_second =
+            static_cast<double>(out.bytes_done) * 1000.0 / static_cast<double>(out.elapsed.count());
     }
     m_observer->on_progress(out);
 }
@@ -269,6 +272,12 @@ void PlanRunner::run_scope_error(const Error& error) {
 // ---- the plan ------------------------------------------------------------------------------
 
 Status PlanRunner::execute(const plan::Plan& plan) {
+    if (auto lost = m_journal.lost_creates(m_scope.project_id); lost) {
+        for (auto& l : *lost)
+            m_lost[l.path] = l;
+    } else {
+        write(lost.error());
+    }
     std::vector<const Action*> transfers;
     for (const Action& a : plan.actions) {
         if (stopping()) {
@@ -324,9 +333,14 @@ Status PlanRunner::execute(const plan::Plan& plan) {
     }
     const std::size_t window = std::max<std::size_t>(m_window, 1);
     std::size_t next = 0;
+    // Verifications waiting for a checksum do not count: they hold no worker and must not
+    // hold back other files either.
+    auto in_flight = [&] {
+        return static_cast<std::size_t>(std::count_if(
+            m_jobs.begin(), m_jobs.end(), [](const auto& j) { return !j.second.verifying; }));
+    };
     auto refill = [&] {
-        while (next < transfers.size() && !stopping() &&
-               m_jobs.size() + m_pending_submits.size() < window) {
+        while (next < transfers.size() && !stopping() && in_flight() < window) {
             start_transfer(*transfers[next++]);
             if (m_tx_writes >= k_batch_writes)
                 (void)flush();
@@ -362,6 +376,8 @@ Status PlanRunner::execute(const plan::Plan& plan) {
         ++m_counts.cancelled;
         ++m_progress.files_done;
     }
+    if (!stopping() && !m_lost.empty())
+        sweep_lost_creates();
     (void)flush();
     emit_progress(true);
     if (m_fatal)
@@ -411,8 +427,8 @@ void PlanRunner::do_create_remote_folder(const Action& a) {
         }
     }
     if (!created) {
-        const Error e = created.error().with_context("creating folder " + quoted(a.path) +
-                                                     " on Frame.io");
+        const Error e =
+            created.error().with_context("creating folder " + quoted(a.path) + " on Frame.io");
         if (is_run_wide(e))
             run_scope_error(e);
         ++m_counts.failed;
@@ -619,8 +635,7 @@ void PlanRunner::start_transfer(const Action& a) {
         start_download(std::move(job));
         return;
     default:
-        finish_job(job, ItemResult::failed, 0,
-                   Error{ErrorCode::internal, "not a transfer action"});
+        finish_job(job, ItemResult::failed, 0, Error{ErrorCode::internal, "not a transfer action"});
         return;
     }
 }
@@ -656,6 +671,11 @@ Status PlanRunner::discard_lost_create(const RelPath& path, std::uint64_t fallba
         // upload in progress: leave the folder alone.
         return {};
     }
+    // Remembered first: the create may still land after this look (its process died with
+    // the request in flight); later looks delete it then.
+    store::LostCreate lost{path, parent, name, size, *not_before};
+    write(m_journal.put_lost_create(m_scope.project_id, lost));
+    m_lost[path] = lost;
     if (auto s = flush(); !s)
         return s;
     auto n = transfer::discard_lost_creates(m_remote, parent, name, size, not_before);
@@ -665,7 +685,56 @@ Status PlanRunner::discard_lost_create(const RelPath& path, std::uint64_t fallba
     return {};
 }
 
+Status PlanRunner::sweep_lost_create(const store::LostCreate& lost, const std::string& keep_asset) {
+    auto found = m_remote.find_by_name(lost.parent_id, lost.name);
+    if (!found)
+        return found.error();
+    for (const auto& item : *found) {
+        // Only an incomplete file of exactly this name and size, created after our intent,
+        // and not the asset we follow: a create of ours that landed late.
+        if (item.kind != remote::ItemKind::file || item.upload_completed ||
+            item.filesize != lost.filesize || item.created_at < lost.since || item.id == keep_asset)
+            continue;
+        auto s = m_remote.delete_asset(item.id);
+        if (!s && s.error().code != ErrorCode::not_found)
+            return s.error();
+    }
+    return {};
+}
+
+void PlanRunner::sweep_lost_creates() {
+    ensure_tx();
+    auto all = m_journal.lost_creates(m_scope.project_id);
+    if (!all) {
+        write(all.error());
+        return;
+    }
+    for (const auto& lost : *all) {
+        if (stopping())
+            return;
+        auto rec = m_journal.record(m_scope.project_id, lost.path);
+        if (!rec) {
+            write(rec.error());
+            return;
+        }
+        const std::string keep = *rec ? (*rec)->asset_id : std::string();
+        if (!flush())
+            return;
+        auto s = sweep_lost_create(lost, keep);
+        if (!s) {
+            if (is_run_wide(s.error()))
+                run_scope_error(s.error());
+            continue; // looked for again next run
+        }
+        if (now() - lost.since > k_lost_create_watch) {
+            ensure_tx();
+            write(m_journal.delete_lost_create(m_scope.project_id, lost.path));
+        }
+    }
+}
+
 void PlanRunner::start_fresh_upload(Job job) {
+    job.verifying = false;
     // The intent, before the create: state uploading, no asset id, plus the stub that
     // remembers where and when the create was sent (to resolve a lost answer).
     job.record.state = JournalState::uploading;
@@ -784,6 +853,14 @@ void PlanRunner::start_download(Job job) {
         return;
     }
     job.reserved = job.size;
+
+    // Row 65: a temporary file of an earlier download of another asset is discarded.
+    ensure_tx();
+    if (auto old = m_journal.download_temp(m_scope.project_id, a.path); !old) {
+        write(old.error());
+    } else if (*old && (*old)->asset_id != a.remote->asset_id) {
+        (void)transfer::remove_temp(m_scope.root, a.path, (*old)->asset_id);
+    }
 
     job.record.state = JournalState::downloading;
     job.record.direction = TransferDirection::down;
@@ -911,10 +988,19 @@ void PlanRunner::on_upload_finished(Job& job, Result<transfer::UploadResult>& re
         put_record(job.record);
         ensure_tx();
         write(m_journal.delete_upload_session(m_scope.project_id, job.action.path));
+        if (auto lost = m_lost.find(job.action.path); lost != m_lost.end()) {
+            // Our replacement exists now: a lost create that landed meanwhile goes.
+            if (flush()) {
+                if (auto s = sweep_lost_create(lost->second, r.asset_id);
+                    !s && is_run_wide(s.error()))
+                    run_scope_error(s.error());
+            }
+        }
         transfer::VerifyRequest v;
         v.asset_id = r.asset_id;
         v.size = r.fingerprint.size;
         v.xxh64 = r.xxh64;
+        job.verifying = true;
         const transfer::JobId id = m_next_id++;
         m_jobs.emplace(id, std::move(job));
         m_pending_submits.push_back(Submit{id, std::nullopt, std::nullopt, std::move(v)});
@@ -952,8 +1038,8 @@ void PlanRunner::on_upload_finished(Job& job, Result<transfer::UploadResult>& re
     case transfer::UploadStatus::session_invalid: {
         const std::string old = r.asset_id.empty() ? job.record.asset_id : r.asset_id;
         if (job.fresh_retry_done) {
-            fail_transfer(job, Error{ErrorCode::conflict,
-                                     "the upload could not be continued: " + r.detail});
+            fail_transfer(
+                job, Error{ErrorCode::conflict, "the upload could not be continued: " + r.detail});
             return;
         }
         if (!old.empty()) {
@@ -1008,10 +1094,10 @@ void PlanRunner::on_verify_finished(Job& job, Result<transfer::VerifyResult>& re
         return;
     }
     case transfer::VerifyState::mismatch: {
-        const std::string detail = fmt::format(
-            "Frame.io's checksum {} differs from {} after {} {}",
-            v.item.checksum.value_or("(none)"), job.record.xxh64.value_or("?"), job.attempt,
-            job.attempt == 1 ? "attempt" : "attempts");
+        const std::string detail =
+            fmt::format("Frame.io's checksum {} differs from {} after {} {}",
+                        v.item.checksum.value_or("(none)"), job.record.xxh64.value_or("?"),
+                        job.attempt, job.attempt == 1 ? "attempt" : "attempts");
         if (v.item.kind == remote::ItemKind::version_stack ||
             job.attempt >= m_policy.max_upload_attempts) {
             mark_failed_for_good(job, detail + "; not uploaded again");
@@ -1031,10 +1117,10 @@ void PlanRunner::on_verify_finished(Job& job, Result<transfer::VerifyResult>& re
     case transfer::VerifyState::gone:
         ++m_counts.deleted_remotely;
         m_settled = false;
-        finish_job(job, ItemResult::skipped, job.bytes,
-                   Error{ErrorCode::not_found,
-                         "deleted on Frame.io right after the upload; kept here"},
-                   SkipReason::deleted_remotely);
+        finish_job(
+            job, ItemResult::skipped, job.bytes,
+            Error{ErrorCode::not_found, "deleted on Frame.io right after the upload; kept here"},
+            SkipReason::deleted_remotely);
         return;
     }
 }
@@ -1108,8 +1194,7 @@ void PlanRunner::on_download_finished(Job& job, Result<transfer::DownloadResult>
         m_settled = false;
         if (!verified)
             ++m_counts.awaiting_verification;
-        finish_job(job, verified ? ItemResult::done : ItemResult::awaiting_verification,
-                   job.bytes);
+        finish_job(job, verified ? ItemResult::done : ItemResult::awaiting_verification, job.bytes);
         return;
     }
     case transfer::DownloadStatus::checksum_mismatch: {

@@ -81,6 +81,8 @@ private:
     Status delete_our_asset(const std::string& asset_id, const model::RelPath& path);
     Status discard_lost_create(const model::RelPath& path, std::uint64_t fallback_size,
                                const std::string& fallback_parent);
+    Status sweep_lost_create(const store::LostCreate& lost, const std::string& keep_asset);
+    void sweep_lost_creates();
     void fail_transfer(Job& job, const Error& error);
     void mark_failed_for_good(Job& job, const std::string& why);
     void finish_job(Job& job, ItemResult result, std::uint64_t bytes,
@@ -132,6 +134,7 @@ private:
     /// k_unreachable_streak the API counts as unreachable and the run ends (exit 75).
     std::size_t m_network_streak = 0;
     std::map<model::RelPath, std::string> m_created_remote; ///< folders created this run
+    std::map<model::RelPath, store::LostCreate> m_lost;     ///< lost creates to look for
     std::map<transfer::JobId, Job> m_jobs;
     transfer::JobId m_next_id = 1;
     Clock::time_point m_last_progress{};

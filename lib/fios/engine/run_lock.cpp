@@ -5,15 +5,15 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <string>
-#include <utility>
-
-#include <fcntl.h>
 #include <sys/file.h>
-#include <unistd.h>
+#include <utility>
 
 namespace fios::engine {
 
@@ -61,8 +61,8 @@ Result<RunLock> RunLock::acquire(const std::filesystem::path& file) {
                                      k_held_text, pid, file.parent_path().string())};
         }
         ::close(fd);
-        return Error{ErrorCode::io, fmt::format("cannot lock {}: {}", file.string(),
-                                                std::strerror(err))};
+        return Error{ErrorCode::io,
+                     fmt::format("cannot lock {}: {}", file.string(), std::strerror(err))};
     }
     // Ours now: record our pid for the message a second run prints.
     const std::string pid = std::to_string(::getpid()) + "\n";

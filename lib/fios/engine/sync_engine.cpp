@@ -129,7 +129,8 @@ std::string local_digest(const model::LocalSnapshot& local) {
                              e.size, e.mtime.time_since_epoch().count(), e.inode));
     }
     for (const auto& s : local.skipped) {
-        h.update(fmt::format("s\n{}\n{}\n{}\n", s.parent.str(), s.name, static_cast<int>(s.reason)));
+        h.update(
+            fmt::format("s\n{}\n{}\n{}\n", s.parent.str(), s.name, static_cast<int>(s.reason)));
     }
     return h.hex();
 }
@@ -353,10 +354,10 @@ transfer::Executor& Run::executor() {
         transfer::ExecutorOptions o;
         o.jobs = std::max<std::size_t>(m_options.jobs, 1);
         o.part_jobs = std::max<std::size_t>(m_options.part_jobs, 1);
-        o.verify.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-            m_options.verify_timeout);
-        m_executor = std::make_unique<transfer::Executor>(*m_deps.remote, *m_deps.clock, o,
-                                                          m_deps.cancel);
+        o.verify.timeout =
+            std::chrono::duration_cast<std::chrono::milliseconds>(m_options.verify_timeout);
+        m_executor =
+            std::make_unique<transfer::Executor>(*m_deps.remote, *m_deps.clock, o, m_deps.cancel);
     }
     return *m_executor;
 }
@@ -680,10 +681,11 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
         return;
     }
     phase(pid, "execute");
-    detail::ProjectScope scope{pid, root, root_id,
-                               std::max<std::size_t>(64, 8 * std::max<std::size_t>(m_options.jobs, 1))};
-    detail::PlanRunner runner(scope, m_journal, *m_deps.remote, executor(), m_policy,
-                              *m_deps.clock, m_deps.cancel, m_observer, m_progress, rep.counts);
+    detail::ProjectScope scope{
+        pid, root, root_id,
+        std::max<std::size_t>(64, 8 * std::max<std::size_t>(m_options.jobs, 1))};
+    detail::PlanRunner runner(scope, m_journal, *m_deps.remote, executor(), m_policy, *m_deps.clock,
+                              m_deps.cancel, m_observer, m_progress, rep.counts);
     auto executed = runner.execute(plan);
     if (!executed)
         set_fatal(executed.error());
@@ -733,7 +735,8 @@ SyncEngine::~SyncEngine() = default;
 
 Result<RunReport> SyncEngine::run(const RunOptions& options, Observer* observer) {
     if (m_deps.state == nullptr || m_deps.remote == nullptr || m_deps.clock == nullptr)
-        return Error{ErrorCode::internal, "SyncEngine needs a state database, a remote and a clock"};
+        return Error{ErrorCode::internal,
+                     "SyncEngine needs a state database, a remote and a clock"};
     Run run(m_deps, options, observer);
     return run.run();
 }

@@ -29,8 +29,9 @@ class ProjectDirectory;
 }
 
 /// One sync run over the selected projects: the only place that sequences the phases
-///   lock → list projects → per project: discover remote → scan local → read journal →
-///   reconcile (plan::reconcile, twice when hashes are needed) → execute → record
+///   lock → list projects → per project: scan local → (unchanged? done) → discover remote →
+///   read journal → reconcile (plan::reconcile, twice when hashes are needed) → execute →
+///   record
 /// and the only owner of the journal (store::Journal) during a run.
 ///
 /// Threads: run() is called on one thread, which is also the journal's only writer. Transfers
@@ -40,7 +41,9 @@ class ProjectDirectory;
 ///
 /// Safety contract (docs/sync-policy.md, "What the engine does with each action"):
 ///   - nothing is ever deleted locally; on Frame.io only our own unverified or incomplete
-///     upload (the asset id the journal row names) is deleted, to upload it again;
+///     upload is deleted, to upload it again: the asset id the journal row names, or an
+///     incomplete file of exactly our name and size created after our intent whose create
+///     answer was lost;
 ///   - no partial file ever appears under a real name (downloads go to a hidden `.fios-*`
 ///     temporary file in the target folder, are verified, fsync'd and renamed atomically;
 ///     a new file never replaces an existing one);
@@ -48,8 +51,8 @@ class ProjectDirectory;
 ///     never followed for reads or writes;
 ///   - every remote side effect is written to the journal as an intent before it happens and
 ///     as a fact after, so a run killed at any point resumes without duplicates;
-///   - signed URLs and tokens never reach the journal's text columns that are logged, the
-///     Observer, or error messages.
+///   - signed URLs and tokens never reach the Observer, error messages or logs (part URLs are
+///     kept in the journal, inside the 0700 state folder, only while an upload can resume).
 namespace fios::engine {
 
 /// What one run should do. Defaults are the documented ones (docs/cli.md, configuration.md).
@@ -131,6 +134,7 @@ struct Progress {
 };
 
 /// Counters of one project or of the whole run. Stable names in `--json` (docs/cli.md).
+/// In a dry run they say what the plan would do (uploaded = uploads planned, ...).
 struct Counts {
     std::uint64_t uploaded = 0;              ///< uploads finished and verified
     std::uint64_t downloaded = 0;            ///< downloads finished (verified or not)

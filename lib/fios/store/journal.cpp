@@ -274,8 +274,9 @@ Status Journal::replace_observations(std::string_view project_id,
         return del.error();
     if (auto s = (*del)->bind(1, project_id).run(); !s)
         return s;
-    auto ins = m_db->cached("INSERT OR REPLACE INTO observations (project_id, path, size, mtime_ns, "
-                            "first_seen_ns) VALUES (?1, ?2, ?3, ?4, ?5)");
+    auto ins =
+        m_db->cached("INSERT OR REPLACE INTO observations (project_id, path, size, mtime_ns, "
+                     "first_seen_ns) VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!ins)
         return ins.error();
     for (const auto& o : observations) {
@@ -313,8 +314,12 @@ Result<std::optional<std::string>> Journal::cached_hash(std::string_view project
                            "AND size = ?3 AND mtime_ns = ?4 AND inode = ?5");
     if (!st)
         return st.error();
-    (*st)->bind(1, project_id).bind(2, path.str()).bind(3, size).bind(4, to_ns(mtime)).bind(5,
-                                                                                             inode);
+    (*st)
+        ->bind(1, project_id)
+        .bind(2, path.str())
+        .bind(3, size)
+        .bind(4, to_ns(mtime))
+        .bind(5, inode);
     auto row = (*st)->step();
     if (!row)
         return row.error();
@@ -572,8 +577,8 @@ Result<std::uint32_t> Journal::add_failure(std::string_view project_id, const Re
         "last_error = excluded.last_error, last_failed_at_ns = excluded.last_failed_at_ns");
     if (!st)
         return st.error();
-    if (auto s = (*st)->bind(1, project_id).bind(2, path.str()).bind(3, error).bind(4, to_ns(now))
-                     .run();
+    if (auto s =
+            (*st)->bind(1, project_id).bind(2, path.str()).bind(3, error).bind(4, to_ns(now)).run();
         !s)
         return s.error();
     return failures(project_id, path);
@@ -595,6 +600,61 @@ Result<std::uint32_t> Journal::failures(std::string_view project_id, const RelPa
 Status Journal::clear_failures(std::string_view project_id, const RelPath& path) {
     return run_one(*m_db, "DELETE FROM failures WHERE project_id = ?1 AND path = ?2", project_id,
                    path);
+}
+
+// --- lost creates ------------------------------------------------------------------------------
+
+Status Journal::put_lost_create(std::string_view project_id, const LostCreate& l) {
+    auto st =
+        m_db->cached("INSERT OR REPLACE INTO lost_creates (project_id, path, parent_id, name, "
+                     "filesize, since_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!st)
+        return st.error();
+    return (*st)
+        ->bind(1, project_id)
+        .bind(2, l.path.str())
+        .bind(3, l.parent_id)
+        .bind(4, l.name)
+        .bind(5, l.filesize)
+        .bind(6, to_ns(l.since))
+        .run();
+}
+
+Result<std::vector<LostCreate>> Journal::lost_creates(std::string_view project_id) {
+    auto st = m_db->cached("SELECT path, parent_id, name, filesize, since_ns FROM lost_creates "
+                           "WHERE project_id = ?1");
+    if (!st)
+        return st.error();
+    (*st)->bind(1, project_id);
+    std::vector<LostCreate> out;
+    while (true) {
+        auto row = (*st)->step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        auto path = read_path(**st, 0, "lost_creates");
+        if (!path) {
+            (*st)->reset();
+            return path.error();
+        }
+        LostCreate l;
+        l.path = std::move(*path);
+        l.parent_id = (*st)->column_text(1);
+        l.name = (*st)->column_text(2);
+        l.filesize = (*st)->column_uint64(3);
+        l.since = from_ns((*st)->column_int64(4));
+        out.push_back(std::move(l));
+    }
+    (*st)->reset();
+    std::sort(out.begin(), out.end(),
+              [](const LostCreate& a, const LostCreate& b) { return a.path < b.path; });
+    return out;
+}
+
+Status Journal::delete_lost_create(std::string_view project_id, const RelPath& path) {
+    return run_one(*m_db, "DELETE FROM lost_creates WHERE project_id = ?1 AND path = ?2",
+                   project_id, path);
 }
 
 // --- housekeeping ------------------------------------------------------------------------------
@@ -640,7 +700,8 @@ Result<std::vector<DownloadTemp>> Journal::prune_transfers(std::string_view proj
                           ((*rec)->state == JournalState::downloading ||
                            ((*rec)->state == JournalState::failed &&
                             (*rec)->direction == TransferDirection::down)) &&
-                          (*rec)->asset_id == t.asset_id;
+                          (*rec)->asset_id == t.asset_id && !(*rec)->deleted_remotely &&
+                          !(*rec)->conflict;
         if (live)
             continue;
         if (auto s = delete_download_temp(project_id, t.path); !s)

@@ -73,6 +73,20 @@ struct DownloadTemp {
     friend bool operator==(const DownloadTemp&, const DownloadTemp&) = default;
 };
 
+/// A create whose answer was lost, resolved by starting over: an incomplete file named
+/// `name` of `filesize` bytes in `parent_id`, created at or after `since`, other than the
+/// asset the path's row follows, is that create landing late (its process died while the
+/// request was in flight): ours, unverified, to delete.
+struct LostCreate {
+    model::RelPath path;
+    std::string parent_id;
+    std::string name;
+    std::uint64_t filesize = 0;
+    TimePoint since{};
+
+    friend bool operator==(const LostCreate&, const LostCreate&) = default;
+};
+
 /// A project's counters when its folder and Frame.io last fully agreed (nothing pending).
 /// A later listing with the same counters and the same local folder means nothing changed
 /// remotely, so the project is not listed again.
@@ -116,8 +130,8 @@ struct StatusCounts {
     std::uint64_t failed = 0;
     std::uint64_t deleted_locally = 0;
     std::uint64_t deleted_remotely = 0;
-    std::uint64_t conflicts = 0; ///< marked rows, or the last run's count when higher (a
-                                 ///< conflict between two never-synced files has no row)
+    std::uint64_t conflicts = 0;       ///< marked rows, or the last run's count when higher (a
+                                       ///< conflict between two never-synced files has no row)
     std::uint64_t skipped_names = 0;   ///< from the last run
     std::uint64_t changed_locally = 0; ///< from the last run
     std::uint64_t remote_changed = 0;  ///< from the last run
@@ -191,10 +205,18 @@ public:
     /// The path succeeded: its failure count starts again.
     Status clear_failures(std::string_view project_id, const model::RelPath& path);
 
+    // --- lost creates ------------------------------------------------------------------------
+
+    /// Inserts or replaces the lost create of lost.path.
+    Status put_lost_create(std::string_view project_id, const LostCreate& lost);
+    Result<std::vector<LostCreate>> lost_creates(std::string_view project_id);
+    Status delete_lost_create(std::string_view project_id, const model::RelPath& path);
+
     // --- transfer state housekeeping --------------------------------------------------------
 
     /// Deletes upload sessions and download temporaries (rows only) of paths whose record is
-    /// not in an uploading / downloading state any more. Returns the temporaries dropped so
+    /// not in an uploading / downloading state any more (a download's temporary file is kept
+    /// only for the same asset, while it is neither deleted on Frame.io nor in conflict). Returns the temporaries dropped so
     /// the caller can remove their files.
     Result<std::vector<DownloadTemp>> prune_transfers(std::string_view project_id);
 

@@ -161,11 +161,28 @@ CREATE TABLE project_runs (
 ) STRICT;
 )sql";
 
+// Issue 4: creates whose answer was lost and that were started over. A create still in
+// flight when its process died can land after the next run looked for it; later runs look
+// again (store::Journal::lost_creates).
+constexpr std::string_view k_v3_sql = R"sql(
+CREATE TABLE lost_creates (
+    project_id TEXT    NOT NULL,
+    path       TEXT    NOT NULL,
+    parent_id  TEXT    NOT NULL,
+    name       TEXT    NOT NULL,
+    filesize   INTEGER NOT NULL,
+    since_ns   INTEGER NOT NULL,
+    PRIMARY KEY (project_id, path)
+) STRICT, WITHOUT ROWID;
+)sql";
+
 constexpr std::array k_migrations{
     Migration{1, "projects, selections and runs", k_v1_sql},
-    Migration{2, "sync journal: records, upload sessions, downloads, observations, hashes, "
-                 "failures, discovery, project runs",
+    Migration{2,
+              "sync journal: records, upload sessions, downloads, observations, hashes, "
+              "failures, discovery, project runs",
               k_v2_sql},
+    Migration{3, "sync journal: lost creates to look for again", k_v3_sql},
 };
 
 } // namespace

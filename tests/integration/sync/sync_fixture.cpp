@@ -15,7 +15,6 @@
 #include <xxhash.h>
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +26,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <sys/stat.h>
 #include <thread>
 
 namespace fios::test::sync {
@@ -188,8 +188,8 @@ std::string tree_diff(const Tree& expected, const Tree& actual) {
         if (it == actual.end())
             out += "only in the first tree:  \"" + path + "\" " + node_text(node) + "\n";
         else if (!(it->second == node))
-            out += "differs: \"" + path + "\": " + node_text(node) + " vs " + node_text(it->second) +
-                   "\n";
+            out += "differs: \"" + path + "\": " + node_text(node) + " vs " +
+                   node_text(it->second) + "\n";
     }
     for (const auto& [path, node] : actual) {
         if (!expected.count(path))
@@ -330,8 +330,8 @@ rapidjson::Document Emulator::state() const {
     return parse(r.body, "GET /_emulator/state");
 }
 
-HttpReply Emulator::api(const std::string& method, const std::string& path,
-                        const std::string& body, long expect) const {
+HttpReply Emulator::api(const std::string& method, const std::string& path, const std::string& body,
+                        long expect) const {
     std::vector<std::string> headers{std::string("Authorization: Bearer ") + k_token};
     if (!body.empty())
         headers.emplace_back("Content-Type: application/json");
@@ -385,7 +385,8 @@ void LocalSide::touch(const std::string& path) {
 
 void LocalSide::set_mtime(const std::string& path, model::TimePoint when) {
     const auto ns = when.time_since_epoch().count();
-    const timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    const timespec ts{static_cast<time_t>(ns / 1'000'000'000),
+                      static_cast<long>(ns % 1'000'000'000)};
     const timespec times[2] = {ts, ts};
     if (::utimensat(AT_FDCWD, abs(path).c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
         throw std::runtime_error("utimensat " + path + ": " + std::strerror(errno));
@@ -421,8 +422,8 @@ bool LocalSide::exists(const std::string& path) const {
 Tree LocalSide::tree() const {
     Tree out;
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(m_root, ec); it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(m_root, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec)
             throw std::runtime_error("walking " + m_root.string() + ": " + ec.message());
         const fs::path& p = it->path();
@@ -527,9 +528,9 @@ std::string RemoteSide::upload(const std::string& parent_id, const std::string& 
     for (std::size_t i = 0; i < n && i < max_parts; ++i) {
         const std::size_t off = std::min(content.size(), i * chunk);
         const std::size_t len = std::min(chunk, content.size() - off);
-        const auto put = http_request("PUT", urls[i], content.substr(off, len),
-                                      {"Content-Type: application/octet-stream",
-                                       "x-amz-acl: private", "Expect:"});
+        const auto put = http_request(
+            "PUT", urls[i], content.substr(off, len),
+            {"Content-Type: application/octet-stream", "x-amz-acl: private", "Expect:"});
         if (put.status != 200)
             throw std::runtime_error("part " + std::to_string(i) + " of " + name + ": HTTP " +
                                      std::to_string(put.status) + " " + put.body.substr(0, 200));
@@ -591,8 +592,9 @@ std::string RemoteSide::id_of(const std::string& path) const {
 std::map<std::string, int> RemoteSide::list_names(const std::string& folder_id) const {
     std::map<std::string, int> out;
     for (int page = 1;; ++page) {
-        const auto r = m_emu->api("GET", "/v2/assets/" + folder_id + "/children?page_size=100&page=" +
-                                             std::to_string(page));
+        const auto r =
+            m_emu->api("GET", "/v2/assets/" + folder_id +
+                                  "/children?page_size=100&page=" + std::to_string(page));
         const auto d = parse(r.body, "list children");
         for (const auto& a : d.GetArray())
             ++out[get_str(a, "name")];
@@ -749,8 +751,12 @@ private:
 };
 
 std::vector<std::string> emulator_args(const FixtureOptions& o) {
-    std::vector<std::string> args{"--token", k_token, "--quiet", "--checksum-delay",
-                                  std::to_string(o.checksum_delay), "--part-size",
+    std::vector<std::string> args{"--token",
+                                  k_token,
+                                  "--quiet",
+                                  "--checksum-delay",
+                                  std::to_string(o.checksum_delay),
+                                  "--part-size",
                                   std::to_string(o.part_size)};
     if (!o.rate_limited)
         args.emplace_back("--no-rate-limit");
@@ -799,7 +805,7 @@ SyncFixture::SyncFixture(FixtureOptions options)
     copts.api_base = m_emulator.base_url();
     copts.jitter_seed = 1;
     m_client = std::make_unique<api::V2Client>(*m_transport, *m_tokens, SystemClock::instance(),
-                                                net::RealSleeper::instance(), copts);
+                                               net::RealSleeper::instance(), copts);
     m_v2 = std::make_unique<remote::V2Remote>(*m_client);
     m_directory = std::make_unique<engine::V2ProjectDirectory>(*m_client);
 

@@ -26,8 +26,8 @@
 #include <rapidjson/document.h>
 
 #include <chrono>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -40,7 +40,7 @@
 namespace fios::api {
 class V2Client;
 class TokenProvider;
-}
+} // namespace fios::api
 namespace fios::net {
 class CurlTransport;
 }
@@ -155,7 +155,8 @@ private:
 /// Sum of the request counts whose route starts with `prefix`.
 long count(const Stats& stats, const std::string& route);
 
-// --- the two sides ---------------------------------------------------------------------------------
+// --- the two sides
+// ---------------------------------------------------------------------------------
 
 /// The local sync folder: verbs on a real directory.
 class LocalSide {
@@ -259,9 +260,8 @@ struct FixtureOptions {
     std::vector<std::string> emulator_args;
     /// The emulator's default rate limits (the main scenarios) unless false.
     bool rate_limited = true;
-    double checksum_delay = 1.0; ///< seconds of emulator time; > 0 by default
-    std::int64_t part_size = 64 * 1024;
-    /// Files of `insert(path, size)` for "3-part" scenarios: k_three_parts bytes.
+    double checksum_delay = 1.0;        ///< seconds of emulator time; > 0 by default
+    std::int64_t part_size = 64 * 1024; ///< the emulator's --part-size (see k_three_parts)
     std::string project_name = "Harness";
 };
 
@@ -321,8 +321,8 @@ public:
     void set_clock_pump(bool on) { m_pump_clock = on; }
 
     /// Environment of a `frameio-sync` child: HOME, XDG_*, FRAMEIO_TOKEN, FRAMEIO_API_URL.
-    [[nodiscard]] RunOptions cli_options(std::chrono::milliseconds deadline =
-                                             std::chrono::seconds(120)) const;
+    [[nodiscard]] RunOptions
+    cli_options(std::chrono::milliseconds deadline = std::chrono::seconds(120)) const;
     [[nodiscard]] std::vector<std::string> cli_argv(const std::vector<std::string>& args) const;
     /// Runs `frameio-sync args...` to completion.
     ProcessResult cli(const std::vector<std::string>& args,

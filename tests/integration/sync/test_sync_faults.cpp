@@ -88,7 +88,7 @@ TEST_CASE("429 bursts are waited out without duplicates", "[sync][faults][429]")
     CHECK(fx.emulator().stats().size() > 0);
 }
 
-TEST_CASE("5xx on API calls, parts and downloads: no duplicates, and runs converge",
+TEST_CASE("5xx on API calls - parts and downloads: no duplicates - and runs converge",
           "[sync][faults][5xx]") {
     SyncFixture fx;
     for (unsigned i = 0; i < 4; ++i) {
@@ -101,7 +101,7 @@ TEST_CASE("5xx on API calls, parts and downloads: no duplicates, and runs conver
     converge(fx, 6);
 }
 
-TEST_CASE("connection resets on parts and truncated downloads: no partial file, converge",
+TEST_CASE("connection resets on parts and truncated downloads: no partial file - converge",
           "[sync][faults][reset]") {
     SyncFixture fx;
     for (unsigned i = 0; i < 3; ++i) {
@@ -114,7 +114,8 @@ TEST_CASE("connection resets on parts and truncated downloads: no partial file, 
     CHECK(fx.local().temp_files().empty());
 }
 
-TEST_CASE("a create whose answer is lost is resolved without a duplicate", "[sync][faults][create]") {
+TEST_CASE("a create whose answer is lost is resolved without a duplicate",
+          "[sync][faults][create]") {
     SyncFixture fx;
     fx.local().insert("lost/answer.mov", k_three_parts);
     // The folder create and the file create both happen, and both answers are lost.

@@ -6,10 +6,9 @@
 
 #include <catch2/catch.hpp>
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <set>
+#include <sys/stat.h>
 
 using namespace fios::test::sync;
 using fios::engine::ItemResult;
@@ -17,7 +16,6 @@ using fios::engine::RunResult;
 using fios::model::JournalState;
 using fios::plan::ActionKind;
 using fios::plan::SkipReason;
-
 
 TEST_CASE("rule 1: the first run syncs both ways: nested folders - empty folders - zero-byte files",
           "[sync][rule1][rule2]") {
@@ -51,7 +49,8 @@ TEST_CASE("rule 1: the first run syncs both ways: nested folders - empty folders
 
     // Every file is recorded synced and verified against Frame.io's checksum.
     const auto rows = fx.journal();
-    for (const char* path : {"A/B/clip.mov", "A/zero.txt", "R/S/take.wav", "R/rzero.bin", "top.txt"}) {
+    for (const char* path :
+         {"A/B/clip.mov", "A/zero.txt", "R/S/take.wav", "R/rzero.bin", "top.txt"}) {
         CAPTURE(path);
         REQUIRE(rows.count(path));
         CHECK(rows.at(path).state == JournalState::synced);
@@ -256,8 +255,7 @@ TEST_CASE("rule 4: a download without a checksum is kept and recorded unverified
     CHECK_FALSE(row.verified);
 }
 
-TEST_CASE("rule 4: only completed uploads are downloaded - never a partial file",
-          "[sync][rule4]") {
+TEST_CASE("rule 4: only completed uploads are downloaded - never a partial file", "[sync][rule4]") {
     SyncFixture fx;
     const std::string content = make_content(k_three_parts, 4);
     fx.remote().insert_incomplete("half.mov", content, 2);
@@ -295,7 +293,10 @@ TEST_CASE("rule 5: deletions never propagate - and nothing deleted is brought ba
     fx.remote().insert("theirs/remote-gone.txt", "remote");
     fx.local().insert("keep.txt", "keep");
     fx.publish_checksums();
-    { const RunOutcome setup = fx.sync_once(); REQUIRE_RUN(setup); }
+    {
+        const RunOutcome setup = fx.sync_once();
+        REQUIRE_RUN(setup);
+    }
     REQUIRE_TREES_EQUAL(fx.local_tree(), fx.remote_tree());
 
     fx.local().remove("mine/local-gone.txt");
@@ -413,8 +414,7 @@ TEST_CASE("rule 6: a local name that is not UTF-8 is skipped with a warning", "[
     CHECK(fx.remote_tree() == Tree{{"good.txt", file_node("good")}});
 }
 
-TEST_CASE("rule 7: equal content on both sides is adopted without any transfer",
-          "[sync][rule7]") {
+TEST_CASE("rule 7: equal content on both sides is adopted without any transfer", "[sync][rule7]") {
     SyncFixture fx;
     const std::string content = make_content(k_three_parts, 77);
     fx.local().insert("same/clip.mov", content);
@@ -486,7 +486,10 @@ TEST_CASE("rule 9: a synced file changed locally is reported - not uploaded agai
           "[sync][rule9]") {
     SyncFixture fx;
     fx.local().insert("edit.txt", "version one");
-    { const RunOutcome setup = fx.sync_once(); REQUIRE_RUN(setup); }
+    {
+        const RunOutcome setup = fx.sync_once();
+        REQUIRE_RUN(setup);
+    }
     const Tree remote_before = fx.remote_tree();
     fx.local().insert("edit.txt", "version two, longer");
     fx.emulator().reset_stats();
@@ -560,4 +563,82 @@ TEST_CASE("dry run changes nothing: trees - journal and emulator writes", "[sync
     CHECK_TREES_EQUAL(fx.local_tree(), local_before);
     CHECK_TREES_EQUAL(fx.remote_tree(), remote_before);
     CHECK(fx.journal().empty());
+}
+
+TEST_CASE("rule 1: a new project is recorded but not synced until selected", "[sync][rule1]") {
+    SyncFixture fx;
+    rapidjson::Document teams;
+    teams.Parse(fx.emulator().api("GET", "/v2/teams").body.c_str());
+    const std::string team = teams[0]["id"].GetString();
+    rapidjson::Document other;
+    other.Parse(fx.emulator()
+                    .api("POST", "/v2/teams/" + team + "/projects", R"({"name": "Unselected"})")
+                    .body.c_str());
+    const std::string other_id = other["id"].GetString();
+    RemoteSide other_side(fx.emulator(), other_id, other["root_asset_id"].GetString());
+    other_side.insert("not-mine.txt", "stays there");
+    fx.publish_checksums();
+    fx.emulator().reset_stats();
+
+    const RunOutcome run = fx.sync_once();
+    REQUIRE_RUN(run);
+    INFO(run.describe());
+    CHECK(std::find(run.report->new_projects.begin(), run.report->new_projects.end(), other_id) !=
+          run.report->new_projects.end());
+    REQUIRE(run.report->projects.size() == 1); // only the selected one was synced
+    CHECK(run.report->projects[0].project_id == fx.remote().project_id());
+    CHECK(count(fx.emulator().stats(), "GET /originals") == 0);
+    CHECK(fx.local_tree().empty());
+
+    // Recorded once: a second run does not call it new again.
+    const RunOutcome again = fx.sync_once();
+    REQUIRE_RUN(again);
+    CHECK(again.report->new_projects.empty());
+}
+
+TEST_CASE("rule 1: a project unchanged since its last agreed run is not listed again",
+          "[sync][rule1]") {
+    SyncFixture fx;
+    fx.local().insert("a.txt", "a");
+    fx.remote().insert("R/b.txt", "b");
+    fx.publish_checksums();
+    const RunOutcome first = fx.sync_once();
+    REQUIRE_RUN(first);
+    REQUIRE(first.report->result == RunResult::ok);
+    const RunOutcome settle = fx.sync_once(); // everything verified and agreed
+    REQUIRE_RUN(settle);
+
+    fx.emulator().reset_stats();
+    const RunOutcome quiet = fx.sync_once();
+    REQUIRE_RUN(quiet);
+    INFO(quiet.describe());
+    REQUIRE(quiet.report->projects.size() == 1);
+    CHECK_FALSE(quiet.report->projects[0].discovered);
+    CHECK(count(fx.emulator().stats(), "GET /v2/assets/{id}/children") == 0);
+
+    // A change on either side makes it listed again.
+    fx.remote().insert("R/c.txt", "c");
+    fx.publish_checksums();
+    fx.emulator().reset_stats();
+    const RunOutcome changed = fx.sync_once();
+    REQUIRE_RUN(changed);
+    CHECK(changed.report->projects[0].discovered);
+    CHECK(count(fx.emulator().stats(), "GET /v2/assets/{id}/children") >= 1);
+    CHECK_TREES_EQUAL(fx.local_tree(), fx.remote_tree());
+}
+
+TEST_CASE("rule 1: a selection overlapping another project's folder is refused", "[sync][rule1]") {
+    SyncFixture fx;
+    rapidjson::Document teams;
+    teams.Parse(fx.emulator().api("GET", "/v2/teams").body.c_str());
+    const std::string team = teams[0]["id"].GetString();
+    rapidjson::Document other;
+    other.Parse(fx.emulator()
+                    .api("POST", "/v2/teams/" + team + "/projects", R"({"name": "Inner"})")
+                    .body.c_str());
+    const auto r =
+        fx.cli({"select", other["id"].GetString(), "--to", fx.local().abs("inside").string()});
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_FALSE(fx.local().exists("inside"));
 }

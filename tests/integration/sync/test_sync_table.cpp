@@ -9,10 +9,9 @@
 
 #include <catch2/catch.hpp>
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <set>
+#include <sys/stat.h>
 
 using namespace fios::test::sync;
 using fios::engine::ItemResult;
@@ -234,7 +233,7 @@ TEST_CASE("row 10: --direction excludes writes to the other side", "[sync][table
     CHECK_FALSE(fx.local().exists("remote.txt"));
 }
 
-TEST_CASE("row 11: a local folder against a remote file is a conflict, the folder kept",
+TEST_CASE("row 11: a local folder against a remote file is a conflict - the folder kept",
           "[sync][table]") {
     SyncFixture fx;
     fx.local().insert("X/inside.txt", "inside");
@@ -248,7 +247,7 @@ TEST_CASE("row 11: a local folder against a remote file is a conflict, the folde
     CHECK(fx.remote_tree().at("X").kind == NodeKind::file);
 }
 
-TEST_CASE("row 12: a local file against a remote folder is a conflict, the file kept",
+TEST_CASE("row 12: a local file against a remote folder is a conflict - the file kept",
           "[sync][table]") {
     SyncFixture fx;
     fx.local().insert("Y", "a file named Y");
@@ -314,7 +313,7 @@ TEST_CASE("row 17: a synced folder needs nothing", "[sync][table]") {
     CHECK(r.items_at("Synced").empty());
 }
 
-TEST_CASE("row 18: a marked folder present on both sides again is adopted, marks cleared",
+TEST_CASE("row 18: a marked folder present on both sides again is adopted - marks cleared",
           "[sync][table]") {
     SyncFixture fx;
     fx.local().mkdir("Back");
@@ -444,7 +443,7 @@ TEST_CASE("row 28: a same-size pair without a remote checksum awaits verificatio
     CHECK(count(s.fx.emulator().stats(), "GET /originals") == 0);
 }
 
-TEST_CASE("row 29: a same-size pair with a checksum is hashed locally, then decided",
+TEST_CASE("row 29: a same-size pair with a checksum is hashed locally - then decided",
           "[sync][table]") {
     SyncFixture fx;
     const std::string content = make_content(k_three_parts, 29);
@@ -598,7 +597,7 @@ TEST_CASE("row 41: a new remote asset with the same content is followed", "[sync
     CHECK(row(fx, "v.txt").asset_id == head);
 }
 
-TEST_CASE("row 42: a new remote head with other content is reported, not downloaded",
+TEST_CASE("row 42: a new remote head with other content is reported - not downloaded",
           "[sync][table]") {
     SyncFixture fx;
     synced_file(fx, "w.txt", "mine");
@@ -685,8 +684,7 @@ TEST_CASE("row 48: a checksum that appears and matches verifies the upload", "[s
     CHECK(count(s.fx.emulator().stats(), "PUT /parts") == 0);
 }
 
-TEST_CASE("row 49: a checksum mismatch replaces our own asset with a new upload",
-          "[sync][table]") {
+TEST_CASE("row 49: a checksum mismatch replaces our own asset with a new upload", "[sync][table]") {
     SlowChecksums s;
     s.fx.local().insert("a.wav", k_three_parts);
     run_ok(s.fx, s.opts);
@@ -745,8 +743,7 @@ TEST_CASE("row 52: an unverified download whose checksum disagrees is downloaded
     CHECK(s.fx.local().temp_files().empty());
 }
 
-TEST_CASE("row 53: an unverified download that keeps disagreeing fails for good",
-          "[sync][table]") {
+TEST_CASE("row 53: an unverified download that keeps disagreeing fails for good", "[sync][table]") {
     SlowChecksums s;
     s.fx.remote().insert("d.wav", k_three_parts);
     run_ok(s.fx, s.opts);

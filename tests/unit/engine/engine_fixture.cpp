@@ -50,8 +50,8 @@ api::V2ClientOptions client_options(const std::string& base) {
 }
 
 std::vector<std::string> with_token(std::vector<std::string> extra) {
-    std::vector<std::string> args{"--token", k_token, "--part-size", "65536", "--checksum-delay",
-                                  "0"};
+    std::vector<std::string> args{"--token",          k_token, "--part-size", "65536",
+                                  "--checksum-delay", "0"};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
 }
@@ -66,9 +66,9 @@ Fixture::Fixture(std::vector<std::string> emulator_args)
     REQUIRE(created);
     transport = std::move(*created);
     tokens = std::make_unique<api::StaticTokenProvider>(k_token);
-    client = std::make_unique<api::V2Client>(*transport, *tokens, clock,
-                                             net::RealSleeper::instance(),
-                                             client_options(emulator.base_url()));
+    client =
+        std::make_unique<api::V2Client>(*transport, *tokens, clock, net::RealSleeper::instance(),
+                                        client_options(emulator.base_url()));
     remote = std::make_unique<remote::V2Remote>(*client);
     directory = std::make_unique<engine::V2ProjectDirectory>(*client);
 
@@ -186,16 +186,16 @@ std::map<std::string, RemoteNode> Fixture::remote_tree() {
 }
 
 void Fixture::admin(const std::string& path, const std::string& body) {
-    auto r = http_request("POST", emulator.base_url() + path, body,
-                          {"Content-Type: application/json"});
+    auto r =
+        http_request("POST", emulator.base_url() + path, body, {"Content-Type: application/json"});
     INFO(r.body);
     REQUIRE(r.status / 100 == 2);
 }
 
 std::map<std::string, std::string> Fixture::local_tree() const {
     std::map<std::string, std::string> out;
-    for (auto it = fs::recursive_directory_iterator(folder); it != fs::recursive_directory_iterator();
-         ++it) {
+    for (auto it = fs::recursive_directory_iterator(folder);
+         it != fs::recursive_directory_iterator(); ++it) {
         const auto rel = fs::relative(it->path(), folder).generic_string();
         if (it->is_symlink()) {
             out[rel] = "<symlink>";

@@ -4,7 +4,6 @@
 // dry runs that change nothing, the lock, late checksums, a lost create answer, a missing
 // local folder and an interrupted run.
 #include "engine_fixture.hpp"
-
 #include "support/http_client.hpp"
 
 #include "fios/engine/run_lock.hpp"
@@ -12,8 +11,9 @@
 
 #include <catch2/catch.hpp>
 
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include <sys/stat.h>
 
 using namespace fios;
 using namespace fios::test;

@@ -8,12 +8,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <string>
-
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 using namespace fios;
 
@@ -50,8 +50,7 @@ TEST_CASE("run lock: other errors are not 'lock held'", "[engine][lock]") {
     CHECK(!engine::is_lock_held(Error{ErrorCode::conflict, "some other conflict"}));
 }
 
-TEST_CASE("run lock: held by another process until it dies, even by SIGKILL",
-          "[engine][lock]") {
+TEST_CASE("run lock: held by another process until it dies, even by SIGKILL", "[engine][lock]") {
     test::TempDir dir{"fios-lock"};
     const auto file = dir.path() / "sync.lock";
     int ready[2];

@@ -2,7 +2,6 @@
 // `frameio-sync sync` and `status` as a child process against frameio-emulator: the exit-code
 // contract (0, 1, 2, 75), --json lines, --dry-run, and status counts.
 #include "cli/cli_fixture.hpp"
-
 #include "support/temp_dir.hpp"
 
 #include "fios/engine/run_lock.hpp"
@@ -49,8 +48,7 @@ TEST_CASE("sync: without --once it is a usage error that names --watch", "[cli][
     CHECK(bad.exit_code == 2);
 }
 
-TEST_CASE("sync --once: json lines, then status counts; a second run is quiet",
-          "[cli][sync]") {
+TEST_CASE("sync --once: json lines, then status counts; a second run is quiet", "[cli][sync]") {
     SyncCli f;
     write_file(f.folder() / "a.txt", "alpha");
     write_file(f.folder() / "Sub" / "b.txt", "beta");
@@ -119,8 +117,8 @@ TEST_CASE("sync --once: exit 75 while another sync holds the lock; 1 on a confli
           "[cli][sync]") {
     SyncCli f;
     {
-        auto lock = engine::RunLock::acquire(f.home.path() / "state" / "frameio-sync" /
-                                             "sync.lock");
+        auto lock =
+            engine::RunLock::acquire(f.home.path() / "state" / "frameio-sync" / "sync.lock");
         REQUIRE(lock);
         auto r = f.run({"sync", "--once"});
         CHECK(r.exit_code == 75);
@@ -131,9 +129,10 @@ TEST_CASE("sync --once: exit 75 while another sync holds the lock; 1 on a confli
     auto project = parse_json(f.api("GET", "/v2/projects/" + f.project).body);
     const std::string root = project["root_asset_id"].GetString();
     const std::string remote_content = "remote";
-    auto created = parse_json(f.api("POST", "/v2/assets/" + root + "/children",
-                                     R"({"name":"clash.txt","type":"file","filetype":"text/plain","filesize":6})")
-                                  .body);
+    auto created = parse_json(
+        f.api("POST", "/v2/assets/" + root + "/children",
+              R"({"name":"clash.txt","type":"file","filetype":"text/plain","filesize":6})")
+            .body);
     REQUIRE(created["upload_urls"].Size() == 1);
     auto put = http_request("PUT", created["upload_urls"][0].GetString(), remote_content,
                             {"Content-Type: text/plain", "x-amz-acl: private"});

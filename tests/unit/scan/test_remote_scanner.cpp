@@ -178,7 +178,7 @@ const RemoteEntry& entry_by_id(const RemoteSnapshot& s, const std::string& asset
 
 } // namespace
 
-TEST_CASE("remote scanner maps a nested tree to paths, folders and files", "[scan][remote]") {
+TEST_CASE("remote scanner maps a nested tree to paths - folders and files", "[scan][remote]") {
     FakeRemote remote;
     remote.folders["root"] = {folder("f-a", "A"),
                               file("x-top", "top.mov", 10, true, "00000000000000aa"),
@@ -231,7 +231,7 @@ TEST_CASE("remote scanner maps a nested tree to paths, folders and files", "[sca
     CHECK_FALSE(remote.asked_for_deleted);
 }
 
-TEST_CASE("remote scanner lists folders of unknown size, and empty ones when asked",
+TEST_CASE("remote scanner lists folders of unknown size - and empty ones when asked",
           "[scan][remote]") {
     FakeRemote remote;
     remote.folders["root"] = {folder("f-unknown", "U"), folder("f-zero", "Z", 0)};
@@ -350,7 +350,7 @@ TEST_CASE("remote scanner turns a version stack into one file with its head's co
     CHECK_FALSE(entry_by_id(snap, "x-other").version_stack);
 }
 
-TEST_CASE("remote scanner keeps duplicates, lists every duplicate folder, skips deleted",
+TEST_CASE("remote scanner keeps duplicates - lists every duplicate folder - skips deleted",
           "[scan][remote]") {
     FakeRemote remote;
     Item gone = file("x-deleted", "gone.txt", 3);
@@ -381,7 +381,7 @@ TEST_CASE("remote scanner keeps duplicates, lists every duplicate folder, skips 
     CHECK(snap.rejected.empty());
 }
 
-TEST_CASE("remote scanner fails on a listing error, with the folder named", "[scan][remote]") {
+TEST_CASE("remote scanner fails on a listing error - with the folder named", "[scan][remote]") {
     FakeRemote remote;
     remote.folders["root"] = {folder("f-a", "A"), folder("f-b", "B")};
     remote.folders["f-a"] = {folder("f-c", "C")};
@@ -443,7 +443,7 @@ TEST_CASE("remote scanner survives a folder that contains itself", "[scan][remot
     CHECK(paths_of(snap) == std::vector<std::string>{"L", "L/again", "L/up"});
 }
 
-TEST_CASE("remote scanner lists sibling folders concurrently, within its thread bound",
+TEST_CASE("remote scanner lists sibling folders concurrently - within its thread bound",
           "[scan][remote]") {
     FakeRemote remote;
     remote.folders["root"] = {folder("f1", "one"), folder("f2", "two"), folder("f3", "three"),

@@ -177,7 +177,8 @@ TEST_CASE("journal: upload sessions keep their parts and done marks", "[journal]
     s.created_at = at_ns(1'000);
     s.urls_expire_at = at_ns(2'000);
     for (std::uint32_t i = 0; i < 3; ++i)
-        s.parts.push_back({i, i * 100ull, 100, "https://s3/part" + std::to_string(i) + "?sig", false});
+        s.parts.push_back(
+            {i, i * 100ull, 100, "https://s3/part" + std::to_string(i) + "?sig", false});
     REQUIRE(f.journal.put_upload_session("p1", s));
     REQUIRE(f.journal.mark_part_done("p1", s.path, 1));
     auto back = f.journal.upload_session("p1", s.path);
@@ -263,19 +264,29 @@ TEST_CASE("journal: housekeeping keeps only live transfer state", "[journal]") {
     rec("down-failed", S::failed, D::down, "d2");
     rec("down-done", S::synced, D::none, "d3");
     rec("down-other", S::downloading, D::down, "d4-new");
+    rec("down-deleted", S::downloading, D::down, "d6");
+    {
+        auto r = f.journal.record("p1", path("down-deleted"));
+        REQUIRE(r);
+        auto marked = **r;
+        marked.deleted_remotely = true; // row 62: the asset is gone, the temp is useless
+        REQUIRE(f.journal.put_record("p1", marked));
+        CHECK((*f.journal.record("p1", path("down-deleted")))->deleted_remotely);
+    }
     for (const char* p : {"up-live", "up-done", "up-gone"}) {
         store::UploadSession s;
         s.path = path(p);
         s.asset_id = "x";
         REQUIRE(f.journal.put_upload_session("p1", s));
     }
-    for (auto [p, a] : std::vector<std::pair<const char*, const char*>>{
-             {"down-live", "d1"},
-             {"down-failed", "d2"},
-             {"down-done", "d3"},
-             {"down-other", "d4-old"},
-             {"down-gone", "d5"}}) {
-        REQUIRE(f.journal.put_download_temp("p1", {path(p), std::string(".fios-") + a, a, 1, at_ns(1)}));
+    for (auto [p, a] : std::vector<std::pair<const char*, const char*>>{{"down-live", "d1"},
+                                                                        {"down-failed", "d2"},
+                                                                        {"down-done", "d3"},
+                                                                        {"down-other", "d4-old"},
+                                                                        {"down-gone", "d5"},
+                                                                        {"down-deleted", "d6"}}) {
+        REQUIRE(f.journal.put_download_temp("p1",
+                                            {path(p), std::string(".fios-") + a, a, 1, at_ns(1)}));
     }
 
     auto dropped = f.journal.prune_transfers("p1");
@@ -283,7 +294,8 @@ TEST_CASE("journal: housekeeping keeps only live transfer state", "[journal]") {
     std::vector<std::string> names;
     for (const auto& t : *dropped)
         names.push_back(t.path.str());
-    CHECK(names == std::vector<std::string>{"down-done", "down-gone", "down-other"});
+    CHECK(names ==
+          std::vector<std::string>{"down-deleted", "down-done", "down-gone", "down-other"});
     CHECK(f.journal.upload_session("p1", path("up-live"))->has_value());
     CHECK(!f.journal.upload_session("p1", path("up-done"))->has_value());
     CHECK(!f.journal.upload_session("p1", path("up-gone"))->has_value());
@@ -312,8 +324,8 @@ TEST_CASE("journal: a rolled-back transaction writes nothing", "[journal]") {
 TEST_CASE("journal: discovery state and the last project run round-trip", "[journal]") {
     Fixture f;
     CHECK(!f.journal.discovery("p1")->has_value());
-    store::DiscoveryState d{"p1", "/data/p1", 12, 3, "2024-01-02T03:04:05.000000Z", "abcd",
-                            at_ns(99)};
+    store::DiscoveryState d{"p1",   "/data/p1", 12, 3, "2024-01-02T03:04:05.000000Z",
+                            "abcd", at_ns(99)};
     REQUIRE(f.journal.put_discovery(d));
     CHECK(**f.journal.discovery("p1") == d);
     REQUIRE(f.journal.clear_discovery("p1"));
@@ -373,4 +385,23 @@ TEST_CASE("journal: status counts classify every row once", "[journal]") {
     auto empty = f.journal.status_counts("other");
     REQUIRE(empty);
     CHECK(*empty == store::StatusCounts{});
+}
+
+TEST_CASE("journal: lost creates are kept until deleted, forget does not drop them",
+          "[journal]") {
+    Fixture f;
+    store::LostCreate a{path("A/one.mov"), "folder-1", "one.mov", 132072, at_ns(1'000)};
+    store::LostCreate b{path("two.mov"), "root", "two.mov", 5, at_ns(2'000)};
+    REQUIRE(f.journal.put_lost_create("p1", b));
+    REQUIRE(f.journal.put_lost_create("p1", a));
+    auto all = f.journal.lost_creates("p1");
+    REQUIRE(all);
+    CHECK(*all == std::vector<store::LostCreate>{a, b});
+    CHECK(f.journal.lost_creates("p2")->empty());
+
+    // A create that lands late must still be found after the path's row is gone.
+    REQUIRE(f.journal.forget("p1", a.path));
+    CHECK(f.journal.lost_creates("p1")->size() == 2);
+    REQUIRE(f.journal.delete_lost_create("p1", a.path));
+    CHECK(*f.journal.lost_creates("p1") == std::vector<store::LostCreate>{b});
 }
