@@ -52,9 +52,13 @@ run select "Demo Project" --to "$work/Demo Project"
 if "$sync" sync --help >/dev/null 2>&1; then
   mkdir -p "$work/Demo Project/From the edit bay"
   head -c 3000000 /dev/urandom > "$work/Demo Project/From the edit bay/cut-v1.mov"
-  printf 'Notes from the edit\n' > "$work/Demo Project/notes.txt"
-  touch -d '1 minute ago' "$work/Demo Project/From the edit bay/cut-v1.mov" "$work/Demo Project/notes.txt"
-  run sync --once
+  printf 'Notes from the edit\n' > "$work/Demo Project/From the edit bay/edit-notes.txt"
+  # Files count as ready once unchanged for 5 s (--settle-seconds); these are "older".
+  touch -d '1 minute ago' "$work/Demo Project/From the edit bay/"*
+  run sync --once || true  # exit 1 when something needs attention; status says what
+  echo; echo "(waiting 3 s: the emulator computes checksums 2 s after an upload completes)"
+  sleep 3
+  run sync --once || true
   run status
   echo; echo "local folder after the sync:"
   (cd "$work/Demo Project" && find . -not -name '.*' | sort)

@@ -305,7 +305,8 @@ public:
         for (const auto& p : parts)
             list += (list.empty() ? "" : ", ") + p;
         if (list.empty())
-            list = "nothing to do";
+            list =
+                r.result == engine::RunResult::failed ? "nothing was transferred" : "nothing to do";
         std::string bytes;
         if (c.bytes_uploaded > 0 || c.bytes_downloaded > 0) {
             bytes = fmt::format(" ({} up, {} down)", human_size(c.bytes_uploaded),

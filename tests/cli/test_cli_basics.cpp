@@ -99,3 +99,18 @@ TEST_CASE("an unknown FRAMEIO_SYNC_ variable is warned about with the likely nam
     CHECK(unknown.exit_code == 2);
     CHECK(contains(unknown.err, "frobnicate"));
 }
+
+TEST_CASE("sync --once with the API unreachable exits 75 and names the cause", "[cli][sync]") {
+    TempDir home;
+    RunOptions o;
+    o.env = {{"HOME", home.path().string()},
+             {"XDG_CONFIG_HOME", (home.path() / "config").string()},
+             {"XDG_STATE_HOME", (home.path() / "state").string()},
+             {"FRAMEIO_TOKEN", "x"},
+             {"FRAMEIO_API_URL", "http://127.0.0.1:9"}};
+    o.deadline = std::chrono::seconds(300);
+    auto r = run_process({cli_binary(), "sync", "--once"}, o);
+    CHECK(r.exit_code == 75);
+    CHECK(contains(r.err, "cannot connect"));
+    CHECK_FALSE(contains(r.err, "nothing to do"));
+}

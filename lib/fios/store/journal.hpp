@@ -216,8 +216,8 @@ public:
 
     /// Deletes upload sessions and download temporaries (rows only) of paths whose record is
     /// not in an uploading / downloading state any more (a download's temporary file is kept
-    /// only for the same asset, while it is neither deleted on Frame.io nor in conflict). Returns the temporaries dropped so
-    /// the caller can remove their files.
+    /// only for the same asset, while it is neither deleted on Frame.io nor in conflict). Returns
+    /// the temporaries dropped so the caller can remove their files.
     Result<std::vector<DownloadTemp>> prune_transfers(std::string_view project_id);
 
     // --- projects ---------------------------------------------------------------------------

@@ -387,8 +387,7 @@ TEST_CASE("journal: status counts classify every row once", "[journal]") {
     CHECK(*empty == store::StatusCounts{});
 }
 
-TEST_CASE("journal: lost creates are kept until deleted, forget does not drop them",
-          "[journal]") {
+TEST_CASE("journal: lost creates are kept until deleted, forget does not drop them", "[journal]") {
     Fixture f;
     store::LostCreate a{path("A/one.mov"), "folder-1", "one.mov", 132072, at_ns(1'000)};
     store::LostCreate b{path("two.mov"), "root", "two.mov", 5, at_ns(2'000)};
