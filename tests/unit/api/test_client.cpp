@@ -636,17 +636,30 @@ TEST_CASE("a token provider failure is returned before any request", "[api][clie
 }
 
 TEST_CASE("one client serves many threads", "[api][client][threads]") {
-    Harness h;
+    // The threads share one FakeClock, which every thread's backoff and pacing waits advance:
+    // give the retry budget room, so that only real misbehaviour can fail a call.
+    V2ClientOptions options;
+    options.transient_retry.max_total = std::chrono::hours(24);
+    options.rate_limit_retry.max_total = std::chrono::hours(24);
+    Harness h(options);
     std::atomic<int> served{0};
+    std::atomic<int> refused{0};
     h.transport.on([&](const fios::test::RecordedRequest& req) -> Result<net::HttpResponse> {
-        // Every third request fails with 503 (and is retried); all carry rate-limit headers.
+        // Every third request fails with 503 (and is retried), but never twice in a row for
+        // one thread, so every call succeeds within its attempts whatever the interleaving.
+        // All carry rate-limit headers.
+        thread_local bool failed_last = false;
         int n = ++served;
+        if (n % 3 == 0 && !failed_last) {
+            failed_last = true;
+            ++refused;
+            return response(503);
+        }
+        failed_last = false;
         Headers hdr = paging(1, 1);
         hdr.emplace_back("x-ratelimit-limit", "50");
         hdr.emplace_back("x-ratelimit-remaining", std::to_string(50 - (n % 50)));
         hdr.emplace_back("x-ratelimit-window", "1000");
-        if (n % 3 == 0)
-            return response(503);
         if (req.url.find("/children") != std::string::npos) {
             return ok_json(fios::test::array({file_json("a"), folder_json("b")}), hdr);
         }
@@ -667,4 +680,6 @@ TEST_CASE("one client serves many threads", "[api][client][threads]") {
     for (auto& th : threads)
         th.join();
     CHECK(ok == 200);
+    CHECK(refused > 0);
+    CHECK(served == 400 + refused); // every refusal retried once, nothing else repeated
 }
