@@ -24,6 +24,29 @@ TimePoint from_ns(std::int64_t ns) {
     return TimePoint(std::chrono::nanoseconds(ns));
 }
 
+/// Steps `st` to its last row, calling `on_row(st)` for each; stops at the first error (of the
+/// step or of `on_row`). The statement is reset in every case, so a cached statement is
+/// never left half-read.
+template <class OnRow>
+Status for_each_row(Statement& st, OnRow&& on_row) {
+    Status result;
+    while (true) {
+        auto more = st.step();
+        if (!more) {
+            result = more.error();
+            break;
+        }
+        if (!*more)
+            break;
+        if (auto s = on_row(st); !s) {
+            result = std::move(s);
+            break;
+        }
+    }
+    st.reset();
+    return result;
+}
+
 /// A path read back from the database. Rows are only ever written from RelPaths, so a value
 /// that does not parse means the file was edited or damaged: reported, never guessed at.
 Result<RelPath> read_path(const Statement& st, int column, std::string_view table) {
@@ -217,51 +240,41 @@ Result<model::JournalSnapshot> Journal::snapshot(std::string_view project_id) {
     if (!obs)
         return obs.error();
     (*obs)->bind(1, project_id);
-    while (true) {
-        auto row = (*obs)->step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            break;
-        auto path = read_path(**obs, 0, "observations");
-        if (!path) {
-            (*obs)->reset();
+    auto read_observations = for_each_row(**obs, [&](const Statement& st) -> Status {
+        auto path = read_path(st, 0, "observations");
+        if (!path)
             return path.error();
-        }
         model::LocalObservation o;
         o.path = *path;
-        o.size = (*obs)->column_uint64(1);
-        o.mtime = from_ns((*obs)->column_int64(2));
-        o.first_seen = from_ns((*obs)->column_int64(3));
+        o.size = st.column_uint64(1);
+        o.mtime = from_ns(st.column_int64(2));
+        o.first_seen = from_ns(st.column_int64(3));
         snap.observations.emplace(std::move(*path), std::move(o));
-    }
-    (*obs)->reset();
+        return {};
+    });
+    if (!read_observations)
+        return read_observations.error();
 
     auto hashes = m_db->cached(
         "SELECT path, size, mtime_ns, inode, xxh64 FROM local_hashes WHERE project_id = ?1");
     if (!hashes)
         return hashes.error();
     (*hashes)->bind(1, project_id);
-    while (true) {
-        auto row = (*hashes)->step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            break;
-        auto path = read_path(**hashes, 0, "local_hashes");
-        if (!path) {
-            (*hashes)->reset();
+    auto read_hashes = for_each_row(**hashes, [&](const Statement& st) -> Status {
+        auto path = read_path(st, 0, "local_hashes");
+        if (!path)
             return path.error();
-        }
         model::LocalHash h;
         h.path = *path;
-        h.size = (*hashes)->column_uint64(1);
-        h.mtime = from_ns((*hashes)->column_int64(2));
-        h.inode = (*hashes)->column_uint64(3);
-        h.xxh64 = (*hashes)->column_text(4);
+        h.size = st.column_uint64(1);
+        h.mtime = from_ns(st.column_int64(2));
+        h.inode = st.column_uint64(3);
+        h.xxh64 = st.column_text(4);
         snap.hashes.emplace(std::move(*path), std::move(h));
-    }
-    (*hashes)->reset();
+        return {};
+    });
+    if (!read_hashes)
+        return read_hashes.error();
     return snap;
 }
 
