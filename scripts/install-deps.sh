@@ -13,6 +13,8 @@ packages=(
   # used by tests and the demo: curl to probe, xxhsum to cross-check checksums,
   # python3 for the bench/report scripts, procps for ps, util-linux for flock
   curl xxhash python3 procps util-linux
+  # the OpenAPI check of the emulator's V4 and IMS answers (tests/openapi)
+  python3-jsonschema
 )
 if [[ "${1:-}" == "--with-tools" ]]; then
   packages+=(clang clang-format clang-tidy valgrind)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // frameio-emulator: a local, faithful Frame.io V2 API server (docs/emulator.md).
-#include "emulator.hpp"
-#include "options.hpp"
+#include "core/emulator.hpp"
+#include "core/options.hpp"
 
 #include <pthread.h>
 

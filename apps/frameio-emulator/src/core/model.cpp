@@ -1,0 +1,1069 @@
+// SPDX-License-Identifier: MIT
+#include "core/model.hpp"
+
+#include "core/crypto.hpp"
+#include "core/json.hpp"
+#include "core/store.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <stdexcept>
+
+namespace fioemu {
+
+std::string_view to_string(AssetType t) {
+    switch (t) {
+    case AssetType::file:
+        return "file";
+    case AssetType::folder:
+        return "folder";
+    case AssetType::version_stack:
+        return "version_stack";
+    }
+    return "file";
+}
+
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+    return b <= 0 ? 0 : (a + b - 1) / b;
+}
+
+std::optional<AssetType> asset_type_from(std::string_view s) {
+    if (s == "file")
+        return AssetType::file;
+    if (s == "folder")
+        return AssetType::folder;
+    if (s == "version_stack")
+        return AssetType::version_stack;
+    return std::nullopt;
+}
+
+// --- persistence format (internal; unrelated to the API's JSON) ---------------------------
+
+void put_opt_time(Json& j, std::string_view k, const std::optional<Micros>& t) {
+    j.key(k);
+    if (t) {
+        j.i64(*t);
+    } else {
+        j.null();
+    }
+}
+
+std::optional<Micros> get_opt_time(ObjectReader& r, std::string_view k) {
+    std::int64_t v = 0;
+    if (r.get_int64(k, v))
+        return v;
+    return std::nullopt;
+}
+
+std::string get_str(ObjectReader& r, std::string_view k) {
+    std::string s;
+    r.get_string(k, s);
+    return s;
+}
+
+std::int64_t get_i64(ObjectReader& r, std::string_view k) {
+    std::int64_t v = 0;
+    r.get_int64(k, v);
+    return v;
+}
+
+void put_scopes(Json& j, const std::set<std::string>& scopes) {
+    j.key("scopes").begin_array();
+    for (const auto& s : scopes)
+        j.str(s);
+    j.end_array();
+}
+
+std::set<std::string> get_scopes(ObjectReader& r) {
+    std::set<std::string> out;
+    if (const auto* v = r.get("scopes"); v && v->IsArray()) {
+        for (const auto& s : v->GetArray()) {
+            if (s.IsString())
+                out.emplace(s.GetString(), s.GetStringLength());
+        }
+    }
+    return out;
+}
+
+std::string serialize(const Account& a) {
+    Json j;
+    j.begin_object();
+    j.key("id").str(a.id).key("display_name").str(a.display_name).key("owner_id").str(a.owner_id);
+    j.key("generation").i64(static_cast<std::int64_t>(a.generation));
+    j.key("inserted_at").i64(a.inserted_at).key("updated_at").i64(a.updated_at);
+    j.end_object();
+    return j.take();
+}
+
+std::string serialize(const User& u) {
+    Json j;
+    j.begin_object();
+    j.key("id").str(u.id).key("name").str(u.name).key("email").str(u.email);
+    j.key("account_id").str(u.account_id).key("context_id").str(u.context_id);
+    j.key("features_id").str(u.features_id);
+    j.key("inserted_at").i64(u.inserted_at).key("updated_at").i64(u.updated_at);
+    j.end_object();
+    return j.take();
+}
+
+std::string serialize(const Team& t) {
+    Json j;
+    j.begin_object();
+    j.key("id").str(t.id).key("name").str(t.name).key("account_id").str(t.account_id);
+    j.key("creator_id").str(t.creator_id);
+    j.key("inserted_at").i64(t.inserted_at).key("updated_at").i64(t.updated_at);
+    j.end_object();
+    return j.take();
+}
+
+std::string serialize(const Project& p) {
+    Json j;
+    j.begin_object();
+    j.key("id").str(p.id).key("name").str(p.name).key("team_id").str(p.team_id);
+    j.key("owner_id").str(p.owner_id).key("root_asset_id").str(p.root_asset_id);
+    j.key("description").opt_str(p.description).key("private").boolean(p.is_private);
+    j.key("inactive").boolean(p.inactive);
+    j.key("inserted_at").i64(p.inserted_at).key("updated_at").i64(p.updated_at);
+    put_opt_time(j, "deleted_at", p.deleted_at);
+    j.key("file_count").i64(p.file_count).key("folder_count").i64(p.folder_count);
+    j.key("storage").i64(p.storage);
+    j.end_object();
+    return j.take();
+}
+
+std::string serialize(const Asset& a) {
+    Json j;
+    j.begin_object();
+    j.key("id").str(a.id).key("type").str(to_string(a.type)).key("name").str(a.name);
+    j.key("parent_id").str(a.parent_id).key("project_id").str(a.project_id);
+    j.key("creator_id").str(a.creator_id).key("is_root").boolean(a.is_root);
+    j.key("filetype").str(a.filetype).key("filesize").i64(a.filesize).key("index").dbl(a.index);
+    j.key("label").str(a.label).key("description").opt_str(a.description);
+    j.key("properties").str(a.properties);
+    j.key("inserted_at").i64(a.inserted_at).key("updated_at").i64(a.updated_at);
+    put_opt_time(j, "deleted_at", a.deleted_at);
+    j.key("part_count").i64(a.part_count).key("parts").str(a.parts);
+    put_opt_time(j, "upload_completed_at", a.upload_completed_at);
+    put_opt_time(j, "transcoded_at", a.transcoded_at);
+    put_opt_time(j, "first_part_at", a.first_part_at);
+    j.key("upload_failed").boolean(a.upload_failed);
+    j.key("status").str(a.status).key("checksum_eligible").boolean(a.checksum_eligible);
+    j.key("computed_hash").str(a.computed_hash).key("checksum").opt_str(a.checksum);
+    j.key("checksum_id").str(a.checksum_id);
+    j.key("item_count").i64(a.item_count).key("cover_asset_id").str(a.cover_asset_id);
+    j.end_object();
+    return j.take();
+}
+
+std::string serialize(const OAuthFamily& f) {
+    Json j;
+    j.begin_object();
+    j.key("id").str(f.id).key("client_id").str(f.client_id).key("user_id").str(f.user_id);
+    put_scopes(j, f.scopes);
+    j.key("refresh_expires_at").i64(f.refresh_expires_at).key("revoked").boolean(f.revoked);
+    j.end_object();
+    return j.take();
+}
+
+std::string serialize(const OAuthCode& c) {
+    Json j;
+    j.begin_object();
+    j.key("hash").str(c.hash).key("client_id").str(c.client_id);
+    j.key("redirect_uri").str(c.redirect_uri);
+    put_scopes(j, c.scopes);
+    j.key("challenge").str(c.challenge).key("user_id").str(c.user_id);
+    j.key("family_id").str(c.family_id).key("expires_at").i64(c.expires_at);
+    j.key("used").boolean(c.used);
+    j.end_object();
+    return j.take();
+}
+
+std::string serialize(const OAuthToken& t) {
+    Json j;
+    j.begin_object();
+    j.key("hash").str(t.hash).key("refresh").boolean(t.refresh);
+    j.key("family_id").str(t.family_id).key("expires_at").i64(t.expires_at);
+    put_scopes(j, t.scopes);
+    j.key("used").boolean(t.used);
+    j.end_object();
+    return j.take();
+}
+
+} // namespace
+
+bool is_media_type(std::string_view media_type) {
+    return media_type.rfind("video/", 0) == 0 || media_type.rfind("audio/", 0) == 0 ||
+           media_type.rfind("image/", 0) == 0;
+}
+
+std::int64_t v4_part_count(std::int64_t file_size, std::int64_t part_size) {
+    return std::max<std::int64_t>(1, ceil_div(file_size, std::max<std::int64_t>(part_size, 1)));
+}
+
+std::int64_t part_count_for(std::int64_t filesize, std::int64_t part_size) {
+    const std::int64_t p = std::max(part_size, ceil_div(filesize, 10'000));
+    return std::max<std::int64_t>(1, ceil_div(filesize, p));
+}
+
+std::int64_t Asset::chunk_size() const {
+    return part_count > 0 ? ceil_div(filesize, part_count) : 0;
+}
+
+std::int64_t Asset::part_length(std::int64_t i) const {
+    const std::int64_t chunk = chunk_size();
+    return std::max<std::int64_t>(0, std::min(chunk, filesize - i * chunk));
+}
+
+Model::Model(Store& store, ModelSettings settings) : m_store(store), m_settings(settings) {}
+
+// --- load --------------------------------------------------------------------------------
+
+void Model::load() {
+    const auto parse = [](const std::string& json, rapidjson::Document& doc) {
+        std::string err;
+        if (!parse_json(json, doc, err) || !doc.IsObject()) {
+            throw std::runtime_error("corrupt state row: " + err);
+        }
+    };
+    m_store.for_each("account", [&](const std::string&, const std::string& json) {
+        rapidjson::Document d;
+        parse(json, d);
+        ObjectReader r(d);
+        Account a;
+        a.id = get_str(r, "id");
+        a.display_name = get_str(r, "display_name");
+        a.owner_id = get_str(r, "owner_id");
+        a.generation = get_i64(r, "generation") == 4 ? Generation::v4 : Generation::v2;
+        a.inserted_at = get_i64(r, "inserted_at");
+        a.updated_at = get_i64(r, "updated_at");
+        m_accounts[a.id] = a;
+    });
+    m_store.for_each("user", [&](const std::string&, const std::string& json) {
+        rapidjson::Document d;
+        parse(json, d);
+        ObjectReader r(d);
+        User u;
+        u.id = get_str(r, "id");
+        u.name = get_str(r, "name");
+        u.email = get_str(r, "email");
+        u.account_id = get_str(r, "account_id");
+        u.context_id = get_str(r, "context_id");
+        u.features_id = get_str(r, "features_id");
+        u.inserted_at = get_i64(r, "inserted_at");
+        u.updated_at = get_i64(r, "updated_at");
+        m_users[u.id] = u;
+    });
+    m_store.for_each("team", [&](const std::string&, const std::string& json) {
+        rapidjson::Document d;
+        parse(json, d);
+        ObjectReader r(d);
+        Team t;
+        t.id = get_str(r, "id");
+        t.name = get_str(r, "name");
+        t.account_id = get_str(r, "account_id");
+        t.creator_id = get_str(r, "creator_id");
+        t.inserted_at = get_i64(r, "inserted_at");
+        t.updated_at = get_i64(r, "updated_at");
+        m_teams[t.id] = t;
+    });
+    m_store.for_each("project", [&](const std::string&, const std::string& json) {
+        rapidjson::Document d;
+        parse(json, d);
+        ObjectReader r(d);
+        Project p;
+        p.id = get_str(r, "id");
+        p.name = get_str(r, "name");
+        p.team_id = get_str(r, "team_id");
+        p.owner_id = get_str(r, "owner_id");
+        p.root_asset_id = get_str(r, "root_asset_id");
+        std::string desc;
+        if (r.get_string("description", desc))
+            p.description = desc;
+        r.get_bool("private", p.is_private);
+        r.get_bool("inactive", p.inactive);
+        p.inserted_at = get_i64(r, "inserted_at");
+        p.updated_at = get_i64(r, "updated_at");
+        p.deleted_at = get_opt_time(r, "deleted_at");
+        p.file_count = get_i64(r, "file_count");
+        p.folder_count = get_i64(r, "folder_count");
+        p.storage = get_i64(r, "storage");
+        m_projects[p.id] = p;
+    });
+    m_store.for_each("asset", [&](const std::string&, const std::string& json) {
+        rapidjson::Document d;
+        parse(json, d);
+        ObjectReader r(d);
+        Asset a;
+        a.id = get_str(r, "id");
+        a.type = asset_type_from(get_str(r, "type")).value_or(AssetType::file);
+        a.name = get_str(r, "name");
+        a.parent_id = get_str(r, "parent_id");
+        a.project_id = get_str(r, "project_id");
+        a.creator_id = get_str(r, "creator_id");
+        r.get_bool("is_root", a.is_root);
+        a.filetype = get_str(r, "filetype");
+        a.filesize = get_i64(r, "filesize");
+        r.get_double("index", a.index);
+        a.label = get_str(r, "label");
+        std::string desc;
+        if (r.get_string("description", desc))
+            a.description = desc;
+        a.properties = get_str(r, "properties");
+        a.inserted_at = get_i64(r, "inserted_at");
+        a.updated_at = get_i64(r, "updated_at");
+        a.deleted_at = get_opt_time(r, "deleted_at");
+        a.part_count = get_i64(r, "part_count");
+        a.parts = get_str(r, "parts");
+        a.parts_received =
+            static_cast<std::int64_t>(std::count(a.parts.begin(), a.parts.end(), '1'));
+        a.upload_completed_at = get_opt_time(r, "upload_completed_at");
+        a.transcoded_at = get_opt_time(r, "transcoded_at");
+        a.first_part_at = get_opt_time(r, "first_part_at");
+        r.get_bool("upload_failed", a.upload_failed);
+        a.status = get_str(r, "status");
+        r.get_bool("checksum_eligible", a.checksum_eligible);
+        a.computed_hash = get_str(r, "computed_hash");
+        std::string sum;
+        if (r.get_string("checksum", sum))
+            a.checksum = sum;
+        a.checksum_id = get_str(r, "checksum_id");
+        a.item_count = get_i64(r, "item_count");
+        a.cover_asset_id = get_str(r, "cover_asset_id");
+        m_assets[a.id] = std::move(a);
+    });
+    m_store.for_each("oauth_family", [&](const std::string&, const std::string& json) {
+        rapidjson::Document d;
+        parse(json, d);
+        ObjectReader r(d);
+        OAuthFamily f;
+        f.id = get_str(r, "id");
+        f.client_id = get_str(r, "client_id");
+        f.user_id = get_str(r, "user_id");
+        f.scopes = get_scopes(r);
+        f.refresh_expires_at = get_i64(r, "refresh_expires_at");
+        r.get_bool("revoked", f.revoked);
+        m_families[f.id] = f;
+    });
+    m_store.for_each("oauth_code", [&](const std::string&, const std::string& json) {
+        rapidjson::Document d;
+        parse(json, d);
+        ObjectReader r(d);
+        OAuthCode c;
+        c.hash = get_str(r, "hash");
+        c.client_id = get_str(r, "client_id");
+        c.redirect_uri = get_str(r, "redirect_uri");
+        c.scopes = get_scopes(r);
+        c.challenge = get_str(r, "challenge");
+        c.user_id = get_str(r, "user_id");
+        c.family_id = get_str(r, "family_id");
+        c.expires_at = get_i64(r, "expires_at");
+        r.get_bool("used", c.used);
+        m_codes[c.hash] = c;
+    });
+    m_store.for_each("oauth_token", [&](const std::string&, const std::string& json) {
+        rapidjson::Document d;
+        parse(json, d);
+        ObjectReader r(d);
+        OAuthToken t;
+        t.hash = get_str(r, "hash");
+        r.get_bool("refresh", t.refresh);
+        t.family_id = get_str(r, "family_id");
+        t.expires_at = get_i64(r, "expires_at");
+        t.scopes = get_scopes(r);
+        r.get_bool("used", t.used);
+        m_tokens[t.hash] = t;
+    });
+
+    // Derived indexes.
+    for (auto& [id, a] : m_assets) {
+        if (a.parent_id.empty())
+            continue;
+        auto it = m_assets.find(a.parent_id);
+        if (it == m_assets.end())
+            continue;
+        Asset& parent = it->second;
+        if (parent.children.empty() || a.index < parent.min_child_index) {
+            parent.min_child_index = a.index;
+        }
+        parent.children.push_back(id);
+    }
+    for (auto& [id, a] : m_assets) {
+        if (a.is_file())
+            ++m_files_ever;
+        if (a.is_file() && a.upload_completed_at && !a.transcoded_at) {
+            m_pending.emplace(*a.upload_completed_at + m_settings.checksum_delay, id);
+        }
+    }
+}
+
+// --- lookups -----------------------------------------------------------------------------
+
+Account* Model::account(const std::string& id) {
+    auto it = m_accounts.find(id);
+    return it == m_accounts.end() ? nullptr : &it->second;
+}
+User* Model::user(const std::string& id) {
+    auto it = m_users.find(id);
+    return it == m_users.end() ? nullptr : &it->second;
+}
+Team* Model::team(const std::string& id) {
+    auto it = m_teams.find(id);
+    return it == m_teams.end() ? nullptr : &it->second;
+}
+Project* Model::project(const std::string& id) {
+    auto it = m_projects.find(id);
+    return it == m_projects.end() ? nullptr : &it->second;
+}
+Asset* Model::asset(const std::string& id) {
+    auto it = m_assets.find(id);
+    return it == m_assets.end() ? nullptr : &it->second;
+}
+
+std::vector<const Team*> Model::teams_in_order() const {
+    std::vector<const Team*> out;
+    for (const auto& [id, t] : m_teams)
+        out.push_back(&t);
+    std::sort(out.begin(), out.end(), [](const Team* a, const Team* b) {
+        return a->inserted_at != b->inserted_at ? a->inserted_at < b->inserted_at : a->id < b->id;
+    });
+    return out;
+}
+
+std::vector<const Project*> Model::projects_of(const std::string& team_id) const {
+    std::vector<const Project*> out;
+    for (const auto& [id, p] : m_projects) {
+        if (p.team_id == team_id && !p.deleted_at)
+            out.push_back(&p);
+    }
+    std::sort(out.begin(), out.end(), [](const Project* a, const Project* b) {
+        return a->inserted_at != b->inserted_at ? a->inserted_at < b->inserted_at : a->id < b->id;
+    });
+    return out;
+}
+
+bool Model::is_deleted(const Asset& a) const {
+    if (a.deleted_at)
+        return true;
+    auto it = m_projects.find(a.project_id);
+    return it == m_projects.end() || it->second.deleted_at.has_value();
+}
+
+const User* Model::first_user(Generation generation) const {
+    const User* best = nullptr;
+    for (const auto& [id, u] : m_users) {
+        const auto acc = m_accounts.find(u.account_id);
+        if (acc == m_accounts.end() || acc->second.generation != generation)
+            continue;
+        if (!best || u.inserted_at < best->inserted_at)
+            best = &u;
+    }
+    return best;
+}
+
+const Account* Model::account_of_project(const std::string& project_id) const {
+    const auto p = m_projects.find(project_id);
+    if (p == m_projects.end())
+        return nullptr;
+    const auto t = m_teams.find(p->second.team_id);
+    if (t == m_teams.end())
+        return nullptr;
+    const auto a = m_accounts.find(t->second.account_id);
+    return a == m_accounts.end() ? nullptr : &a->second;
+}
+
+Generation Model::generation_of_project(const std::string& project_id) const {
+    const Account* a = account_of_project(project_id);
+    return a ? a->generation : Generation::v2;
+}
+
+// --- persistence -------------------------------------------------------------------------
+
+void Model::commit() {
+    if (m_dirty_assets.empty() && m_dirty_projects.empty() && m_dirty_other.empty())
+        return;
+    try {
+        m_store.begin();
+        for (const auto& id : m_dirty_assets) {
+            if (const Asset* a = asset(id))
+                m_store.put("asset", id, serialize(*a));
+        }
+        for (const auto& id : m_dirty_projects) {
+            if (const Project* p = project(id))
+                m_store.put("project", id, serialize(*p));
+        }
+        for (const auto& [kind, id] : m_dirty_other) {
+            if (kind == "account") {
+                if (const Account* a = account(id))
+                    m_store.put(kind, id, serialize(*a));
+            } else if (kind == "user") {
+                if (const User* u = user(id))
+                    m_store.put(kind, id, serialize(*u));
+            } else if (kind == "team") {
+                if (const Team* t = team(id))
+                    m_store.put(kind, id, serialize(*t));
+            } else if (kind == "oauth_family") {
+                if (const OAuthFamily* f = family(id)) {
+                    m_store.put(kind, id, serialize(*f));
+                } else {
+                    m_store.erase(kind, id);
+                }
+            } else if (kind == "oauth_code") {
+                if (const OAuthCode* c = code(id)) {
+                    m_store.put(kind, id, serialize(*c));
+                } else {
+                    m_store.erase(kind, id);
+                }
+            } else if (kind == "oauth_token") {
+                if (const OAuthToken* t = token(id)) {
+                    m_store.put(kind, id, serialize(*t));
+                } else {
+                    m_store.erase(kind, id);
+                }
+            }
+        }
+        m_store.commit();
+    } catch (...) {
+        m_store.rollback();
+        m_dirty_assets.clear();
+        m_dirty_projects.clear();
+        m_dirty_other.clear();
+        throw;
+    }
+    m_dirty_assets.clear();
+    m_dirty_projects.clear();
+    m_dirty_other.clear();
+}
+
+// --- hierarchy ---------------------------------------------------------------------------
+
+Account& Model::create_account(std::string display_name, Micros now, Generation generation) {
+    Account a;
+    a.id = new_uuid();
+    a.generation = generation;
+    a.display_name = std::move(display_name);
+    a.inserted_at = a.updated_at = now;
+    Account& ref = m_accounts[a.id] = a;
+    m_dirty_other.emplace("account", ref.id);
+    commit();
+    return ref;
+}
+
+User& Model::create_user(const std::string& account_id, std::string name, std::string email,
+                         Micros now) {
+    User u;
+    u.id = new_uuid();
+    u.name = std::move(name);
+    u.email = std::move(email);
+    u.account_id = account_id;
+    u.context_id = new_uuid();
+    u.features_id = new_uuid();
+    u.inserted_at = u.updated_at = now;
+    User& ref = m_users[u.id] = u;
+    m_dirty_other.emplace("user", ref.id);
+    if (Account* acc = account(account_id); acc && acc->owner_id.empty()) {
+        acc->owner_id = ref.id;
+        m_dirty_other.emplace("account", acc->id);
+    }
+    commit();
+    return ref;
+}
+
+Team& Model::create_team(const std::string& account_id, const std::string& creator_id,
+                         std::string name, Micros now) {
+    Team t;
+    t.id = new_uuid();
+    t.name = std::move(name);
+    t.account_id = account_id;
+    t.creator_id = creator_id;
+    t.inserted_at = t.updated_at = now;
+    Team& ref = m_teams[t.id] = t;
+    m_dirty_other.emplace("team", ref.id);
+    commit();
+    return ref;
+}
+
+Project& Model::create_project(const Team& team, const std::string& owner_id, std::string name,
+                               bool is_private, std::optional<std::string> description,
+                               Micros now) {
+    Project p;
+    p.id = new_uuid();
+    p.name = std::move(name);
+    p.team_id = team.id;
+    p.owner_id = owner_id;
+    p.is_private = is_private;
+    p.description = std::move(description);
+    p.inserted_at = p.updated_at = now;
+
+    Asset root;
+    root.id = new_uuid();
+    root.type = AssetType::folder;
+    root.name = "root";
+    root.project_id = p.id;
+    root.creator_id = owner_id;
+    root.is_root = true;
+    root.inserted_at = root.updated_at = now;
+    p.root_asset_id = root.id;
+
+    m_assets[root.id] = root;
+    Project& ref = m_projects[p.id] = p;
+    dirty_asset(root);
+    dirty_project(ref);
+    commit();
+    return ref;
+}
+
+void Model::save_project(Project& p, Micros now) {
+    p.updated_at = now;
+    dirty_project(p);
+    commit();
+}
+
+void Model::delete_project(Project& p, Micros now) {
+    p.deleted_at = now;
+    p.updated_at = now;
+    dirty_project(p);
+    commit();
+}
+
+// --- assets ------------------------------------------------------------------------------
+
+double Model::next_index(Asset& parent) {
+    return parent.children.empty() ? -1.0 : parent.min_child_index - 1.0;
+}
+
+std::int64_t Model::contribution(const Asset& a) const {
+    return a.filesize;
+}
+
+void Model::add_size(const std::string& from_id, std::int64_t delta) {
+    if (delta == 0)
+        return;
+    std::string id = from_id;
+    while (!id.empty()) {
+        Asset* a = asset(id);
+        if (!a)
+            break;
+        a->filesize += delta;
+        dirty_asset(*a);
+        id = a->parent_id;
+    }
+}
+
+void Model::attach(Asset& child, Asset& parent) {
+    child.parent_id = parent.id;
+    child.index = next_index(parent);
+    parent.min_child_index = child.index;
+    parent.children.push_back(child.id);
+    parent.item_count += 1;
+    dirty_asset(parent);
+    dirty_asset(child);
+    add_size(parent.id, contribution(child));
+}
+
+void Model::touch_project(const std::string& project_id, Micros now, bool counters_changed) {
+    Project* p = project(project_id);
+    if (!p)
+        return;
+    if (counters_changed || m_settings.project_updated_on_any) {
+        p->updated_at = std::max(p->updated_at, now);
+    }
+    dirty_project(*p);
+}
+
+Asset& Model::create_folder(Asset& parent, const std::string& creator_id, std::string name,
+                            std::optional<std::string> description, std::string properties,
+                            Micros now) {
+    Asset a;
+    a.id = new_uuid();
+    a.type = AssetType::folder;
+    a.name = std::move(name);
+    a.project_id = parent.project_id;
+    a.creator_id = creator_id;
+    a.description = std::move(description);
+    a.properties = std::move(properties);
+    a.inserted_at = a.updated_at = now;
+    Asset& ref = m_assets[a.id] = std::move(a);
+    attach(ref, parent);
+    if (Project* p = project(ref.project_id)) {
+        p->folder_count += 1;
+        touch_project(p->id, now, true);
+    }
+    commit();
+    return ref;
+}
+
+Asset& Model::create_file(Asset& parent, const std::string& creator_id, std::string name,
+                          std::string filetype, std::int64_t filesize,
+                          std::optional<std::string> description, std::string properties,
+                          bool checksum_eligible, Micros now) {
+    Asset a;
+    a.id = new_uuid();
+    a.type = AssetType::file;
+    a.name = std::move(name);
+    a.project_id = parent.project_id;
+    a.creator_id = creator_id;
+    a.filetype = std::move(filetype);
+    a.filesize = filesize;
+    a.description = std::move(description);
+    a.properties = std::move(properties);
+    a.inserted_at = a.updated_at = now;
+    a.part_count = part_count_for(filesize, m_settings.part_size);
+    a.parts.assign(static_cast<std::size_t>(a.part_count), '0');
+    a.status = "created";
+    a.checksum_eligible = checksum_eligible;
+    Asset& ref = m_assets[a.id] = std::move(a);
+    ++m_files_ever;
+    attach(ref, parent);
+    if (Project* p = project(ref.project_id)) {
+        p->file_count += 1;
+        touch_project(p->id, now, true);
+    }
+    commit();
+    return ref;
+}
+
+void Model::touch_asset(Asset& a, Micros now) {
+    a.updated_at = std::max(a.updated_at, now);
+    dirty_asset(a);
+    if (Asset* stack = stack_of(a))
+        refresh_stack(*stack, now);
+    touch_project(a.project_id, now, false);
+    commit();
+}
+
+Asset* Model::stack_of(const Asset& a) {
+    if (a.parent_id.empty())
+        return nullptr;
+    Asset* p = asset(a.parent_id);
+    return p && p->type == AssetType::version_stack ? p : nullptr;
+}
+
+void Model::refresh_stack(Asset& stack, Micros now) {
+    const Asset* head = nullptr;
+    for (const auto& id : stack.children) {
+        const Asset* c = asset(id);
+        if (!c || c->deleted_at)
+            continue;
+        if (!head || c->index < head->index)
+            head = c;
+    }
+    const std::string cover = head ? head->id : std::string();
+    if (head && stack.name != head->name) {
+        stack.name = head->name;
+        stack.updated_at = std::max(stack.updated_at, now);
+    }
+    if (cover != stack.cover_asset_id) {
+        stack.cover_asset_id = cover;
+        stack.updated_at = std::max(stack.updated_at, now);
+    }
+    dirty_asset(stack);
+}
+
+void Model::delete_asset(Asset& top, Micros now) {
+    Project* proj = project(top.project_id);
+    bool counters_changed = false;
+    // Mark the subtree (iteratively: trees can be deep).
+    std::vector<Asset*> todo{&top};
+    while (!todo.empty()) {
+        Asset* a = todo.back();
+        todo.pop_back();
+        if (a->deleted_at)
+            continue;
+        a->deleted_at = now;
+        a->updated_at = now;
+        dirty_asset(*a);
+        if (proj) {
+            if (a->is_file()) {
+                proj->file_count -= 1;
+                if (a->upload_completed_at)
+                    proj->storage -= a->filesize;
+                counters_changed = true;
+            } else if (a->type == AssetType::folder && !a->is_root) {
+                proj->folder_count -= 1;
+                counters_changed = true;
+            }
+        }
+        for (const auto& cid : a->children) {
+            if (Asset* c = asset(cid))
+                todo.push_back(c);
+        }
+    }
+    // Detach it from the live tree above.
+    if (Asset* parent = asset(top.parent_id)) {
+        parent->item_count -= 1;
+        dirty_asset(*parent);
+        add_size(parent->id, -contribution(top));
+        if (parent->type == AssetType::version_stack) {
+            if (parent->item_count <= 0 && !parent->deleted_at) {
+                delete_asset(*parent, now); // an empty stack goes with its last version
+            } else {
+                refresh_stack(*parent, now);
+            }
+        }
+    }
+    touch_project(top.project_id, now, counters_changed);
+    commit();
+}
+
+Asset& Model::add_version(Asset& target, Asset& next, const std::string& creator_id, Micros now) {
+    Asset* stack = target.type == AssetType::version_stack ? &target : stack_of(target);
+
+    // Take `next` out of its folder.
+    if (Asset* old_parent = asset(next.parent_id)) {
+        auto& siblings = old_parent->children;
+        siblings.erase(std::remove(siblings.begin(), siblings.end(), next.id), siblings.end());
+        old_parent->item_count -= 1;
+        dirty_asset(*old_parent);
+        add_size(old_parent->id, -contribution(next));
+    }
+
+    if (!stack) {
+        // The stack takes the target's place: same parent, same index.
+        Asset s;
+        s.id = new_uuid();
+        s.type = AssetType::version_stack;
+        s.name = target.name;
+        s.parent_id = target.parent_id;
+        s.project_id = target.project_id;
+        s.creator_id = creator_id;
+        s.index = target.index;
+        s.inserted_at = s.updated_at = now;
+        s.filesize = target.filesize;
+        s.item_count = 1;
+        s.children.push_back(target.id);
+        s.min_child_index = -1.0;
+        Asset& ref = m_assets[s.id] = std::move(s);
+        stack = &ref;
+        if (Asset* parent = asset(target.parent_id)) {
+            for (auto& cid : parent->children) {
+                if (cid == target.id)
+                    cid = ref.id;
+            }
+            dirty_asset(*parent);
+        }
+        target.parent_id = ref.id;
+        target.index = -1.0;
+        target.updated_at = now;
+        dirty_asset(target);
+        dirty_asset(ref);
+    }
+
+    // Put `next` on top.
+    next.updated_at = now;
+    attach(next, *stack);
+    refresh_stack(*stack, now);
+    stack->updated_at = now;
+    touch_project(stack->project_id, now, false);
+    commit();
+    return *stack;
+}
+
+Model::PartResult Model::part_received(Asset& a, std::int64_t i, Micros now) {
+    auto& slot = a.parts[static_cast<std::size_t>(i)];
+    if (slot != '1') {
+        slot = '1';
+        a.parts_received += 1;
+    }
+    if (!a.first_part_at)
+        a.first_part_at = now;
+    dirty_asset(a);
+    PartResult result = PartResult::stored;
+    if (a.parts_received == a.part_count && !a.upload_completed_at) {
+        a.upload_completed_at = now;
+        a.updated_at = now;
+        a.status = "uploaded";
+        if (Project* p = project(a.project_id); p && !a.deleted_at) {
+            p->storage += a.filesize;
+            touch_project(p->id, now, true);
+        }
+        // V2: the checksum pass; V4 (no checksum): transcoding, which only media files finish.
+        const bool v4 = generation_of_project(a.project_id) == Generation::v4;
+        m_pending.emplace(now + (v4 ? m_settings.transcode_delay : m_settings.checksum_delay),
+                          a.id);
+        result = PartResult::completed;
+    }
+    commit();
+    return result;
+}
+
+void Model::set_computed_hash(Asset& a, std::string hash) {
+    a.computed_hash = std::move(hash);
+    dirty_asset(a);
+    commit();
+}
+
+void Model::give_up_checksum(Asset& a) {
+    a.checksum_eligible = false;
+    dirty_asset(a);
+    commit();
+}
+
+void Model::force_checksum(Asset& a, std::string value, Micros now) {
+    a.checksum = std::move(value);
+    if (a.checksum_id.empty())
+        a.checksum_id = new_uuid();
+    a.updated_at = std::max(a.updated_at, now);
+    dirty_asset(a);
+    commit();
+}
+
+std::vector<std::string> Model::settle(Micros now) {
+    std::vector<std::string> waiting;
+    for (auto it = m_pending.begin(); it != m_pending.end() && it->first <= now;) {
+        const Micros due = it->first;
+        Asset* a = asset(it->second);
+        if (!a || a->transcoded_at) {
+            it = m_pending.erase(it);
+            continue;
+        }
+        if (a->checksum_eligible && a->computed_hash.empty()) {
+            waiting.push_back(a->id);
+            ++it;
+            continue;
+        }
+        // The pass "ran" at its due time, whatever the time of the request that observes it.
+        a->transcoded_at = due;
+        if (generation_of_project(a->project_id) == Generation::v2 || is_media_type(a->filetype))
+            a->status = "transcoded";
+        if (a->checksum_eligible && !a->checksum) { // an admin corruption stays
+            a->checksum = a->computed_hash;
+            a->checksum_id = new_uuid();
+        }
+        a->updated_at = std::max(a->updated_at, due);
+        dirty_asset(*a);
+        touch_project(a->project_id, due, false);
+        it = m_pending.erase(it);
+    }
+    commit();
+    return waiting;
+}
+
+std::vector<std::string> Model::unhashed_completed() const {
+    std::vector<std::string> out;
+    for (const auto& [id, a] : m_assets) {
+        if (a.is_file() && a.upload_completed_at && a.computed_hash.empty())
+            out.push_back(id);
+    }
+    return out;
+}
+
+// --- OAuth -------------------------------------------------------------------------------
+
+OAuthFamily* Model::family(const std::string& id) {
+    auto it = m_families.find(id);
+    return it == m_families.end() ? nullptr : &it->second;
+}
+OAuthCode* Model::code(const std::string& hash) {
+    auto it = m_codes.find(hash);
+    return it == m_codes.end() ? nullptr : &it->second;
+}
+OAuthToken* Model::token(const std::string& hash) {
+    auto it = m_tokens.find(hash);
+    return it == m_tokens.end() ? nullptr : &it->second;
+}
+void Model::put_family(OAuthFamily f) {
+    const std::string id = f.id;
+    m_families[id] = std::move(f);
+    m_dirty_other.emplace("oauth_family", id);
+    commit();
+}
+void Model::put_code(OAuthCode c) {
+    const std::string id = c.hash;
+    m_codes[id] = std::move(c);
+    m_dirty_other.emplace("oauth_code", id);
+    commit();
+}
+void Model::put_token(OAuthToken t) {
+    const std::string id = t.hash;
+    m_tokens[id] = std::move(t);
+    m_dirty_other.emplace("oauth_token", id);
+    commit();
+}
+void Model::save_family(const OAuthFamily& f) {
+    m_dirty_other.emplace("oauth_family", f.id);
+    commit();
+}
+void Model::save_code(const OAuthCode& c) {
+    m_dirty_other.emplace("oauth_code", c.hash);
+    commit();
+}
+void Model::save_token(const OAuthToken& t) {
+    m_dirty_other.emplace("oauth_token", t.hash);
+    commit();
+}
+
+void Model::expire_oauth(Micros now) {
+    for (auto it = m_codes.begin(); it != m_codes.end();) {
+        // Used codes are kept until expiry so that a replay can still be detected.
+        if (it->second.expires_at + 3600 * k_micros_per_second < now) {
+            m_dirty_other.emplace("oauth_code", it->first);
+            it = m_codes.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (auto it = m_tokens.begin(); it != m_tokens.end();) {
+        if (it->second.expires_at < now) {
+            m_dirty_other.emplace("oauth_token", it->first);
+            it = m_tokens.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    commit();
+}
+
+// --- consistency -------------------------------------------------------------------------
+
+std::vector<std::string> Model::check_invariants() const {
+    std::vector<std::string> problems;
+    const auto get = [&](const std::string& id) -> const Asset* {
+        auto it = m_assets.find(id);
+        return it == m_assets.end() ? nullptr : &it->second;
+    };
+    for (const auto& [id, a] : m_assets) {
+        if (a.deleted_at)
+            continue; // a deleted subtree keeps its values from deletion time
+        if (a.is_container()) {
+            std::int64_t live = 0, size = 0;
+            for (const auto& cid : a.children) {
+                const Asset* c = get(cid);
+                if (!c || c->deleted_at)
+                    continue;
+                if (c->parent_id != a.id)
+                    problems.push_back("child " + cid + " parent mismatch");
+                ++live;
+                size += c->filesize;
+            }
+            if (live != a.item_count)
+                problems.push_back("item_count of " + id);
+            if (size != a.filesize)
+                problems.push_back("filesize of " + id);
+        }
+    }
+    for (const auto& [pid, p] : m_projects) {
+        std::int64_t files = 0, folders = 0, storage = 0;
+        for (const auto& [id, a] : m_assets) {
+            if (a.project_id != pid || a.deleted_at)
+                continue;
+            if (a.is_file()) {
+                ++files;
+                if (a.upload_completed_at)
+                    storage += a.filesize;
+            } else if (a.type == AssetType::folder && !a.is_root) {
+                ++folders;
+            }
+        }
+        if (files != p.file_count)
+            problems.push_back("file_count of project " + pid);
+        if (folders != p.folder_count)
+            problems.push_back("folder_count of project " + pid);
+        if (storage != p.storage)
+            problems.push_back("storage of project " + pid);
+    }
+    return problems;
+}
+
+} // namespace fioemu
