@@ -6,8 +6,16 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
 #include <stdexcept>
 
 namespace fios::test::emu {
@@ -56,6 +64,135 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
         response->headers[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
     }
     return size * count;
+}
+
+// --- Recording for the OpenAPI check (tests/openapi/openapi_check.py, docs/testing.md) ---
+
+/// The path of an absolute URL: from the first '/' after "scheme://authority" to '?' or '#'.
+std::string url_path(const std::string& url) {
+    const auto scheme = url.find("://");
+    const auto start = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    if (start == std::string::npos)
+        return "/";
+    const auto end = url.find_first_of("?#", start);
+    return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+/// Length of the well-formed UTF-8 sequence starting at text[i] (Unicode table 3-7: no
+/// overlong forms, no surrogates, nothing above U+10FFFF), or 0 when there is none.
+size_t utf8_sequence_length(const std::string& text, size_t i) {
+    const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char lead = byte(i);
+    unsigned char second_min = 0x80;
+    unsigned char second_max = 0xBF;
+    size_t length = 0;
+    if (lead < 0x80)
+        return 1;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        second_min = lead == 0xE0 ? 0xA0 : 0x80;
+        second_max = lead == 0xED ? 0x9F : 0xBF;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        second_min = lead == 0xF0 ? 0x90 : 0x80;
+        second_max = lead == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (i + length > text.size() || byte(i + 1) < second_min || byte(i + 1) > second_max)
+        return 0;
+    for (size_t k = 2; k < length; ++k) {
+        if (byte(i + k) < 0x80 || byte(i + k) > 0xBF)
+            return 0;
+    }
+    return length;
+}
+
+/// Appends `text` as a JSON string literal. Well-formed UTF-8 is kept as it is; each byte that
+/// does not start a well-formed sequence becomes U+FFFD, so binary bodies still give valid JSON
+/// (and fail the check if a JSON body was expected).
+void append_json_string(std::string& out, const std::string& text) {
+    static const char* hex = "0123456789abcdef";
+    out += '"';
+    for (size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const size_t length = utf8_sequence_length(text, i);
+        if (length == 0) {
+            out += "\xEF\xBF\xBD"; // U+FFFD REPLACEMENT CHARACTER
+            ++i;
+            continue;
+        }
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20) {
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out.append(text, i, length);
+        }
+        i += length;
+    }
+    out += '"';
+}
+
+/// When FIOS_OPENAPI_RECORD_DIR is set and non-empty, appends every complete answer to a
+/// /v4/... or /ims/... URL as one JSON line {"method", "url", "status", "content_type", "body"}
+/// to $FIOS_OPENAPI_RECORD_DIR/records-<pid>.jsonl (the directory is created if missing), for
+/// the ctest emulator_openapi_check. Answers cut short by a transport error (status 0, or any
+/// curl error) are not answers the emulator chose to send, so they are not recorded. Each line
+/// is one write() on an O_APPEND descriptor under a mutex, so concurrent requests never
+/// interleave. Throws std::runtime_error when the record cannot be written: a silently missing
+/// record would weaken the check.
+void record_for_openapi_check(const HttpRequest& request, const HttpResponse& response) {
+    static const std::string dir = [] {
+        const char* value = std::getenv("FIOS_OPENAPI_RECORD_DIR");
+        return std::string(value ? value : "");
+    }();
+    if (dir.empty() || response.status == 0 || response.curl_code != 0)
+        return;
+    const std::string path = url_path(request.url);
+    if (path.rfind("/v4/", 0) != 0 && path.rfind("/ims/", 0) != 0)
+        return;
+
+    std::string line = "{\"method\":";
+    append_json_string(line, request.method);
+    line += ",\"url\":";
+    append_json_string(line, request.url);
+    line += ",\"status\":" + std::to_string(response.status) + ",\"content_type\":";
+    append_json_string(line, response.header("content-type"));
+    line += ",\"body\":";
+    append_json_string(line, response.body);
+    line += "}\n";
+
+    static std::mutex mutex;
+    const std::lock_guard<std::mutex> lock(mutex);
+    static const std::string file = dir + "/records-" + std::to_string(::getpid()) + ".jsonl";
+    static const int fd = [] {
+        std::error_code ignored; // open() below reports a directory that could not be made
+        std::filesystem::create_directories(dir, ignored);
+        return ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    }();
+    if (fd < 0)
+        throw std::runtime_error("cannot open OpenAPI record file " + file +
+                                 " (is FIOS_OPENAPI_RECORD_DIR a writable directory?)");
+    for (size_t written = 0; written < line.size();) {
+        const ssize_t n = ::write(fd, line.data() + written, line.size() - written);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            throw std::runtime_error("cannot write " + file + ": " + std::strerror(errno));
+        written += static_cast<size_t>(n);
+    }
 }
 
 } // namespace
@@ -118,6 +255,7 @@ HttpResponse perform(const HttpRequest& request) {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
+    record_for_openapi_check(request, response);
     return response;
 }
 

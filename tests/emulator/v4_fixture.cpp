@@ -89,4 +89,26 @@ std::vector<rapidjson::Document> v4_list_all(const V4Api& api, const std::string
     throw std::runtime_error("more than 1000 pages at " + path);
 }
 
+std::string ims_login(const std::string& base_url, const std::string& scope) {
+    const std::string verifier = "v4-fixture-ims-verifier-0123456789-abcdefghijklmnopqrstuvwxyz";
+    const std::string redirect = "https://localhost:8443/ims/callback";
+    HttpRequest authorize;
+    authorize.url =
+        base_url + "/ims/authorize/v2?client_id=v4-fixture&response_type=code" +
+        "&redirect_uri=" + url_encode(redirect) + "&scope=" + url_encode(scope) +
+        "&state=fixture&code_challenge_method=S256&code_challenge=" + pkce_s256(verifier);
+    const auto redirected = perform(authorize);
+    const auto code = query_params(redirected.header("location"))["code"];
+    if (redirected.status != 302 || code.empty())
+        throw std::runtime_error("/ims/authorize/v2 gave no code: " + redirected.describe());
+    HttpRequest exchange;
+    exchange.method = "POST";
+    exchange.url = base_url + "/ims/token/v3";
+    exchange.headers.emplace_back("Content-Type: application/x-www-form-urlencoded");
+    exchange.body = "grant_type=authorization_code&client_id=v4-fixture&code=" + url_encode(code) +
+                    "&code_verifier=" + verifier + "&redirect_uri=" + url_encode(redirect);
+    auto doc = expect_json(perform(exchange), 200);
+    return str(doc, "access_token");
+}
+
 } // namespace fios::test::emu

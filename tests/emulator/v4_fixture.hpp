@@ -71,4 +71,10 @@ std::vector<rapidjson::Document> v4_list_all(const V4Api& api, const std::string
 /// {"data": <object>} of a 200/201 answer; throws naming the request otherwise.
 rapidjson::Document v4_data(const HttpResponse& response, long status = 200);
 
+/// Signs in through the emulator's IMS in open mode (GET /ims/authorize/v2, PKCE S256, then
+/// POST /ims/token/v3) and returns the access token; throws on any failure.
+std::string ims_login(
+    const std::string& base_url,
+    const std::string& scope = "openid,AdobeID,email,profile,offline_access,additional_info.roles");
+
 } // namespace fios::test::emu

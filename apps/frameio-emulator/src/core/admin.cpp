@@ -89,7 +89,8 @@ void state_json(Services& s, Json& j) {
     j.key("now").time(s.clock.now());
     j.key("accounts").begin_array();
     for (const auto& [id, a] : m.accounts()) {
-        j.begin_object().key("id").str(id).key("display_name").str(a.display_name).end_object();
+        j.begin_object().key("id").str(id).key("display_name").str(a.display_name);
+        j.key("api").str(a.generation == Generation::v4 ? "v4" : "v2").end_object();
     }
     j.end_array();
     j.key("users").begin_array();
@@ -101,12 +102,15 @@ void state_json(Services& s, Json& j) {
             .str(u.name)
             .key("email")
             .str(u.email)
+            .key("account_id")
+            .str(u.account_id)
             .end_object();
     }
     j.end_array();
     j.key("teams").begin_array();
     for (const Team* t : m.teams_in_order()) {
-        j.begin_object().key("id").str(t->id).key("name").str(t->name).end_object();
+        j.begin_object().key("id").str(t->id).key("name").str(t->name);
+        j.key("account_id").str(t->account_id).end_object();
     }
     j.end_array();
     j.key("projects").begin_array();
@@ -352,6 +356,11 @@ void register_admin_routes(HttpServer& server, Services& s) {
                     std::string token;
                     if (!r.get_string("token", token))
                         return send_api_error(res, 422, "token is required");
+                    // "api": "v4" registers a legacy developer token of the V4 account (used on
+                    // /v4 with x-frameio-legacy-token-auth: true); default "v2".
+                    std::string api = "v2";
+                    if (r.has("api") && (!r.get_string("api", api) || (api != "v2" && api != "v4")))
+                        return send_api_error(res, 422, "api must be \"v2\" or \"v4\"");
                     std::string spec = token;
                     if (const auto* sc = r.get("scopes"); sc && !sc->IsNull()) {
                         if (!sc->IsArray())
@@ -366,7 +375,13 @@ void register_admin_routes(HttpServer& server, Services& s) {
                     DevToken t;
                     if (auto err = parse_token_spec(spec, t))
                         return send_api_error(res, 422, *err);
-                    s.tokens.add(t);
+                    if (api == "v4") {
+                        if (t.scopes)
+                            return send_api_error(res, 422, "V4 legacy tokens take no scopes");
+                        s.v4_legacy_tokens->add(t);
+                    } else {
+                        s.tokens.add(t);
+                    }
                     send_json(res, "{\"ok\":true}");
                 }));
     server.Post(R"(/_emulator/tokens/revoke/?)",
@@ -378,7 +393,9 @@ void register_admin_routes(HttpServer& server, Services& s) {
                     std::string token;
                     if (!r.get_string("token", token))
                         return send_api_error(res, 422, "token is required");
-                    if (!s.tokens.revoke(token))
+                    const bool v2 = s.tokens.revoke(token);
+                    const bool v4 = s.v4_legacy_tokens->revoke(token);
+                    if (!v2 && !v4)
                         return send_api_error(res, 404, "unknown token");
                     send_json(res, "{\"ok\":true}");
                 }));

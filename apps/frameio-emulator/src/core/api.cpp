@@ -4,6 +4,7 @@
 #include "core/crypto.hpp"
 #include "core/faults.hpp"
 #include "core/http_server.hpp"
+#include "core/json.hpp"
 #include "core/model.hpp"
 #include "core/options.hpp"
 #include "core/rate_limit.hpp"
@@ -196,6 +197,81 @@ void set_rate_headers(httplib::Response& res, const RateDecision& d) {
     res.set_header("x-ratelimit-window", std::to_string(d.window_ms));
 }
 
+/// A JSON body value as a request parameter: strings as they are, other scalars as their JSON
+/// text, arrays of scalars comma-joined (as `include=children,cover_asset`).
+std::string param_text(const rapidjson::Value& v) {
+    if (v.IsString())
+        return std::string(v.GetString(), v.GetStringLength());
+    if (v.IsArray()) {
+        std::string joined;
+        for (const auto& e : v.GetArray()) {
+            if (!joined.empty())
+                joined += ',';
+            joined += param_text(e);
+        }
+        return joined;
+    }
+    return to_json_string(v);
+}
+
+/// Puts `value` (body wins) under `key`; objects nest as Plug's key[sub] names; null removes
+/// the key (a nil parameter is an absent one).
+void merge_param(httplib::Params& params, const std::string& key, const rapidjson::Value& value) {
+    if (value.IsObject()) {
+        for (const auto& m : value.GetObject()) {
+            merge_param(params,
+                        key + "[" + std::string(m.name.GetString(), m.name.GetStringLength()) + "]",
+                        m.value);
+        }
+        return;
+    }
+    params.erase(key);
+    if (!value.IsNull())
+        params.emplace(key, param_text(value));
+}
+
+/// Phoenix's endpoint parses the body of every request with Plug.Parsers and merges the body
+/// parameters over the query parameters (Map.merge(query_params, body_params)); Frame.io read
+/// a GET's body that way, and the official V2 SDK sends page, page_size, include, ... in it.
+/// JSON (application/json, application/*+json): an object's members are merged, any other JSON
+/// value is ignored (Plug keeps it under "_json"), malformed JSON answers 400 (Plug.Parsers
+/// .ParseError). Form bodies are merged too; other content types are passed over, as Phoenix's
+/// default `pass: ["*/*"]` does. Returns false after answering 400.
+bool merge_get_body(const httplib::Request& req, httplib::Params& params, httplib::Response& res) {
+    const std::string& body = current_request().get_body;
+    if (body.find_first_not_of(" \t\r\n") == std::string::npos)
+        return true;
+    std::string type = ascii_lower(req.get_header_value("Content-Type"));
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ')
+        type.pop_back();
+    if (type == "application/x-www-form-urlencoded") {
+        httplib::Params form;
+        httplib::detail::parse_query_text(body, form);
+        for (const auto& [k, v] : form)
+            params.erase(k);
+        for (const auto& [k, v] : form)
+            params.emplace(k, v);
+        return true;
+    }
+    const bool json =
+        type == "application/json" || (type.rfind("application/", 0) == 0 && type.size() > 17 &&
+                                       type.compare(type.size() - 5, 5, "+json") == 0);
+    if (!json)
+        return true;
+    rapidjson::Document doc;
+    std::string error;
+    if (!parse_json(body, doc, error)) {
+        send_api_error(res, 400, "malformed request body: " + error);
+        return false;
+    }
+    if (doc.IsObject()) {
+        for (const auto& m : doc.GetObject())
+            merge_param(params, std::string(m.name.GetString(), m.name.GetStringLength()), m.value);
+    }
+    return true;
+}
+
 void fail_with(httplib::Response& res, int status, std::string_view detail) {
     // Keep the rate-limit headers already set; replace body and status.
     res.body.clear();
@@ -216,6 +292,15 @@ void add_api_route(HttpServer& server, Services& s, const std::string& method,
                                                          httplib::Response& res) {
         count_request(s, key);
         apply_latency(s);
+        // Body parameters of a GET, parsed before the router as Phoenix's endpoint does. The
+        // copy keeps `matches`, whose iterators point into the original request's path.
+        std::optional<httplib::Request> merged;
+        if (req.method == "GET" && !current_request().get_body.empty()) {
+            merged.emplace(req);
+            if (!merge_get_body(req, merged->params, res))
+                return;
+        }
+        const httplib::Request& request = merged ? *merged : req;
         const Micros now = s.clock.now();
         auto who = authenticate(req.get_header_value("Authorization"), s.model, s.tokens, now);
         if (auto* err = std::get_if<ApiError>(&who)) {
@@ -223,7 +308,7 @@ void add_api_route(HttpServer& server, Services& s, const std::string& method,
             send_api_error(res, *err);
             return;
         }
-        ApiCall call{req, res, s, std::get<Principal>(std::move(who)), now};
+        ApiCall call{request, res, s, std::get<Principal>(std::move(who)), now};
 
         const bool forced = s.faults.take_burst429();
         const RateDecision d = s.limiter.take(call.principal.user_id, rate_class, now, forced);

@@ -82,7 +82,8 @@ struct ApiCall {
     void send_json(std::string body, int status = 200);
     void send_error(int status, std::string_view detail) { send_api_error(res, status, detail); }
     void send_error(const ApiError& e) { send_api_error(res, e); }
-    /// Answers a successful DELETE: 204, or 200 with `body` (--delete-status 200).
+    /// Answers a successful DELETE: 200 with `body` (the V2 reference), or 204 without it
+    /// (--delete-status 204).
     void send_deleted(std::string body);
 };
 

@@ -860,6 +860,55 @@ Asset& Model::add_version(Asset& target, Asset& next, const std::string& creator
     return *stack;
 }
 
+void Model::move_asset(Asset& a, Asset& folder, Micros now) {
+    if (Asset* old_parent = asset(a.parent_id)) {
+        auto& siblings = old_parent->children;
+        siblings.erase(std::remove(siblings.begin(), siblings.end(), a.id), siblings.end());
+        old_parent->item_count -= 1;
+        dirty_asset(*old_parent);
+        add_size(old_parent->id, -contribution(a));
+        if (old_parent->type == AssetType::version_stack) {
+            if (old_parent->item_count <= 0 && !old_parent->deleted_at) {
+                delete_asset(*old_parent, now); // an empty stack goes with its last version
+            } else {
+                refresh_stack(*old_parent, now);
+            }
+        }
+    }
+    a.updated_at = std::max(a.updated_at, now);
+    attach(a, folder);
+    touch_project(a.project_id, now, false);
+    commit();
+}
+
+Asset& Model::copy_file(const Asset& src, Asset& parent, const std::string& creator_id,
+                        std::string name, Micros now) {
+    Asset a = src;
+    a.id = new_uuid();
+    a.name = std::move(name);
+    a.parent_id.clear();
+    a.project_id = parent.project_id;
+    a.creator_id = creator_id;
+    a.label = "none";
+    a.inserted_at = a.updated_at = now;
+    a.deleted_at.reset();
+    a.checksum_id = a.checksum ? new_uuid() : std::string();
+    a.children.clear();
+    Asset& ref = m_assets[a.id] = std::move(a);
+    ++m_files_ever;
+    attach(ref, parent);
+    if (Project* p = project(ref.project_id)) {
+        p->file_count += 1;
+        if (ref.upload_completed_at)
+            p->storage += ref.filesize;
+        touch_project(p->id, now, true);
+    }
+    if (ref.upload_completed_at && !ref.transcoded_at)
+        m_pending.emplace(now, ref.id);
+    commit();
+    return ref;
+}
+
 Model::PartResult Model::part_received(Asset& a, std::int64_t i, Micros now) {
     auto& slot = a.parts[static_cast<std::size_t>(i)];
     if (slot != '1') {
@@ -886,6 +935,14 @@ Model::PartResult Model::part_received(Asset& a, std::int64_t i, Micros now) {
     }
     commit();
     return result;
+}
+
+void Model::fail_upload(Asset& a, Micros now) {
+    a.upload_failed = true;
+    if (!a.first_part_at)
+        a.first_part_at = now;
+    dirty_asset(a);
+    commit();
 }
 
 void Model::set_computed_hash(Asset& a, std::string hash) {

@@ -234,10 +234,20 @@ public:
     Asset& add_version(Asset& target, Asset& next, const std::string& creator_id, Micros now);
     /// The live stack a version sits in, or nullptr.
     Asset* stack_of(const Asset& a);
+    /// V4 move: takes `a` (a file, folder or stack of the same project) out of its parent and
+    /// puts it in folder `folder` (first in its order). A stack left empty is deleted.
+    void move_asset(Asset& a, Asset& folder, Micros now);
+    /// V4 copy: a new file in `parent` with `src`'s content and upload state (the caller
+    /// links the stored parts).
+    Asset& copy_file(const Asset& src, Asset& parent, const std::string& creator_id,
+                     std::string name, Micros now);
 
     enum class PartResult { stored, completed };
     /// Records that part `i` of `a` is on disk; completes the upload with the last part.
     PartResult part_received(Asset& a, std::int64_t i, Micros now);
+    /// V4 upload_failed fault: the last part arrived but the upload is marked failed instead of
+    /// completing (status stays "created", never downloadable). The part is not recorded.
+    void fail_upload(Asset& a, Micros now);
     /// Stores a computed hash (publication waits for the checksum delay).
     void set_computed_hash(Asset& a, std::string hash);
     /// The content cannot be hashed (missing part files): the asset never gets a checksum.

@@ -243,7 +243,8 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
                  "Keep refresh tokens valid after use (default: rotate; reuse revokes the login)");
     app.add_flag("--retry-after", o.retry_after, "Send Retry-After with 429 (default: not sent)");
     app.add_option("--delete-status", o.delete_status,
-                   "Status of a successful DELETE: 204 (no body) or 200 (the deleted resource)")
+                   "Status of a successful V2 DELETE (assets, projects): 200 with the deleted "
+                   "resource, as the V2 reference says (default), or 204 with no body")
         ->check(CLI::IsMember({200, 204}));
     app.add_flag("--deleted-visible", o.deleted_visible,
                  "GET /v2/assets/{id} shows a deleted asset without include_deleted "

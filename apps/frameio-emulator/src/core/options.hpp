@@ -77,7 +77,7 @@ struct Options {
     std::int64_t refresh_ttl = 30LL * 24 * 3600;
     bool refresh_rotation = true;
     bool retry_after = false;
-    int delete_status = 204;
+    int delete_status = 200; ///< V2 reference: a delete answers 200 with the deleted resource
     bool deleted_visible = false;
     bool folder_size_aggregate = true;
     bool parts_after_completion = false;

@@ -13,6 +13,8 @@
 #include "core/stats.hpp"
 #include "v2/checksum.hpp"
 
+#include <openssl/evp.h>
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,6 +24,8 @@
 #include <iostream>
 #include <memory>
 #include <regex>
+#include <stdexcept>
+#include <vector>
 
 namespace fioemu {
 
@@ -34,7 +38,67 @@ struct PartTarget {
     std::string asset_id;
     std::int64_t index = 0; ///< 0-based
     std::int64_t expected = 0;
+    std::string content_md5; ///< the 16 bytes of a Content-MD5 header; empty when not sent
 };
+
+const char* const k_signature_mismatch =
+    "The request signature we calculated does not match the signature you provided. Check "
+    "your key and signing method.";
+
+/// Decodes standard base64 (with padding); nullopt when malformed.
+std::optional<std::string> base64_decode(const std::string& text) {
+    if (text.empty() || text.size() % 4 != 0)
+        return std::nullopt;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const bool pad_ok =
+            c == '=' && i + 2 >= text.size() && (i + 1 == text.size() || text[i + 1] == '=');
+        if (!std::isalnum(c) && c != '+' && c != '/' && !pad_ok)
+            return std::nullopt;
+    }
+    std::string out(text.size() / 4 * 3, '\0');
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(text.data()),
+                                  static_cast<int>(text.size()));
+    if (n < 0)
+        return std::nullopt;
+    std::size_t padding = 0;
+    for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it)
+        ++padding;
+    out.resize(static_cast<std::size_t>(n) - padding);
+    return out;
+}
+
+/// MD5 computed piece by piece while a part body arrives (only when Content-MD5 was sent).
+class Md5Stream {
+public:
+    Md5Stream() : m_ctx(EVP_MD_CTX_new()) {
+        if (!m_ctx || EVP_DigestInit_ex(m_ctx.get(), EVP_md5(), nullptr) != 1)
+            throw std::runtime_error("cannot initialise MD5");
+    }
+    void update(const char* data, std::size_t len) { EVP_DigestUpdate(m_ctx.get(), data, len); }
+    std::string finish() {
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        EVP_DigestFinal_ex(m_ctx.get(), digest, &len);
+        return std::string(reinterpret_cast<const char*>(digest), len);
+    }
+
+private:
+    struct Free {
+        void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+    };
+    std::unique_ptr<EVP_MD_CTX, Free> m_ctx;
+};
+
+/// The signed URL names the emulator's host: a request sent with another Host header fails the
+/// signature, as on S3 (part URLs are signed over content-type;host;x-amz-acl).
+bool host_matches(const Services& s, const httplib::Request& req) {
+    const auto scheme_end = s.base_url.find("://");
+    const std::string expected =
+        scheme_end == std::string::npos ? s.base_url : s.base_url.substr(scheme_end + 3);
+    return ascii_lower(req.get_header_value("Host")) == ascii_lower(expected);
+}
 
 int parse_int(const std::string& s) {
     return std::atoi(s.c_str());
@@ -60,7 +124,7 @@ std::string http_date(Micros t) {
     return buf;
 }
 
-std::string content_disposition(const std::string& name) {
+std::string content_disposition(const std::string& name, bool inline_disposition) {
     std::string enc;
     static constexpr char k_hex[] = "0123456789ABCDEF";
     for (const char ch : name) {
@@ -73,7 +137,7 @@ std::string content_disposition(const std::string& name) {
             enc += k_hex[c & 15U];
         }
     }
-    return "attachment; filename*=UTF-8''" + enc;
+    return std::string(inline_disposition ? "inline" : "attachment") + "; filename*=UTF-8''" + enc;
 }
 
 /// Checks a part PUT before its body is read: signature, upload state, headers, length.
@@ -85,6 +149,13 @@ std::optional<PartTarget> check_part(Services& s, const httplib::Request& req,
     const std::string path = req.path;
     if (!std::regex_match(path, m, k_part_path)) {
         send_s3_error(res, 404, "NoSuchKey", "The specified key does not exist.");
+        return std::nullopt;
+    }
+    if (req.has_header("Authorization")) {
+        send_s3_error(res, 400, "InvalidArgument",
+                      "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
+                      "parameter, Signature query string parameter or the Authorization header "
+                      "should be specified");
         return std::nullopt;
     }
     const Micros now = s.clock.now();
@@ -101,9 +172,12 @@ std::optional<PartTarget> check_part(Services& s, const httplib::Request& req,
                       "Signature and Expires parameters");
         return std::nullopt;
     case UrlSigner::Check::bad_signature:
+        send_s3_error(res, 403, "SignatureDoesNotMatch", k_signature_mismatch);
+        return std::nullopt;
+    }
+    if (!host_matches(s, req)) {
         send_s3_error(res, 403, "SignatureDoesNotMatch",
-                      "The request signature we calculated does not match the signature you "
-                      "provided.");
+                      std::string(k_signature_mismatch) + " (the Host header is signed)");
         return std::nullopt;
     }
     PartTarget t;
@@ -120,7 +194,10 @@ std::optional<PartTarget> check_part(Services& s, const httplib::Request& req,
                           "the upload may have been aborted or completed.");
             return std::nullopt;
         }
-        if (a->upload_completed_at) {
+        if (a->upload_failed) {
+            // The bucket still takes the object; the failed upload never changes again.
+            ignore_body = true;
+        } else if (a->upload_completed_at) {
             if (s.options.parts_after_completion) {
                 ignore_body = true;
             } else {
@@ -136,9 +213,8 @@ std::optional<PartTarget> check_part(Services& s, const httplib::Request& req,
     // Content-Type and x-amz-acl are part of the signed request on S3: a mismatch fails it.
     if (req.get_header_value("Content-Type") != filetype) {
         send_s3_error(res, 403, "SignatureDoesNotMatch",
-                      "The request signature we calculated does not match the signature you "
-                      "provided. Check your key and signing method. (Content-Type must be the "
-                      "asset's filetype)");
+                      std::string(k_signature_mismatch) +
+                          " (Content-Type must be the asset's filetype)");
         return std::nullopt;
     }
     if (req.get_header_value("x-amz-acl") != "private") {
@@ -163,6 +239,14 @@ std::optional<PartTarget> check_part(Services& s, const httplib::Request& req,
                       "Part " + std::to_string(t.index + 1) + " must be exactly " +
                           std::to_string(t.expected) + " bytes (Content-Length: " + cl + ")");
         return std::nullopt;
+    }
+    if (req.has_header("Content-MD5")) {
+        const auto digest = base64_decode(req.get_header_value("Content-MD5"));
+        if (!digest || digest->size() != 16) {
+            send_s3_error(res, 400, "InvalidDigest", "The Content-MD5 you specified was invalid.");
+            return std::nullopt;
+        }
+        t.content_md5 = *digest;
     }
     return t;
 }
@@ -207,6 +291,9 @@ void handle_part(Services& s, const httplib::Request& req, httplib::Response& re
         return send_s3_error(res, 500, "InternalError", "cannot store the part");
     }
     bool write_ok = true;
+    std::optional<Md5Stream> md5;
+    if (!target->content_md5.empty())
+        md5.emplace();
     const std::int64_t cut_at = target->expected / 2;
     const bool received =
         read_request_body(target->expected, [&](const char* data, std::size_t len) {
@@ -214,6 +301,8 @@ void handle_part(Services& s, const httplib::Request& req, httplib::Response& re
                 abort_connection(); // partreset: the connection dies mid-body
                 return false;
             }
+            if (md5)
+                md5->update(data, len);
             write_ok = file.write(data, len);
             return write_ok;
         });
@@ -233,6 +322,11 @@ void handle_part(Services& s, const httplib::Request& req, httplib::Response& re
         return send_s3_error(res, 400, "IncompleteBody",
                              "You did not provide the number of bytes specified by the "
                              "Content-Length HTTP header.");
+    }
+    if (md5 && md5->finish() != target->content_md5) {
+        file.discard();
+        return send_s3_error(res, 400, "BadDigest",
+                             "The Content-MD5 you specified did not match what we received.");
     }
     if (!file.close()) {
         file.discard();
@@ -255,8 +349,7 @@ void handle_part(Services& s, const httplib::Request& req, httplib::Response& re
             ::unlink(temp.c_str());
             return send_s3_error(res, 500, "InternalError", "cannot store the part");
         }
-        completed =
-            s.model.part_received(*a, target->index, s.clock.now()) == Model::PartResult::completed;
+        completed = record_stored_part(s, *a, target->index, true);
     }
     if (completed)
         s.checksums.enqueue(target->asset_id);
@@ -301,7 +394,12 @@ void handle_download(Services& s, const httplib::Request& req, httplib::Response
     apply_latency(s);
     const std::string path = req.path;
     const std::string prefix = "/originals/";
-    const std::string raw_id = path.substr(prefix.size());
+    const std::string inline_suffix = "/inline";
+    std::string raw_id = path.substr(prefix.size());
+    const bool inline_disposition =
+        raw_id.size() > inline_suffix.size() && raw_id.ends_with(inline_suffix);
+    if (inline_disposition)
+        raw_id.resize(raw_id.size() - inline_suffix.size());
     switch (s.signer.check("GET", path, req.get_param_value("Expires"),
                            req.get_param_value("Signature"), s.clock.now())) {
     case UrlSigner::Check::ok:
@@ -343,7 +441,7 @@ void handle_download(Services& s, const httplib::Request& req, httplib::Response
     const RangeResult range = parse_range(req.get_header_value("Range"), size, first, last);
     res.set_header("Accept-Ranges", "bytes");
     res.set_header("Last-Modified", http_date(modified));
-    res.set_header("Content-Disposition", content_disposition(name));
+    res.set_header("Content-Disposition", content_disposition(name, inline_disposition));
     if (range == RangeResult::unsatisfiable) {
         res.set_header("Content-Range", "bytes */" + std::to_string(size));
         return send_s3_error(res, 416, "InvalidRange", "The requested range is not satisfiable");
@@ -385,7 +483,80 @@ void handle_download(Services& s, const httplib::Request& req, httplib::Response
         });
 }
 
+/// Deterministic pseudo-random content (incompressible, like media), seeded by the caller.
+class Generator {
+public:
+    explicit Generator(std::uint64_t seed) : m_state(seed) {}
+    void fill(char* buf, std::size_t n) {
+        std::size_t i = 0;
+        while (i < n) {
+            std::uint64_t v = splitmix64(m_state++);
+            for (int k = 0; k < 8 && i < n; ++k, ++i) {
+                buf[i] = static_cast<char>(v & 0xFFU);
+                v >>= 8;
+            }
+        }
+    }
+
+private:
+    std::uint64_t m_state;
+};
+
 } // namespace
+
+bool record_stored_part(Services& s, Asset& a, std::int64_t index, bool draw_faults) {
+    if (a.upload_failed)
+        return false; // a PUT that raced the failure: the failed upload never changes again
+    const Micros now = s.clock.now();
+    const bool last = !a.upload_completed_at && a.parts[static_cast<std::size_t>(index)] != '1' &&
+                      a.parts_received + 1 == a.part_count;
+    if (last && draw_faults && s.model.generation_of_project(a.project_id) == Generation::v4 &&
+        s.faults.draw(FaultStream::upload_failed)) {
+        s.model.fail_upload(a, now);
+        return false;
+    }
+    return s.model.part_received(a, index, now) == Model::PartResult::completed;
+}
+
+void store_generated_content(Services& s, const std::string& asset_id, std::uint64_t seed) {
+    std::vector<std::int64_t> lengths;
+    {
+        auto lock = s.model.lock();
+        const Asset* a = s.model.asset(asset_id);
+        if (!a)
+            throw std::runtime_error("no asset " + asset_id);
+        for (std::int64_t i = 0; i < a->part_count; ++i)
+            lengths.push_back(a->part_length(i));
+    }
+    Generator gen(seed);
+    std::vector<char> buf(1 << 20);
+    bool completed = false;
+    for (std::size_t i = 0; i < lengths.size(); ++i) {
+        const auto index = static_cast<std::int64_t>(i);
+        BufferedFile f;
+        const auto temp = s.blobs.temp_path(asset_id, index);
+        if (!f.open(temp))
+            throw std::runtime_error("cannot write " + temp.string());
+        for (std::int64_t left = lengths[i]; left > 0;) {
+            const auto n = static_cast<std::size_t>(
+                std::min<std::int64_t>(left, static_cast<std::int64_t>(buf.size())));
+            gen.fill(buf.data(), n);
+            if (!f.write(buf.data(), n))
+                throw std::runtime_error("cannot write " + temp.string());
+            left -= static_cast<std::int64_t>(n);
+        }
+        if (!f.close())
+            throw std::runtime_error("cannot write " + temp.string());
+        auto lock = s.model.lock();
+        Asset* a = s.model.asset(asset_id);
+        const auto final_path = s.blobs.part_path(asset_id, index);
+        if (!a || std::rename(temp.c_str(), final_path.c_str()) != 0)
+            throw std::runtime_error("cannot store " + final_path.string());
+        completed = record_stored_part(s, *a, index, false);
+    }
+    if (completed)
+        s.checksums.enqueue(asset_id);
+}
 
 int check_expect_continue(Services& s, const httplib::Request& req, httplib::Response& res) {
     if (req.method != "PUT" || req.path.rfind("/parts/", 0) != 0)
@@ -407,9 +578,10 @@ void register_transfer_routes(HttpServer& server, Services& s) {
     server.Put(R"(/parts/(.*))",
                [&s](const httplib::Request& req, httplib::Response& res,
                     const httplib::ContentReader& reader) { handle_part(s, req, res, reader); });
-    server.Get(R"(/originals/([^/]+))", [&s](const httplib::Request& req, httplib::Response& res) {
-        handle_download(s, req, res);
-    });
+    server.Get(R"(/originals/([^/]+)(/inline)?)",
+               [&s](const httplib::Request& req, httplib::Response& res) {
+                   handle_download(s, req, res);
+               });
 }
 
 } // namespace fioemu

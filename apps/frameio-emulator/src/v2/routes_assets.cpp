@@ -6,6 +6,7 @@
 #include "core/http_server.hpp"
 #include "core/model.hpp"
 #include "core/options.hpp"
+#include "v2/filetype.hpp"
 #include "v2/render.hpp"
 #include "v2/routes.hpp"
 
@@ -477,9 +478,9 @@ void register_v2_asset_routes(HttpServer& server, Services& s) {
                 return c.send_error(422, "realtime uploads are not supported by the emulator");
             }
             if (type == "file") {
-                if (!has_filetype || filetype.empty()) {
-                    return c.send_error(422, "filetype (the MIME type) is required for a file");
-                }
+                // Optional in the reference; Ecto casts "" to nil as it does null.
+                if (!has_filetype || filetype.empty())
+                    filetype = filetype_from_name(name);
                 if (!has_size)
                     return c.send_error(422, "filesize is required for a file");
                 if (filesize < 0 || filesize > k_max_file_size) {

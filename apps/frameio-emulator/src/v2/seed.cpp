@@ -2,84 +2,15 @@
 #include "v2/seed.hpp"
 
 #include "core/api.hpp"
-#include "core/blobs.hpp"
 #include "core/crypto.hpp"
 #include "core/model.hpp"
 #include "core/options.hpp"
-#include "v2/checksum.hpp"
+#include "core/transfer.hpp"
 
-#include <cstdio>
 #include <iostream>
 #include <stdexcept>
-#include <vector>
 
 namespace fioemu {
-
-namespace {
-
-/// Deterministic pseudo-random content (incompressible, like media), seeded by the name.
-class Generator {
-public:
-    explicit Generator(std::uint64_t seed) : m_state(seed) {}
-    void fill(char* buf, std::size_t n) {
-        std::size_t i = 0;
-        while (i < n) {
-            std::uint64_t v = splitmix64(m_state++);
-            for (int k = 0; k < 8 && i < n; ++k, ++i) {
-                buf[i] = static_cast<char>(v & 0xFFU);
-                v >>= 8;
-            }
-        }
-    }
-
-private:
-    std::uint64_t m_state;
-};
-
-/// Writes every part of `asset_id` the way a part PUT does: temp file, rename under the lock,
-/// part_received.
-void upload(Services& s, const std::string& asset_id, std::uint64_t seed) {
-    std::int64_t parts = 0;
-    std::vector<std::int64_t> lengths;
-    {
-        auto lock = s.model.lock();
-        const Asset* a = s.model.asset(asset_id);
-        parts = a->part_count;
-        for (std::int64_t i = 0; i < parts; ++i)
-            lengths.push_back(a->part_length(i));
-    }
-    Generator gen(seed);
-    std::vector<char> buf(1 << 20);
-    bool completed = false;
-    for (std::int64_t i = 0; i < parts; ++i) {
-        BufferedFile f;
-        const auto temp = s.blobs.temp_path(asset_id, i);
-        if (!f.open(temp))
-            throw std::runtime_error("cannot write " + temp.string());
-        std::int64_t left = lengths[static_cast<std::size_t>(i)];
-        while (left > 0) {
-            const auto n = static_cast<std::size_t>(
-                std::min<std::int64_t>(left, static_cast<std::int64_t>(buf.size())));
-            gen.fill(buf.data(), n);
-            if (!f.write(buf.data(), n))
-                throw std::runtime_error("cannot write " + temp.string());
-            left -= static_cast<std::int64_t>(n);
-        }
-        if (!f.close())
-            throw std::runtime_error("cannot write " + temp.string());
-        auto lock = s.model.lock();
-        Asset* a = s.model.asset(asset_id);
-        const auto final_path = s.blobs.part_path(asset_id, i);
-        if (std::rename(temp.c_str(), final_path.c_str()) != 0) {
-            throw std::runtime_error("cannot store " + final_path.string());
-        }
-        completed = s.model.part_received(*a, i, s.clock.now()) == Model::PartResult::completed;
-    }
-    if (completed)
-        s.checksums.enqueue(asset_id);
-}
-
-} // namespace
 
 void seed_hierarchy(Services& s) {
     auto lock = s.model.lock();
@@ -136,7 +67,7 @@ void seed_demo(Services& s) {
                                   {}, true, s.clock.now())
                      .id;
         }
-        upload(s, id, fnv1a(name));
+        store_generated_content(s, id, fnv1a(name));
         return id;
     };
 

@@ -54,6 +54,16 @@ std::string bearer_token(std::string_view header) {
     return std::string(value);
 }
 
+/// Whether IMS scopes reach Frame.io: a user token needs AdobeID and additional_info.roles
+/// (reported from the field: without roles every /v4 call is 401, and a client that re-sent
+/// its scopes without AdobeID at the code exchange got tokens Frame.io refused); a
+/// server-to-server token has AdobeID and frame.s2s.all.
+bool scopes_reach_frameio(const std::set<std::string>& scopes) {
+    if (scopes.count("AdobeID") == 0)
+        return false;
+    return scopes.count("additional_info.roles") > 0 || scopes.count("frame.s2s.all") > 0;
+}
+
 struct V4Caller {
     std::string user_id;
     std::string account_id;
@@ -79,8 +89,7 @@ std::optional<V4Caller> authenticate_v4(Services& s, const httplib::Request& req
     } else if (s.ims) {
         auto identity = s.ims->authenticate(token, now);
         const auto* id = std::get_if<ImsIdentity>(&identity);
-        // Reported from the field: a token without additional_info.roles is refused everywhere.
-        if (!id || id->scopes.count("additional_info.roles") == 0)
+        if (!id || !scopes_reach_frameio(id->scopes))
             return std::nullopt;
         user_id = id->user_id;
     } else {

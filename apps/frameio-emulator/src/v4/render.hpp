@@ -38,13 +38,20 @@ struct V4AssetRender {
     bool metadata = false;             ///< include=metadata
     /// The local_upload answer only: (size, url) of each part.
     const std::vector<std::pair<std::int64_t, std::string>>* upload_urls = nullptr;
+    /// Other media_links.* includes ("thumbnail", "efficient", ...): rendered as null links.
+    std::vector<std::string> media_links_renditions;
 };
 
 void render_v4_profile(Json& j, const User& u);
 void render_v4_user(Json& j, const User& u);
 void render_v4_account(Json& j, V4RenderContext& ctx, const Account& a);
 void render_v4_workspace(Json& j, V4RenderContext& ctx, const Team& t, bool with_creator);
+/// ProjectWithIncludes (show, lists): `description` always, `owner` with include=owner.
 void render_v4_project(Json& j, V4RenderContext& ctx, const Project& p, bool with_owner);
+/// Project (the create and update answers): no description.
+void render_v4_project_plain(Json& j, V4RenderContext& ctx, const Project& p);
+/// Bytes of uploaded live files in the account's live projects (Account.storage_usage).
+std::int64_t v4_account_storage(const Model& model, const Account& a);
 /// A file, folder or version stack (switching on its type).
 void render_v4_asset(Json& j, V4RenderContext& ctx, const Asset& a, const V4AssetRender& opts);
 
