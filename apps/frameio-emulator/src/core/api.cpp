@@ -191,12 +191,6 @@ void apply_latency(Services& s) {
 
 namespace {
 
-void set_rate_headers(httplib::Response& res, const RateDecision& d) {
-    res.set_header("x-ratelimit-limit", std::to_string(d.limit));
-    res.set_header("x-ratelimit-remaining", std::to_string(d.remaining));
-    res.set_header("x-ratelimit-window", std::to_string(d.window_ms));
-}
-
 /// A JSON body value as a request parameter: strings as they are, other scalars as their JSON
 /// text, arrays of scalars comma-joined (as `include=children,cover_asset`).
 std::string param_text(const rapidjson::Value& v) {
@@ -272,25 +266,86 @@ bool merge_get_body(const httplib::Request& req, httplib::Params& params, httpli
     return true;
 }
 
-void fail_with(httplib::Response& res, int status, std::string_view detail) {
-    // Keep the rate-limit headers already set; replace body and status.
-    res.body.clear();
-    if (status == 502 || status == 503 || status == 504) {
-        send_gateway_error(res, status);
-    } else {
-        send_api_error(res, status, detail);
-    }
+} // namespace
+
+void set_rate_headers(httplib::Response& res, const RateDecision& d) {
+    res.set_header("x-ratelimit-limit", std::to_string(d.limit));
+    res.set_header("x-ratelimit-remaining", std::to_string(d.remaining));
+    res.set_header("x-ratelimit-window", std::to_string(d.window_ms));
 }
 
-} // namespace
+void run_api_handler(Services& s, const ApiFrame& frame, const std::string& user_id, Micros now,
+                     httplib::Response& res, const std::function<bool()>& authorize,
+                     const std::function<void()>& handler) {
+    const auto fail_with = [&](int status, std::string_view detail) {
+        res.body.clear(); // keep the rate-limit headers already set
+        if (status == 502 || status == 503 || status == 504) {
+            send_gateway_error(res, status);
+        } else {
+            frame.send_error(res, status, detail);
+        }
+    };
+    const bool forced = s.faults.take_burst429();
+    const RateDecision d = s.limiter.take(user_id, frame.rate_class, now, forced);
+    set_rate_headers(res, d);
+    if (!d.allowed) {
+        if (s.options.retry_after)
+            res.set_header("Retry-After", std::to_string(d.retry_after_s));
+        frame.send_error(res, 429,
+                         "rate limit exceeded for " + frame.rate_class + ": " +
+                             std::to_string(d.limit) + " requests per " +
+                             std::to_string(d.window_ms) + " ms");
+        return;
+    }
+    if (authorize && !authorize())
+        return;
+    auto rule = s.faults.take_fail_next(frame.key);
+    if (rule && !rule->after)
+        return fail_with(rule->status, "injected failure (fail-next, before)");
+    if (s.faults.draw(FaultStream::api5xx)) {
+        static constexpr int k_statuses[] = {500, 502, 503};
+        const auto pick = static_cast<std::size_t>(s.faults.uniform(FaultStream::status) * 3);
+        return fail_with(k_statuses[std::min<std::size_t>(pick, 2)], "injected failure (api5xx)");
+    }
+    s.checksums.settle();
+    try {
+        handler();
+    } catch (const std::exception& e) {
+        std::cerr << "frameio-emulator: " << frame.key << " failed: " << e.what() << "\n";
+        return fail_with(500, "internal error");
+    }
+    if (rule && rule->after)
+        fail_with(rule->status, "injected failure (fail-next, after the change was made)");
+}
+
+void register_route(HttpServer& server, const std::string& method, const std::string& regex,
+                    httplib::Server::Handler handler) {
+    if (method == "GET") {
+        server.Get(regex, std::move(handler));
+    } else if (method == "POST") {
+        server.Post(regex, std::move(handler));
+    } else if (method == "PUT") {
+        server.Put(regex, std::move(handler));
+    } else if (method == "DELETE") {
+        server.Delete(regex, std::move(handler));
+    } else if (method == "PATCH") {
+        server.Patch(regex, std::move(handler));
+    } else {
+        throw std::logic_error("register_route: unsupported method " + method);
+    }
+}
 
 void add_api_route(HttpServer& server, Services& s, const std::string& method,
                    const std::string& regex, std::string key, std::string scope,
                    std::string rate_class, ApiHandler handler) {
     s.route_keys.insert(key);
-    auto wrapped = [&s, key, scope, rate_class, handler](const httplib::Request& req,
-                                                         httplib::Response& res) {
-        count_request(s, key);
+    const ApiFrame frame{key, rate_class,
+                         [](httplib::Response& res, int status, std::string_view detail) {
+                             send_api_error(res, status, detail);
+                         }};
+    auto wrapped = [&s, frame, scope, handler](const httplib::Request& req,
+                                               httplib::Response& res) {
+        count_request(s, frame.key);
         apply_latency(s);
         // Body parameters of a GET, parsed before the router as Phoenix's endpoint does. The
         // copy keeps `matches`, whose iterators point into the original request's path.
@@ -304,63 +359,22 @@ void add_api_route(HttpServer& server, Services& s, const std::string& method,
         const Micros now = s.clock.now();
         auto who = authenticate(req.get_header_value("Authorization"), s.model, s.tokens, now);
         if (auto* err = std::get_if<ApiError>(&who)) {
-            set_rate_headers(res, s.limiter.describe(rate_class));
+            set_rate_headers(res, s.limiter.describe(frame.rate_class));
             send_api_error(res, *err);
             return;
         }
         ApiCall call{request, res, s, std::get<Principal>(std::move(who)), now};
-
-        const bool forced = s.faults.take_burst429();
-        const RateDecision d = s.limiter.take(call.principal.user_id, rate_class, now, forced);
-        set_rate_headers(res, d);
-        if (!d.allowed) {
-            if (s.options.retry_after)
-                res.set_header("Retry-After", std::to_string(d.retry_after_s));
-            send_api_error(res, 429,
-                           "rate limit exceeded for " + rate_class + ": " +
-                               std::to_string(d.limit) + " requests per " +
-                               std::to_string(d.window_ms) + " ms");
-            return;
-        }
-        if (!scope.empty() && !call.principal.has(scope)) {
-            send_api_error(res, 403, "the token lacks the scope " + scope);
-            return;
-        }
-        auto rule = s.faults.take_fail_next(key);
-        if (rule && !rule->after) {
-            fail_with(res, rule->status, "injected failure (fail-next, before)");
-            return;
-        }
-        if (s.faults.draw(FaultStream::api5xx)) {
-            static constexpr int k_statuses[] = {500, 502, 503};
-            const auto pick = static_cast<std::size_t>(s.faults.uniform(FaultStream::status) * 3);
-            fail_with(res, k_statuses[std::min<std::size_t>(pick, 2)], "injected failure (api5xx)");
-            return;
-        }
-        s.checksums.settle();
-        try {
-            handler(call);
-        } catch (const std::exception& e) {
-            std::cerr << "frameio-emulator: " << key << " failed: " << e.what() << "\n";
-            res.body.clear();
-            send_api_error(res, 500, "internal error");
-            return;
-        }
-        if (rule && rule->after) {
-            fail_with(res, rule->status, "injected failure (fail-next, after the change was made)");
-        }
+        run_api_handler(
+            s, frame, call.principal.user_id, now, res,
+            [&] {
+                if (scope.empty() || call.principal.has(scope))
+                    return true;
+                send_api_error(res, 403, "the token lacks the scope " + scope);
+                return false;
+            },
+            [&] { handler(call); });
     };
-    if (method == "GET") {
-        server.Get(regex, wrapped);
-    } else if (method == "POST") {
-        server.Post(regex, wrapped);
-    } else if (method == "PUT") {
-        server.Put(regex, wrapped);
-    } else if (method == "DELETE") {
-        server.Delete(regex, wrapped);
-    } else if (method == "PATCH") {
-        server.Patch(regex, wrapped);
-    }
+    register_route(server, method, regex, wrapped);
 }
 
 } // namespace fioemu

@@ -25,6 +25,7 @@ class HttpServer;
 class ImsAuthority;
 class Model;
 class RateLimiter;
+struct RateDecision;
 class Stats;
 class TokenRegistry;
 class UrlSigner;
@@ -103,6 +104,29 @@ std::optional<Page> make_page(ApiCall& call, std::int64_t page, std::int64_t pag
                               std::size_t total);
 
 using ApiHandler = std::function<void(ApiCall&)>;
+
+/// How one generation frames a route: its stats key, its rate class, and how it writes an
+/// error body (V2's HTTPError, V4's errors array).
+struct ApiFrame {
+    std::string key;
+    std::string rate_class;
+    std::function<void(httplib::Response&, int, std::string_view)> send_error;
+};
+
+/// Sets x-ratelimit-limit, -remaining and -window (milliseconds).
+void set_rate_headers(httplib::Response& res, const RateDecision& d);
+
+/// What every API route does once its caller is known, the same for both generations: the
+/// rate limit (429), `authorize` (false: it has answered), fail-next before, the api5xx fault,
+/// the post-upload settle pass, `handler` (an exception: 500), fail-next after. Injected 502,
+/// 503 and 504 are the gateway's HTML page; other errors use `frame.send_error`.
+void run_api_handler(Services& s, const ApiFrame& frame, const std::string& user_id, Micros now,
+                     httplib::Response& res, const std::function<bool()>& authorize,
+                     const std::function<void()>& handler);
+
+/// Registers `handler` for `method` (GET, POST, PUT, DELETE or PATCH) on `regex`.
+void register_route(HttpServer& server, const std::string& method, const std::string& regex,
+                    httplib::Server::Handler handler);
 
 /// Registers an API route: request stats, latency, auth (401), the rate limiter (429 and the
 /// x-ratelimit-* headers), the scope check (403), fail-next and api5xx faults, the checksum

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,9 @@ std::string ascii_lower(std::string_view s);
 std::string new_secret(std::string_view prefix);
 
 std::string base64url(std::string_view bytes);
+/// Decodes base64 in either alphabet (standard or URL-safe), padding optional; nullopt on any
+/// other character.
+std::optional<std::string> base64_decode(std::string_view in);
 std::string hex(std::string_view bytes);
 std::string sha256(std::string_view data);
 std::string hmac_sha256(std::string_view key, std::string_view data);

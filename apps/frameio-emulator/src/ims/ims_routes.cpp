@@ -311,37 +311,6 @@ void fail_token(httplib::Response& res, int status, std::string_view what) {
                               std::string(what)});
 }
 
-std::optional<std::string> base64_decode(std::string_view in) {
-    std::string out;
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (const char ch : in) {
-        int v = 0;
-        if (ch >= 'A' && ch <= 'Z') {
-            v = ch - 'A';
-        } else if (ch >= 'a' && ch <= 'z') {
-            v = ch - 'a' + 26;
-        } else if (ch >= '0' && ch <= '9') {
-            v = ch - '0' + 52;
-        } else if (ch == '+' || ch == '-') {
-            v = 62;
-        } else if (ch == '/' || ch == '_') {
-            v = 63;
-        } else if (ch == '=') {
-            break;
-        } else {
-            return std::nullopt;
-        }
-        acc = (acc << 6) | static_cast<std::uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((acc >> bits) & 0xFFU);
-        }
-    }
-    return out;
-}
-
 /// The credential a token request presents: HTTP Basic, or client_id/client_secret fields
 /// (body or query, as IMS accepts both).
 struct Presented {

@@ -24,21 +24,6 @@ namespace {
 
 constexpr std::string_view k_unauthorized = "Invalid or missing authorization token";
 
-void set_rate_headers(httplib::Response& res, const RateDecision& d) {
-    res.set_header("x-ratelimit-limit", std::to_string(d.limit));
-    res.set_header("x-ratelimit-remaining", std::to_string(d.remaining));
-    res.set_header("x-ratelimit-window", std::to_string(d.window_ms));
-}
-
-void fail_with(httplib::Response& res, int status, std::string_view detail) {
-    res.body.clear();
-    if (status == 502 || status == 503 || status == 504) {
-        send_gateway_error(res, status);
-    } else {
-        send_v4_error(res, status, detail);
-    }
-}
-
 /// The bearer token of an Authorization header, or "" when there is none.
 std::string bearer_token(std::string_view header) {
     while (!header.empty() && header.front() == ' ')
@@ -118,44 +103,13 @@ std::string encode_cursor(const V4ListState& state, const std::string& key) {
     return base64url(raw);
 }
 
-std::optional<std::string> base64url_decode(std::string_view in) {
-    std::string out;
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (const char ch : in) {
-        int v = 0;
-        if (ch >= 'A' && ch <= 'Z') {
-            v = ch - 'A';
-        } else if (ch >= 'a' && ch <= 'z') {
-            v = ch - 'a' + 26;
-        } else if (ch >= '0' && ch <= '9') {
-            v = ch - '0' + 52;
-        } else if (ch == '-' || ch == '+') {
-            v = 62;
-        } else if (ch == '_' || ch == '/') {
-            v = 63;
-        } else if (ch == '=') {
-            break;
-        } else {
-            return std::nullopt;
-        }
-        acc = (acc << 6) | static_cast<std::uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((acc >> bits) & 0xFFU);
-        }
-    }
-    return out;
-}
-
 struct DecodedCursor {
     V4ListState state;
     std::string key;
 };
 
 std::optional<DecodedCursor> decode_cursor(std::string_view cursor) {
-    const auto raw = base64url_decode(cursor);
+    const auto raw = base64_decode(cursor);
     if (!raw)
         return std::nullopt;
     std::vector<std::string> parts;
@@ -442,63 +396,24 @@ void add_v4_route(HttpServer& server, Services& s, const std::string& method,
                   const std::string& regex, std::string key, const std::string& operation_id,
                   V4Handler handler) {
     s.route_keys.insert(key);
-    const std::string rate_class = "v4:" + operation_id;
-    auto wrapped = [&s, key, rate_class, handler](const httplib::Request& req,
-                                                  httplib::Response& res) {
-        count_request(s, key);
+    const ApiFrame frame{key, "v4:" + operation_id,
+                         [](httplib::Response& res, int status, std::string_view detail) {
+                             send_v4_error(res, status, detail);
+                         }};
+    auto wrapped = [&s, frame, handler](const httplib::Request& req, httplib::Response& res) {
+        count_request(s, frame.key);
         apply_latency(s);
         const Micros now = s.clock.now();
         const auto caller = authenticate_v4(s, req, now);
         if (!caller) {
-            set_rate_headers(res, s.limiter.describe(rate_class));
+            set_rate_headers(res, s.limiter.describe(frame.rate_class));
             send_v4_error(res, 401, k_unauthorized);
-            res.status = 401;
             return;
         }
         V4Call call{req, res, s, caller->user_id, caller->account_id, now};
-        const bool forced = s.faults.take_burst429();
-        const RateDecision d = s.limiter.take(call.user_id, rate_class, now, forced);
-        set_rate_headers(res, d);
-        if (!d.allowed) {
-            if (s.options.retry_after)
-                res.set_header("Retry-After", std::to_string(d.retry_after_s));
-            send_v4_error(res, 429, "Rate limit exceeded");
-            return;
-        }
-        auto rule = s.faults.take_fail_next(key);
-        if (rule && !rule->after) {
-            fail_with(res, rule->status, "injected failure (fail-next, before)");
-            return;
-        }
-        if (s.faults.draw(FaultStream::api5xx)) {
-            static constexpr int k_statuses[] = {500, 502, 503};
-            const auto pick = static_cast<std::size_t>(s.faults.uniform(FaultStream::status) * 3);
-            fail_with(res, k_statuses[std::min<std::size_t>(pick, 2)], "injected failure (api5xx)");
-            return;
-        }
-        s.checksums.settle();
-        try {
-            handler(call);
-        } catch (const std::exception& e) {
-            std::cerr << "frameio-emulator: " << key << " failed: " << e.what() << "\n";
-            res.body.clear();
-            send_v4_error(res, 500, "Internal server error");
-            return;
-        }
-        if (rule && rule->after)
-            fail_with(res, rule->status, "injected failure (fail-next, after the change was made)");
+        run_api_handler(s, frame, call.user_id, now, res, {}, [&] { handler(call); });
     };
-    if (method == "GET") {
-        server.Get(regex, wrapped);
-    } else if (method == "POST") {
-        server.Post(regex, wrapped);
-    } else if (method == "PUT") {
-        server.Put(regex, wrapped);
-    } else if (method == "DELETE") {
-        server.Delete(regex, wrapped);
-    } else if (method == "PATCH") {
-        server.Patch(regex, wrapped);
-    }
+    register_route(server, method, regex, wrapped);
 }
 
 } // namespace fioemu

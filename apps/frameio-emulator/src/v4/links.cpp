@@ -3,6 +3,7 @@
 
 #include "core/api.hpp"
 #include "core/blobs.hpp"
+#include "core/crypto.hpp"
 #include "core/model.hpp"
 #include "core/options.hpp"
 
@@ -61,9 +62,7 @@ std::string v4_media_type(std::string_view name) {
     const auto dot = name.rfind('.');
     if (dot == std::string_view::npos || dot + 1 == name.size())
         return "application/octet-stream";
-    std::string ext;
-    for (const char ch : name.substr(dot + 1))
-        ext += (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+    const std::string ext = ascii_lower(name.substr(dot + 1));
     for (const auto& [e, type] : k_types) {
         if (e == ext)
             return std::string(type);
