@@ -135,3 +135,27 @@ TEST_CASE("an unknown V4 id or another account's id gets 404 with the V4 error b
         CHECK_FALSE(doc.HasMember("code"));
     }
 }
+
+TEST_CASE("V4 names are limited to 255 characters, not bytes", "[emulator][v4][generations]") {
+    V4Emu e;
+    const V4Api api = e.api();
+    const std::string account = v4_account_id(api);
+    const std::string workspace = v4_workspace_id(api, account);
+    auto project =
+        v4_data(api.post("/v4/accounts/" + account + "/workspaces/" + workspace + "/projects",
+                         R"({"data":{"name":"Names"}})"),
+                201);
+    const std::string root = str(member(project, "data"), "root_folder_id");
+    const std::string folders = "/v4/accounts/" + account + "/folders/" + root + "/folders";
+    std::string e_acute_255;
+    for (int i = 0; i < 255; ++i)
+        e_acute_255 += "\xC3\xA9"; // U+00E9: 2 bytes, 1 character
+    const auto ok = api.post(folders, R"({"data":{"name":")" + e_acute_255 + R"("}})");
+    INFO(ok.describe());
+    CHECK(ok.status == 201);
+    const auto too_long = api.post(folders, R"({"data":{"name":")" + e_acute_255 + R"(x"}})");
+    INFO(too_long.describe());
+    CHECK(too_long.status == 422);
+    auto doc = parse_json(too_long.body);
+    CHECK(str(member(member(doc, "errors")[0], "source"), "pointer") == "/data/name");
+}

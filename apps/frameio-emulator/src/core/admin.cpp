@@ -4,6 +4,7 @@
 #include "core/api.hpp"
 #include "core/auth.hpp"
 #include "core/blobs.hpp"
+#include "core/checksum.hpp"
 #include "core/crypto.hpp"
 #include "core/faults.hpp"
 #include "core/http_server.hpp"
@@ -12,7 +13,6 @@
 #include "core/rate_limit.hpp"
 #include "core/stats.hpp"
 #include "core/store.hpp"
-#include "v2/checksum.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

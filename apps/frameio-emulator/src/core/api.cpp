@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/api.hpp"
 
+#include "core/checksum.hpp"
 #include "core/crypto.hpp"
 #include "core/faults.hpp"
 #include "core/http_server.hpp"
@@ -9,18 +10,12 @@
 #include "core/options.hpp"
 #include "core/rate_limit.hpp"
 #include "core/stats.hpp"
-#include "v2/checksum.hpp"
 
 #include <chrono>
 #include <iostream>
 #include <thread>
 
 namespace fioemu {
-
-RenderContext Services::render_context(Micros now) const {
-    return RenderContext{
-        model, now, base_url, signer, options.url_ttl, options.folder_size_aggregate};
-}
 
 bool Services::draw_checksum_eligible() {
     if (options.no_checksum_rate <= 0)

@@ -5,7 +5,7 @@
 #include "core/clock.hpp"
 #include "core/errors.hpp"
 #include "core/http.hpp"
-#include "v2/render.hpp"
+#include "core/json.hpp"
 
 #include <rapidjson/document.h>
 
@@ -50,8 +50,6 @@ struct Services {
     TokenRegistry* v4_legacy_tokens = nullptr;
     ImsAuthority* ims = nullptr;
 
-    /// A RenderContext at `now` (the model lock must be held while rendering).
-    RenderContext render_context(Micros now) const;
     /// Whether the next new file gets a checksum (--no-checksum-rate, seeded).
     bool draw_checksum_eligible();
 };

@@ -5,13 +5,13 @@
 
 #include "core/api.hpp"
 #include "core/blobs.hpp"
+#include "core/checksum.hpp"
 #include "core/crypto.hpp"
 #include "core/faults.hpp"
 #include "core/http_server.hpp"
 #include "core/model.hpp"
 #include "core/options.hpp"
 #include "core/stats.hpp"
-#include "v2/checksum.hpp"
 
 #include <openssl/evp.h>
 

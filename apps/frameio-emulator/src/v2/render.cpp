@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: MIT
 #include "v2/render.hpp"
 
+#include "core/api.hpp"
 #include "core/blobs.hpp"
 #include "core/crypto.hpp"
 #include "core/model.hpp"
+#include "core/options.hpp"
 
 #include <algorithm>
 #include <string_view>
 
 namespace fioemu {
+
+RenderContext v2_render_context(const Services& s, Micros now) {
+    return RenderContext{
+        s.model, now, s.base_url, s.signer, s.options.url_ttl, s.options.folder_size_aggregate};
+}
 
 namespace {
 

@@ -12,6 +12,7 @@ namespace fioemu {
 
 class Model;
 class UrlSigner;
+struct Services;
 struct Account;
 struct Asset;
 struct Project;
@@ -39,6 +40,9 @@ struct AssetRender {
 // Every object carries every key the reference lists (null where the emulator has no
 // meaning for it), with the JSON types of the real responses in ../shared/fixtures.
 void render_user(Json& j, const User& u);
+/// A RenderContext at `now` for V2 rendering (the model lock must be held while rendering).
+RenderContext v2_render_context(const Services& s, Micros now);
+
 void render_account(Json& j, RenderContext& ctx, const Account& a);
 void render_team(Json& j, RenderContext& ctx, const Team& t, bool embed_account = true);
 /// `full`: GET/POST/PUT of one project embeds root_asset and team; lists and embeddings do not.

@@ -147,7 +147,7 @@ AssetRender render_options(ApiCall& c) {
 
 void send_assets(ApiCall& c, const std::vector<const Asset*>& items, const Page& page,
                  const AssetRender& opts) {
-    auto ctx = c.s.render_context(c.now);
+    auto ctx = v2_render_context(c.s, c.now);
     Json j;
     j.begin_array();
     for (std::size_t i = page.begin; i < page.end; ++i)
@@ -157,7 +157,7 @@ void send_assets(ApiCall& c, const std::vector<const Asset*>& items, const Page&
 }
 
 void send_asset(ApiCall& c, const Asset& a, const AssetRender& opts = {}) {
-    auto ctx = c.s.render_context(c.now);
+    auto ctx = v2_render_context(c.s, c.now);
     Json j;
     render_asset(j, ctx, a, opts);
     c.send_json(j.take());
@@ -580,7 +580,7 @@ void register_v2_asset_routes(HttpServer& server, Services& s) {
                       if (a->is_root)
                           return c.send_error(422, "the root asset cannot be deleted");
                       c.s.model.delete_asset(*a, c.now);
-                      auto ctx = c.s.render_context(c.now);
+                      auto ctx = v2_render_context(c.s, c.now);
                       Json j;
                       render_asset(j, ctx, *a);
                       c.send_deleted(j.take());

@@ -48,7 +48,7 @@ void send_list(ApiCall& c, const std::vector<T>& items, F&& render_one) {
     const auto page = query_page(c, items.size());
     if (!page)
         return;
-    auto ctx = c.s.render_context(c.now);
+    auto ctx = v2_render_context(c.s, c.now);
     Json j;
     j.begin_array();
     for (std::size_t i = page->begin; i < page->end; ++i)
@@ -122,7 +122,7 @@ void register_v2_hierarchy_routes(HttpServer& server, Services& s) {
                       const Account* a = caller_account(c);
                       if (!a || a->id != *id)
                           return c.send_error(404, "account not found");
-                      auto ctx = c.s.render_context(c.now);
+                      auto ctx = v2_render_context(c.s, c.now);
                       Json j;
                       render_account(j, ctx, *a);
                       c.send_json(j.take());
@@ -167,7 +167,7 @@ void register_v2_hierarchy_routes(HttpServer& server, Services& s) {
                       const Team* t = find_team(c, *id);
                       if (!t)
                           return;
-                      auto ctx = c.s.render_context(c.now);
+                      auto ctx = v2_render_context(c.s, c.now);
                       Json j;
                       render_team(j, ctx, *t);
                       c.send_json(j.take());
@@ -208,7 +208,7 @@ void register_v2_hierarchy_routes(HttpServer& server, Services& s) {
             Project& p =
                 c.s.model.create_project(*t, c.principal.user_id, *name, is_private.value_or(false),
                                          description.value_or(std::nullopt), c.now);
-            auto ctx = c.s.render_context(c.now);
+            auto ctx = v2_render_context(c.s, c.now);
             Json j;
             render_project(j, ctx, p, true);
             c.send_json(j.take());
@@ -234,7 +234,7 @@ void register_v2_hierarchy_routes(HttpServer& server, Services& s) {
                       const Project* p = find_project(c, *id);
                       if (!p)
                           return;
-                      auto ctx = c.s.render_context(c.now);
+                      auto ctx = v2_render_context(c.s, c.now);
                       Json j;
                       render_project(j, ctx, *p, true);
                       c.send_json(j.take());
@@ -264,7 +264,7 @@ void register_v2_hierarchy_routes(HttpServer& server, Services& s) {
                       if (description)
                           p->description = *description;
                       c.s.model.save_project(*p, c.now);
-                      auto ctx = c.s.render_context(c.now);
+                      auto ctx = v2_render_context(c.s, c.now);
                       Json j;
                       render_project(j, ctx, *p, true);
                       c.send_json(j.take());
@@ -280,7 +280,7 @@ void register_v2_hierarchy_routes(HttpServer& server, Services& s) {
                       if (!p)
                           return;
                       c.s.model.delete_project(*p, c.now);
-                      auto ctx = c.s.render_context(c.now);
+                      auto ctx = v2_render_context(c.s, c.now);
                       Json j;
                       render_project(j, ctx, *p, false);
                       c.send_deleted(j.take());

@@ -2,6 +2,7 @@
 #include "v4/api.hpp"
 
 #include "core/auth.hpp"
+#include "core/checksum.hpp"
 #include "core/crypto.hpp"
 #include "core/errors.hpp"
 #include "core/faults.hpp"
@@ -11,7 +12,6 @@
 #include "core/rate_limit.hpp"
 #include "core/stats.hpp"
 #include "ims/ims.hpp"
-#include "v2/checksum.hpp"
 
 #include <algorithm>
 #include <cstdio>

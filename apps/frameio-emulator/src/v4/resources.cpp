@@ -4,6 +4,8 @@
 #include "core/api.hpp"
 #include "core/options.hpp"
 
+#include <algorithm>
+
 namespace fioemu {
 
 V4RenderContext v4_render_context(V4Call& c) {
@@ -56,7 +58,12 @@ std::optional<std::string> v4_name_field(V4Call& c, const rapidjson::Value* data
         return std::nullopt;
     }
     std::string value(it->value.GetString(), it->value.GetStringLength());
-    if (value.empty() || value.size() > 255) {
+    // maxLength counts characters (code points; the body is valid UTF-8), not bytes.
+    const auto characters =
+        static_cast<std::size_t>(std::count_if(value.begin(), value.end(), [](char ch) {
+            return (static_cast<unsigned char>(ch) & 0xC0U) != 0x80U;
+        }));
+    if (characters == 0 || characters > 255) {
         c.send_error(422, std::string(name) + " must be 1 to 255 characters long", pointer);
         answered = true;
         return std::nullopt;

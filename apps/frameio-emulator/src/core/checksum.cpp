@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "v2/checksum.hpp"
+#include "core/checksum.hpp"
 
 #include "core/blobs.hpp"
 #include "core/clock.hpp"
