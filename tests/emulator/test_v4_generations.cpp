@@ -159,3 +159,47 @@ TEST_CASE("V4 names are limited to 255 characters, not bytes", "[emulator][v4][g
     auto doc = parse_json(too_long.body);
     CHECK(str(member(member(doc, "errors")[0], "source"), "pointer") == "/data/name");
 }
+
+TEST_CASE("a V4 project's updated_at stays put while an upload completes and transcodes",
+          "[emulator][v4][generations]") {
+    for (const bool bump : {false, true}) {
+        INFO("--v4-bump-ancestors: " << bump);
+        V4Emu e(bump ? std::vector<std::string>{"--v4-bump-ancestors"}
+                     : std::vector<std::string>{});
+        const V4Api api = e.api();
+        const std::string account = v4_account_id(api);
+        const std::string workspace = v4_workspace_id(api, account);
+        auto project =
+            v4_data(api.post("/v4/accounts/" + account + "/workspaces/" + workspace + "/projects",
+                             R"({"data":{"name":"Quiet"}})"),
+                    201);
+        const std::string project_path =
+            "/v4/accounts/" + account + "/projects/" + str(member(project, "data"), "id");
+        const std::string root = str(member(project, "data"), "root_folder_id");
+        const auto updated_at = [&] {
+            return str(member(v4_data(api.get(project_path)), "data"), "updated_at");
+        };
+        const std::string before = updated_at();
+
+        auto file =
+            v4_data(api.post("/v4/accounts/" + account + "/folders/" + root + "/files/local_upload",
+                             R"({"data":{"name":"clip.mov","file_size":5}})"),
+                    201);
+        const auto& data = member(file, "data");
+        advance_clock(e.v2_api(), 2);
+        HttpRequest part;
+        part.method = "PUT";
+        part.url = str(member(data, "upload_urls")[0], "url");
+        part.body = "12345";
+        part.headers = {"Content-Type: " + str(data, "media_type"), "x-amz-acl: private"};
+        REQUIRE(perform(part).status == 200);
+        advance_clock(e.v2_api(), 3600); // past --transcode-delay
+        const std::string file_path = "/v4/accounts/" + account + "/files/" + str(data, "id");
+        REQUIRE(str(member(v4_data(api.get(file_path)), "data"), "status") == "transcoded");
+        if (bump) {
+            CHECK(updated_at() > before);
+        } else {
+            CHECK(updated_at() == before);
+        }
+    }
+}

@@ -666,7 +666,11 @@ void Model::touch_project(const std::string& project_id, Micros now, bool counte
     Project* p = project(project_id);
     if (!p)
         return;
-    if (counters_changed || m_settings.project_updated_on_any) {
+    // V4: whether a change inside a project moves its updated_at is UNCONFIRMED; unchanged
+    // unless --v4-bump-ancestors (uploads completing and transcodes included).
+    const bool v4 = generation_of_project(project_id) == Generation::v4;
+    if (v4 ? m_settings.v4_bump_ancestors
+           : (counters_changed || m_settings.project_updated_on_any)) {
         p->updated_at = std::max(p->updated_at, now);
     }
     dirty_project(*p);

@@ -163,6 +163,7 @@ struct ModelSettings {
     Micros checksum_delay = 0;
     Micros transcode_delay = 0; ///< V4: from upload completion to status `transcoded`
     bool project_updated_on_any = true;
+    bool v4_bump_ancestors = false; ///< --v4-bump-ancestors (V4 projects' updated_at)
 };
 
 /// All emulator state, in memory, written through to the Store as it changes.
