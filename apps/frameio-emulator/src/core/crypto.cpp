@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <cctype>
 #include <optional>
 #include <stdexcept>
 
@@ -163,6 +164,22 @@ std::optional<std::string> base64_decode(std::string_view in) {
         if (bits >= 8) {
             bits -= 8;
             out += static_cast<char>((acc >> bits) & 0xFFU);
+        }
+    }
+    return out;
+}
+
+std::string percent_encode(std::string_view s) {
+    static constexpr char k_hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += k_hex[c >> 4];
+            out += k_hex[c & 15U];
         }
     }
     return out;

@@ -27,6 +27,8 @@ std::string base64url(std::string_view bytes);
 /// Decodes base64 in either alphabet (standard or URL-safe), padding optional; nullopt on any
 /// other character.
 std::optional<std::string> base64_decode(std::string_view in);
+/// RFC 3986 percent-encoding of everything but unreserved characters (query values).
+std::string percent_encode(std::string_view s);
 std::string hex(std::string_view bytes);
 std::string sha256(std::string_view data);
 std::string hmac_sha256(std::string_view key, std::string_view data);

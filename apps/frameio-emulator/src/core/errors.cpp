@@ -78,9 +78,7 @@ std::string http_error_body(int status, std::string_view detail) {
     return j.take();
 }
 
-namespace {
-
-std::string xml_escape(std::string_view s) {
+std::string markup_escape(std::string_view s) {
     std::string out;
     out.reserve(s.size());
     for (char c : s) {
@@ -104,11 +102,9 @@ std::string xml_escape(std::string_view s) {
     return out;
 }
 
-} // namespace
-
 std::string s3_error_body(std::string_view code, std::string_view message) {
-    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + xml_escape(code) +
-           "</Code><Message>" + xml_escape(message) + "</Message></Error>\n";
+    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + markup_escape(code) +
+           "</Code><Message>" + markup_escape(message) + "</Message></Error>\n";
 }
 
 void send_api_error(httplib::Response& res, int status, std::string_view detail) {

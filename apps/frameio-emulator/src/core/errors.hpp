@@ -21,6 +21,9 @@ std::string_view reason_phrase(int status);
 /// Found","detail":"..."}]}
 std::string http_error_body(int status, std::string_view detail);
 
+/// Escapes &, <, > and " for XML and HTML text and attribute values.
+std::string markup_escape(std::string_view s);
+
 /// S3's XML error document, for the part and download endpoints (which emulate S3/CloudFront).
 std::string s3_error_body(std::string_view code, std::string_view message);
 

@@ -3,6 +3,7 @@
 // redirect patterns), faults and rendering. The state lives in ImsAuthority (ims.cpp).
 #include "core/api.hpp"
 #include "core/crypto.hpp"
+#include "core/errors.hpp"
 #include "core/faults.hpp"
 #include "core/http_server.hpp"
 #include "core/json.hpp"
@@ -33,22 +34,6 @@ const std::set<std::string>& s2s_scopes() {
     return k_scopes;
 }
 
-std::string url_encode(std::string_view s) {
-    static constexpr char k_hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += k_hex[c >> 4];
-            out += k_hex[c & 15U];
-        }
-    }
-    return out;
-}
-
 /// RFC 6749 5.2: error_description holds %x20-21 / %x23-5B / %x5D-7E only; a scope name
 /// echoed from the request may not, so anything else becomes '?'.
 std::string oauth_text(std::string_view text) {
@@ -56,29 +41,6 @@ std::string oauth_text(std::string_view text) {
     for (char& c : out) {
         if (c < 0x20 || c > 0x7E || c == '"' || c == '\\')
             c = '?';
-    }
-    return out;
-}
-
-std::string html_escape(std::string_view s) {
-    std::string out;
-    for (const char c : s) {
-        switch (c) {
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '&':
-            out += "&amp;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            out += c;
-        }
     }
     return out;
 }
@@ -189,7 +151,7 @@ void send_error_page(httplib::Response& res, int status, std::string_view messag
     res.set_header("Cache-Control", "no-store");
     res.set_content("<!DOCTYPE html>\n<html><head><title>Adobe ID - error</title></head><body>"
                     "<h1>Something went wrong</h1><p>" +
-                        html_escape(message) + "</p></body></html>\n",
+                        markup_escape(message) + "</p></body></html>\n",
                     "text/html; charset=utf-8");
 }
 
@@ -243,10 +205,10 @@ void authorize(Services& s, const httplib::Request& req, httplib::Response& res)
     const auto state = optional_param(req, "state");
     const auto redirect_error = [&](std::string_view error, std::string_view description,
                                     bool with_state = true) {
-        std::string q = "error=" + url_encode(error) +
-                        "&error_description=" + url_encode(oauth_text(description));
+        std::string q = "error=" + percent_encode(error) +
+                        "&error_description=" + percent_encode(oauth_text(description));
         if (state && with_state)
-            q += "&state=" + url_encode(*state);
+            q += "&state=" + percent_encode(*state);
         res.set_redirect(append_query(redirect, q), 302);
     };
     if (state && state->size() > k_max_state)
@@ -282,9 +244,9 @@ void authorize(Services& s, const httplib::Request& req, httplib::Response& res)
     const auto code = s.ims->issue_code(request, s.clock.now());
     if (!code)
         return send_error_page(res, 500, "the emulator has no V4 user to sign in");
-    std::string q = "code=" + url_encode(*code);
+    std::string q = "code=" + percent_encode(*code);
     if (state)
-        q += "&state=" + url_encode(*state);
+        q += "&state=" + percent_encode(*state);
     res.set_redirect(append_query(redirect, q), 302);
     if (rule && rule->after) {
         res.headers.erase("Location");

@@ -16,22 +16,6 @@ namespace {
 
 constexpr Micros k_code_ttl = 600 * k_micros_per_second;
 
-std::string url_encode(std::string_view s) {
-    static constexpr char k_hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += k_hex[c >> 4];
-            out += k_hex[c & 15U];
-        }
-    }
-    return out;
-}
-
 struct Uri {
     std::string scheme, host, port, rest; ///< rest: path and query
 };
@@ -193,9 +177,9 @@ void authorize(Services& s, const httplib::Request& req, httplib::Response& res)
     const std::string state = param(req, "state");
     const auto redirect_error = [&](std::string_view error, std::string_view description) {
         std::string q =
-            "error=" + url_encode(error) + "&error_description=" + url_encode(description);
+            "error=" + percent_encode(error) + "&error_description=" + percent_encode(description);
         if (req.has_param("state"))
-            q += "&state=" + url_encode(state);
+            q += "&state=" + percent_encode(state);
         res.set_redirect(append_query(target, q), 302);
     };
     if (param(req, "response_type") != "code") {
@@ -238,9 +222,10 @@ void authorize(Services& s, const httplib::Request& req, httplib::Response& res)
         c.expires_at = now + k_code_ttl;
         s.model.put_code(std::move(c));
     }
-    std::string q = "code=" + url_encode(code) + "&scope=" + url_encode(join_scopes(scopes));
+    std::string q =
+        "code=" + percent_encode(code) + "&scope=" + percent_encode(join_scopes(scopes));
     if (req.has_param("state"))
-        q += "&state=" + url_encode(state);
+        q += "&state=" + percent_encode(state);
     res.set_redirect(append_query(target, q), 302);
     if (rule && rule->after) {
         res.headers.erase("Location");

@@ -179,28 +179,6 @@ bool V4Call::check_query(std::initializer_list<std::string_view> allowed) {
     return true;
 }
 
-std::optional<std::int64_t> V4Call::query_int(const char* name, std::int64_t def, std::int64_t min,
-                                              std::int64_t max) {
-    if (!req.has_param(name))
-        return def;
-    const std::string v = req.get_param_value(name);
-    std::int64_t out = 0;
-    bool ok = !v.empty() && v.size() <= 18;
-    for (std::size_t i = 0; ok && i < v.size(); ++i) {
-        if (v[i] < '0' || v[i] > '9') {
-            ok = false;
-        } else {
-            out = out * 10 + (v[i] - '0');
-        }
-    }
-    if (!ok || out < min || out > max) {
-        send_error(422, std::string(name) + " must be an integer from " + std::to_string(min) +
-                            " to " + std::to_string(max));
-        return std::nullopt;
-    }
-    return out;
-}
-
 std::optional<bool> V4Call::query_bool(const char* name, bool def) {
     if (!req.has_param(name))
         return def;

@@ -47,9 +47,6 @@ struct V4Call {
 
     /// Refuses (422, unless --v4-lenient-query) any query parameter outside `allowed`.
     bool check_query(std::initializer_list<std::string_view> allowed);
-    /// An integer query parameter in [min, max]; 422 when invalid.
-    std::optional<std::int64_t> query_int(const char* name, std::int64_t def, std::int64_t min,
-                                          std::int64_t max);
     std::optional<bool> query_bool(const char* name, bool def);
     /// A comma-separated query value whose items must all be in `allowed` (include, type);
     /// empty when absent; nullopt after a 422.
