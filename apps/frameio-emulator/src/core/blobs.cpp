@@ -38,6 +38,10 @@ std::string UrlSigner::signature(std::string_view method, std::string_view path,
     return base64url(hmac_sha256(m_key, msg));
 }
 
+std::string UrlSigner::tag(std::string_view data) const {
+    return base64url(hmac_sha256(m_key, std::string("tag\n").append(data)));
+}
+
 std::string UrlSigner::part_url(std::string_view base, std::string_view asset_id, std::int64_t part,
                                 std::int64_t expires_s) const {
     const std::string path = "/parts/" + std::string(asset_id) + "/" + std::to_string(part);

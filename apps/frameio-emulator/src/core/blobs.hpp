@@ -25,6 +25,10 @@ public:
     [[nodiscard]] std::string original_url(std::string_view base, std::string_view asset_id,
                                            std::int64_t expires_s) const;
 
+    /// An unforgeable tag of `data` (HMAC-SHA256 with the URL-signing key, base64url): opaque
+    /// tokens the emulator hands out (V4 cursors) carry it to prove they are its own.
+    [[nodiscard]] std::string tag(std::string_view data) const;
+
     enum class Check { ok, missing, bad_signature, expired };
     /// Checks a request for `method` on `path` with the URL's Expires and Signature values.
     [[nodiscard]] Check check(std::string_view method, std::string_view path,

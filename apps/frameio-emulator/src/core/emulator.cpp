@@ -84,6 +84,23 @@ std::string url_host(const std::string& host) {
     return host.find(':') != std::string::npos && host.front() != '[' ? "[" + host + "]" : host;
 }
 
+/// Control characters of a decoded path (%0a...) as \xNN, so that a request cannot forge log
+/// lines.
+std::string printable(std::string_view text) {
+    std::string out;
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7F) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02X", c);
+            out += buf;
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
 void log_line(const std::string& line) {
     const std::string l = "frameio-emulator: " + line + "\n";
     std::fwrite(l.data(), 1, l.size(), stderr);
@@ -191,16 +208,24 @@ int run_emulator(const Options& options) {
         const std::string cl = req.get_header_value("Content-Length");
         if (!cl.empty() && cl.find_first_not_of("0123456789") != std::string::npos) {
             ctx.close_after = true;
-            send_api_error(res, 400, "invalid Content-Length");
+            res.status = 400;
+            res.set_content(error_body_for_path(req.path, 400, "invalid Content-Length"),
+                            k_json_type);
             return httplib::Server::HandlerResponse::Handled;
         }
         if (!cl.empty() && (cl.size() > 15 || std::stoll(cl) > k_max_api_body)) {
             ctx.close_after = true;
-            send_api_error(res, 413, "request body too large (16 MiB at most)");
+            res.status = 413;
+            res.set_content(
+                error_body_for_path(req.path, 413, "request body too large (16 MiB at most)"),
+                k_json_type);
             return httplib::Server::HandlerResponse::Handled;
         }
         return httplib::Server::HandlerResponse::Unhandled;
     });
+    // Chunked request bodies have no Content-Length to refuse up front: reading stops at the
+    // same limit (413). Part PUTs read their bodies themselves.
+    server.set_max_chunked_body(k_max_api_body + (1 << 20)); // + chunk framing
     server.set_expect_100_continue_handler(
         [&services](const httplib::Request& req, httplib::Response& res) {
             return check_expect_continue(services, req, res);
@@ -219,11 +244,10 @@ int run_emulator(const Options& options) {
         RequestContext& ctx = current_request();
         if (!ctx.admin)
             count_request(services, req.method + " (unmatched)");
-        if (req.path.rfind("/v4/", 0) == 0) {
-            send_v4_error(res, 404, "No route for " + req.method + " " + req.path);
-        } else {
-            send_api_error(res, 404, "no route for " + req.method + " " + req.path);
-        }
+        res.status = 404;
+        res.set_content(
+            error_body_for_path(req.path, 404, "No route for " + req.method + " " + req.path),
+            k_json_type);
     };
     server.Get(".*", unmatched);
     server.Post(".*", unmatched);
@@ -234,11 +258,21 @@ int run_emulator(const Options& options) {
 
     server.set_error_handler(httplib::Server::HandlerWithResponse(
         [](const httplib::Request& req, httplib::Response& res) {
+            if (current_request().body_over_limit) {
+                res.status = 413;
+                res.body.clear();
+                current_request().close_after = true;
+                res.set_header("Connection", "close");
+            }
             if (!res.body.empty() || res.content_length_ > 0 || req.method == "HEAD") {
                 return httplib::Server::HandlerResponse::Unhandled;
             }
-            res.set_content(http_error_body(res.status, std::string(reason_phrase(res.status))),
-                            k_json_type);
+            // Errors cpp-httplib answers itself (a chunked body over the payload limit, a
+            // path no route pattern matched) in the shape of the API the path belongs to.
+            const std::string& path = req.path.empty() ? req.target : req.path;
+            res.set_content(
+                error_body_for_path(path, res.status, std::string(reason_phrase(res.status))),
+                k_json_type);
             return httplib::Server::HandlerResponse::Handled;
         }));
     server.set_exception_handler(
@@ -251,7 +285,7 @@ int run_emulator(const Options& options) {
                 what = e.what();
             } catch (...) {
             }
-            log_line("error in " + req.method + " " + req.path + ": " + what);
+            log_line("error in " + req.method + " " + printable(req.path) + ": " + what);
             res.headers.clear();
             send_api_error(res, 500, "internal error");
         });
@@ -292,7 +326,7 @@ int run_emulator(const Options& options) {
                               ctx.aborted && ctx.answered ? " (cut short)" : "",
                               static_cast<double>(us) / 1000.0);
                 // The path only: query strings carry URL signatures and OAuth codes.
-                log_line(req.method + " " + req.path + buf);
+                log_line(req.method + " " + printable(req.path) + buf);
             }
         });
     server.on_request_end = [&services](RequestContext& ctx) {

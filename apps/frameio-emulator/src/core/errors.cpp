@@ -126,4 +126,35 @@ void send_gateway_error(httplib::Response& res, int status) {
                     "text/html");
 }
 
+std::string v4_error_body(int status, std::string_view detail, std::string_view pointer) {
+    Json j;
+    j.begin_object().key("errors").begin_array().begin_object();
+    j.key("detail").str(detail);
+    j.key("title").str(reason_phrase(status));
+    if (!pointer.empty())
+        j.key("source").begin_object().key("pointer").str(pointer).end_object();
+    j.end_object().end_array().end_object();
+    return j.take();
+}
+
+void send_v4_error(httplib::Response& res, int status, std::string_view detail,
+                   std::string_view pointer) {
+    res.status = status;
+    res.set_content(v4_error_body(status, detail, pointer), k_json_type);
+}
+
+std::string error_body_for_path(std::string_view path, int status, std::string_view detail) {
+    if (path.rfind("/v4/", 0) == 0)
+        return v4_error_body(status, detail);
+    if (path.rfind("/ims/", 0) == 0) {
+        Json j;
+        j.begin_object();
+        j.key("error").str(status >= 500 ? "server_error" : "invalid_request");
+        j.key("error_description").str(detail);
+        j.end_object();
+        return j.take();
+    }
+    return http_error_body(status, detail);
+}
+
 } // namespace fioemu

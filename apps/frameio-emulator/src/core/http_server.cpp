@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "core/http_server.hpp"
 
+#include "core/errors.hpp"
+
 #include <poll.h>
 #include <unistd.h>
 
@@ -68,6 +70,7 @@ struct HeaderInfo {
     bool complete = false; ///< the whole header block is buffered
     std::size_t header_len = 0;
     std::string method;
+    std::string target; ///< the request line's target (path and query), for error bodies
     std::int64_t content_length = -1;
     bool chunked = false;
     std::size_t range_pos = std::string::npos; ///< offset of a malformed Range header's name
@@ -87,6 +90,15 @@ public:
     ssize_t read(char* ptr, size_t size) override {
         if (m_aborted)
             return -1;
+        if (m_read_limit >= 0) {
+            // A chunked body has no length to refuse up front: stop reading it at the limit.
+            if (m_consumed >= m_read_limit) {
+                if (m_request)
+                    m_request->body_over_limit = true;
+                return -1;
+            }
+            size = std::min<std::size_t>(size, static_cast<std::size_t>(m_read_limit - m_consumed));
+        }
         if (avail() == 0) {
             if (!wait(POLLIN, m_timeout_ms))
                 return -1;
@@ -176,7 +188,12 @@ public:
         const std::string_view block(m_buf.data() + m_begin, info.header_len);
         std::size_t pos = block.find("\r\n");
         const std::string_view request_line = block.substr(0, pos);
-        info.method = std::string(request_line.substr(0, request_line.find(' ')));
+        const std::size_t method_end = request_line.find(' ');
+        info.method = std::string(request_line.substr(0, method_end));
+        if (method_end != std::string_view::npos) {
+            const std::string_view rest = request_line.substr(method_end + 1);
+            info.target = std::string(rest.substr(0, rest.find(' ')));
+        }
         pos += 2;
         while (pos < block.size()) {
             const std::size_t eol = block.find("\r\n", pos);
@@ -292,9 +309,11 @@ public:
         return true;
     }
 
-    void begin_request(RequestContext* ctx) {
+    /// `limit` bytes of this request (header block included) at most; -1: no limit.
+    void begin_request(RequestContext* ctx, std::int64_t limit = -1) {
         m_request = ctx;
         m_consumed = 0;
+        m_read_limit = limit;
     }
     [[nodiscard]] std::int64_t consumed() const { return m_consumed; }
     [[nodiscard]] bool aborted() const { return m_aborted; }
@@ -354,6 +373,7 @@ private:
     std::size_t m_begin = 0;
     std::size_t m_end = 0;
     std::int64_t m_consumed = 0;
+    std::int64_t m_read_limit = -1;
     bool m_aborted = false;
     RequestContext* m_request = nullptr;
 };
@@ -362,12 +382,8 @@ bool bodyless_method(std::string_view m) {
     return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "CONNECT";
 }
 
-void write_raw_error(ConnStream& s, int status, std::string_view reason) {
-    const std::string body =
-        "{\"code\":" + std::to_string(status) + ",\"message\":\"" + std::string(reason) +
-        "\",\"errors\":[{\"code\":" + std::to_string(status) +
-        ",\"status\":" + std::to_string(status) + ",\"title\":\"" + std::string(reason) +
-        "\",\"detail\":\"" + std::string(reason) + "\"}]}";
+void write_raw_error(ConnStream& s, int status, std::string_view reason, std::string_view target) {
+    const std::string body = error_body_for_path(target, status, reason);
     const std::string head = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
                              "\r\nContent-Type: application/json; charset=utf-8\r\n"
                              "Connection: close\r\nContent-Length: " +
@@ -443,7 +459,7 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
                 ctx.raw_status = 411;
                 if (on_request_end)
                     on_request_end(ctx);
-                write_raw_error(strm, 411, "Length Required");
+                write_raw_error(strm, 411, "Length Required", info.target);
                 handled_here = true;
             } else if (bodyless_method(info.method) && info.content_length > 0) {
                 if (info.content_length > k_max_get_body) {
@@ -451,7 +467,7 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
                     ctx.raw_status = 413;
                     if (on_request_end)
                         on_request_end(ctx);
-                    write_raw_error(strm, 413, "Payload Too Large");
+                    write_raw_error(strm, 413, "Payload Too Large", info.target);
                     handled_here = true;
                 } else if (!strm.take_body(info.header_len,
                                            static_cast<std::size_t>(info.content_length),
@@ -466,7 +482,10 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
             break;
         }
 
-        strm.begin_request(&ctx);
+        // Part PUTs read their (large) bodies themselves, with an exact Content-Length.
+        const bool limited = info.chunked && info.target.rfind("/parts/", 0) != 0;
+        strm.begin_request(
+            &ctx, limited ? static_cast<std::int64_t>(info.header_len) + m_max_chunked_body : -1);
         bool closed = false;
         ret = process_request(strm, false, closed, nullptr);
         if (on_request_end)

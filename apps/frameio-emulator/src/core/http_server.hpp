@@ -13,17 +13,18 @@ namespace fioemu {
 
 /// State of the request being handled on this worker thread (one connection per worker).
 struct RequestContext {
-    std::string route;           ///< stats key, set once the request is counted
-    bool counted = false;        ///< counted in the request stats
-    bool admin = false;          ///< an /_emulator/ request: never counted
-    bool answered = false;       ///< a response (status line) was written
-    bool close_after = false;    ///< close the connection after this response
-    bool body_unread = false;    ///< a content-reader handler left the body unread
-    bool status_counted = false; ///< its status was counted in the stats
-    bool aborted = false;        ///< the connection was cut on purpose (a fault)
-    int raw_status = 0;          ///< status of an answer written by the connection loop itself
-    std::string method;          ///< from the request line (before cpp-httplib parses it)
-    std::string get_body;        ///< body of a GET/HEAD (cpp-httplib does not read one)
+    std::string route;            ///< stats key, set once the request is counted
+    bool counted = false;         ///< counted in the request stats
+    bool admin = false;           ///< an /_emulator/ request: never counted
+    bool answered = false;        ///< a response (status line) was written
+    bool close_after = false;     ///< close the connection after this response
+    bool body_unread = false;     ///< a content-reader handler left the body unread
+    bool status_counted = false;  ///< its status was counted in the stats
+    bool aborted = false;         ///< the connection was cut on purpose (a fault)
+    bool body_over_limit = false; ///< a chunked body ran past HttpServer's limit (413)
+    int raw_status = 0;           ///< status of an answer written by the connection loop itself
+    std::string method;           ///< from the request line (before cpp-httplib parses it)
+    std::string get_body;         ///< body of a GET/HEAD (cpp-httplib does not read one)
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
@@ -55,6 +56,10 @@ public:
     /// Called after every request on the worker thread (stats of unanswered requests).
     std::function<void(RequestContext&)> on_request_end;
 
+    /// Bytes a chunked request body (chunk framing included) may take before reading stops
+    /// and the answer is 413. Bodies with a Content-Length are checked before routing.
+    void set_max_chunked_body(std::int64_t bytes) { m_max_chunked_body = bytes; }
+
     /// Raises the listen backlog (cpp-httplib hard-codes 5); call after bind.
     void raise_backlog(int backlog);
     /// Makes every connection loop end promptly; then call stop().
@@ -66,6 +71,7 @@ private:
     int m_keep_alive_ms;
     int m_io_timeout_ms;
     std::atomic<bool> m_stopping{false};
+    std::int64_t m_max_chunked_body = 16LL << 20;
 };
 
 } // namespace fioemu

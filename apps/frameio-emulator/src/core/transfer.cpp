@@ -251,10 +251,20 @@ std::optional<PartTarget> check_part(Services& s, const httplib::Request& req,
     return t;
 }
 
+/// A body that stopped short of its Content-Length (the client stalled past --io-timeout or
+/// half-closed): nothing is stored, and the answer says so, as S3's does. The connection is
+/// closed: the rest of the body, if it ever comes, must not be read as a request.
+void refuse_incomplete_body(httplib::Response& res) {
+    current_request().close_after = true;
+    send_s3_error(res, 400, "IncompleteBody",
+                  "You did not provide the number of bytes specified by the Content-Length HTTP "
+                  "header.");
+}
+
 void handle_part(Services& s, const httplib::Request& req, httplib::Response& res,
-                 const httplib::ContentReader& reader) {
-    // The body is read with read_request_body (large pieces); `reader` only swallows bodies
-    // that are ignored.
+                 const httplib::ContentReader&) {
+    // The body is read with read_request_body (large pieces): cpp-httplib's ContentReader
+    // would deliver 4 KiB at a time and is left unused.
     RequestContext& ctx = current_request();
     count_request(s, k_part_key);
     apply_latency(s);
@@ -273,8 +283,11 @@ void handle_part(Services& s, const httplib::Request& req, httplib::Response& re
 
     if (ignore_body) {
         // --accept-parts-after-completion: swallow the bytes, change nothing.
-        reader([](const char*, std::size_t) { return true; });
+        const bool swallowed =
+            read_request_body(target->expected, [](const char*, std::size_t) { return true; });
         ctx.body_unread = false;
+        if (!swallowed)
+            return refuse_incomplete_body(res);
         res.status = 200;
         return;
     }
@@ -318,7 +331,7 @@ void handle_part(Services& s, const httplib::Request& req, httplib::Response& re
     if (!received || file.written() != target->expected) {
         file.discard();
         if (!received)
-            return; // the client went away
+            return refuse_incomplete_body(res); // the client stalled or went away
         return send_s3_error(res, 400, "IncompleteBody",
                              "You did not provide the number of bytes specified by the "
                              "Content-Length HTTP header.");

@@ -2,6 +2,7 @@
 #include "v4/api.hpp"
 
 #include "core/auth.hpp"
+#include "core/blobs.hpp"
 #include "core/checksum.hpp"
 #include "core/crypto.hpp"
 #include "core/errors.hpp"
@@ -92,29 +93,34 @@ std::optional<V4Caller> authenticate_v4(Services& s, const httplib::Request& req
 
 constexpr std::string_view k_cursor_magic = "fio4";
 
-std::string encode_cursor(const V4ListState& state, const std::string& key) {
+/// A cursor: base64url(magic, list path, sort, type, last key) "." tag. The tag makes it
+/// unforgeable; the path ties it to the listing that issued it.
+std::string encode_cursor(const UrlSigner& signer, const std::string& path,
+                          const V4ListState& state, const std::string& key) {
     std::string raw(k_cursor_magic);
-    raw += '\0';
-    raw += state.sort;
-    raw += '\0';
-    raw += state.type;
-    raw += '\0';
-    raw += key;
-    return base64url(raw);
+    for (const std::string* field : {&path, &state.sort, &state.type, &key}) {
+        raw += '\0';
+        raw += *field;
+    }
+    return base64url(raw) + "." + signer.tag(raw);
 }
 
 struct DecodedCursor {
+    std::string path;
     V4ListState state;
     std::string key;
 };
 
-std::optional<DecodedCursor> decode_cursor(std::string_view cursor) {
-    const auto raw = base64_decode(cursor);
-    if (!raw)
+std::optional<DecodedCursor> decode_cursor(const UrlSigner& signer, std::string_view cursor) {
+    const auto dot = cursor.rfind('.');
+    if (dot == std::string_view::npos)
+        return std::nullopt;
+    const auto raw = base64_decode(cursor.substr(0, dot));
+    if (!raw || signer.tag(*raw) != cursor.substr(dot + 1))
         return std::nullopt;
     std::vector<std::string> parts;
     std::size_t pos = 0;
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 4; ++i) {
         const auto z = raw->find('\0', pos);
         if (z == std::string::npos)
             return std::nullopt;
@@ -123,27 +129,10 @@ std::optional<DecodedCursor> decode_cursor(std::string_view cursor) {
     }
     if (parts[0] != k_cursor_magic)
         return std::nullopt;
-    return DecodedCursor{{parts[1], parts[2]}, raw->substr(pos)};
+    return DecodedCursor{parts[1], {parts[2], parts[3]}, raw->substr(pos)};
 }
 
 } // namespace
-
-std::string v4_error_body(int status, std::string_view detail, std::string_view pointer) {
-    Json j;
-    j.begin_object().key("errors").begin_array().begin_object();
-    j.key("detail").str(detail);
-    j.key("title").str(reason_phrase(status));
-    if (!pointer.empty())
-        j.key("source").begin_object().key("pointer").str(pointer).end_object();
-    j.end_object().end_array().end_object();
-    return j.take();
-}
-
-void send_v4_error(httplib::Response& res, int status, std::string_view detail,
-                   std::string_view pointer) {
-    res.status = status;
-    res.set_content(v4_error_body(status, detail, pointer), k_json_type);
-}
 
 std::string V4Call::param(std::size_t n) const {
     return n < req.matches.size() ? std::string(req.matches[n]) : std::string();
@@ -317,9 +306,13 @@ std::optional<std::string> v4_read_cursor(V4Call& c, V4ListState& state, std::in
     include_total_count = *total;
     if (!c.req.has_param("after") || c.req.get_param_value("after").empty())
         return std::string();
-    const auto cursor = decode_cursor(c.req.get_param_value("after"));
+    const auto cursor = decode_cursor(c.s.signer, c.req.get_param_value("after"));
     if (!cursor) {
         c.send_error(422, "Invalid cursor: after");
+        return std::nullopt;
+    }
+    if (cursor->path != c.req.path) {
+        c.send_error(422, "The cursor belongs to another listing");
         return std::nullopt;
     }
     const bool sort_given = c.req.has_param("sort");
@@ -345,7 +338,8 @@ V4Page v4_page_of(V4Call& c, const std::vector<std::string>& keys, const std::st
     if (p.end < keys.size() && p.end > p.begin) {
         // Only the cursor is carried (as the guide says): a client re-sends its own parameters.
         p.next = c.req.path + "?after=" +
-                 httplib::detail::encode_query_param(encode_cursor(state, keys[p.end - 1]));
+                 httplib::detail::encode_query_param(
+                     encode_cursor(c.s.signer, c.req.path, state, keys[p.end - 1]));
     }
     return p;
 }

@@ -24,11 +24,6 @@ namespace fioemu {
 class HttpServer;
 struct Services;
 
-/// {"errors":[{"detail":..,"title":..,"source":{"pointer":..}}]}; `pointer` empty: no source.
-std::string v4_error_body(int status, std::string_view detail, std::string_view pointer = {});
-void send_v4_error(httplib::Response& res, int status, std::string_view detail,
-                   std::string_view pointer = {});
-
 /// One authenticated /v4 request in flight.
 struct V4Call {
     const httplib::Request& req;
