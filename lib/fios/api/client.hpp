@@ -3,6 +3,7 @@
 
 #include "fios/api/model.hpp"
 #include "fios/api/rate_limiter.hpp"
+#include "fios/api/rest.hpp"
 #include "fios/api/token_provider.hpp"
 #include "fios/core/cancel.hpp"
 #include "fios/core/clock.hpp"
@@ -20,22 +21,6 @@
 #include <vector>
 
 namespace fios::api {
-
-/// `frameio-sync/<version>`, the default User-Agent.
-std::string default_user_agent();
-
-/// One HTTP exchange as the client saw it, for --verbose traces. Never carries a token, a
-/// query string (signed URLs carry their signature there) or a body.
-struct TraceEvent {
-    std::string_view method; ///< "GET", "POST", ...
-    std::string_view route;  ///< "GET /v2/assets/{id}/children", "PUT upload-part"
-    std::string path;        ///< "/v2/assets/<id>/children"; host+path for signed URLs
-    int status = 0;          ///< 0 when no HTTP status came back
-    std::chrono::milliseconds duration{0};
-    int attempt = 1;                ///< 1 for the first try of a call
-    std::optional<ErrorCode> error; ///< the transport error when status is 0
-};
-using TraceCallback = std::function<void(const TraceEvent&)>;
 
 struct V2ClientOptions {
     std::string api_base = "https://api.frame.io"; ///< no trailing slash needed
@@ -71,43 +56,13 @@ struct V2ClientOptions {
     std::chrono::milliseconds api_timeout{120'000};
 };
 
-/// Byte range of one upload part.
-struct PartRange {
-    std::uint64_t offset = 0;
-    std::uint64_t length = 0;
-    bool operator==(const PartRange&) const = default;
-};
-
-/// Cuts `filesize` bytes into `part_count` parts as the official SDK and the V4 guide do
-/// (docs/frameio-api.md 3.6): each part ceil(filesize / n) bytes, the last one the remainder.
-/// A zero-byte file has one empty part. When n exceeds what the ceil split needs, the
-/// trailing parts are empty. part_count must be at least 1 (0 yields no parts).
-std::vector<PartRange> compute_part_ranges(std::uint64_t filesize, std::size_t part_count);
-
-/// Inclusive byte range for a ranged download (`Range: bytes=first-last`).
-struct ByteRange {
-    std::uint64_t first = 0;
-    std::uint64_t last = 0;
-};
-
-struct DownloadResult {
-    int status = 0;                          ///< 200, or 206 for a range
-    std::uint64_t bytes = 0;                 ///< written to the sink
-    std::optional<std::uint64_t> total_size; ///< from Content-Range, when sent
-};
-
 struct ChildrenOptions {
     bool include_deleted = false;
 };
 
-/// True for the error a create returns when its outcome is unknown: the request was sent
-/// but a network error, timeout or 5xx hid the answer, so the asset may or may not exist.
-/// Such an error has code ErrorCode::conflict (not retryable: retrying blindly could make a
-/// duplicate) and a message containing "create outcome unknown". Resolve it by listing the
-/// parent (children()) and looking for the name before creating again.
-bool is_create_outcome_unknown(const Error& error);
-
-/// Typed Frame.io V2 client (docs/api-client.md has the full contract). Thread-safe: one
+/// Typed Frame.io V2 client over the shared RestClient (docs/api-client.md has the full
+/// contract; PartRange, ByteRange, DownloadResult, TraceEvent and is_create_outcome_unknown
+/// come from rest.hpp). Thread-safe: one
 /// instance serves every worker thread; the transport, token provider, clock and sleeper
 /// must outlive it. Each call retries what is safe to retry and paces by rate-limit headers;
 /// failures come back as fios::Error values whose retryable() says if trying later can help.
