@@ -121,6 +121,33 @@ bool has(const rapidjson::Value& doc, const char* key) {
     return doc.HasMember(key);
 }
 
+/// GET /ims/authorize/v2 with a query string sent as is (for repeated or odd parameters).
+HttpResponse authorize_raw(const std::string& base_url, const std::string& query) {
+    HttpRequest req;
+    req.url = base_url + "/ims/authorize/v2?" + query;
+    return perform(req);
+}
+
+/// POST /ims/token/v3 with a body and headers sent as they are.
+HttpResponse token_raw(const std::string& base_url, const std::string& body,
+                       std::vector<std::string> headers) {
+    HttpRequest req;
+    req.method = "POST";
+    req.url = base_url + "/ims/token/v3";
+    req.body = body;
+    req.headers = std::move(headers);
+    return perform(req);
+}
+
+/// The authorize answer for `redirect_uri` is the 400 error page: no redirect, no code.
+void check_refused(const HttpResponse& r, const std::string& redirect_uri) {
+    INFO("redirect_uri: " << url_encode(redirect_uri) << " -> " << r.describe() << " "
+                          << r.header("location"));
+    CHECK(r.status == 400);
+    CHECK_FALSE(r.has_header("location"));
+    CHECK(r.header("content-type").rfind("text/html", 0) == 0);
+}
+
 } // namespace
 
 TEST_CASE("IMS open mode login gives V4 access and the Adobe token response", "[ims]") {
@@ -145,7 +172,7 @@ TEST_CASE("IMS open mode login gives V4 access and the Adobe token response", "[
 }
 
 TEST_CASE("IMS authorize redirects with code and state and never to an unregistered URI", "[ims]") {
-    V4Emu emu({"--ims-client", "web1:s3cret,type=web,redirect=https://app.example.com/cb*",
+    V4Emu emu({"--ims-client", "web1:s3cret,type=web,redirect=https://app.example.com/cb?x=*",
                "--ims-client", "web2:other,type=web"});
     Authorize a;
     a.client_id = "web1";
@@ -444,4 +471,250 @@ TEST_CASE("IMS tokens survive kill -9 and a restart with --data", "[ims]") {
     CHECK(v4_status(second.base_url(), access) == 200);
     const auto refreshed = expect_json(refresh(second.base_url(), str(doc, "refresh_token")), 200);
     CHECK(v4_status(second.base_url(), str(refreshed, "access_token")) == 200);
+}
+
+TEST_CASE("IMS redirect wildcards never let the host port path or query escape", "[ims]") {
+    V4Emu emu({"--ims-client", "wild:wsec,type=web,redirect=https://*.example.com/cb",
+               "--ims-client", "port:psec,type=web,redirect=https://localhost:*/cb", "--ims-client",
+               "path:qsec,type=web,redirect=https://app.example.com/cb/*"});
+    const auto attempt = [&](const std::string& client, const std::string& uri) {
+        Authorize a;
+        a.client_id = client;
+        a.redirect_uri = uri;
+        return authorize(emu.base_url(), a);
+    };
+    for (const auto& [client, uri] : std::vector<std::pair<std::string, std::string>>{
+             {"wild", "https://app.example.com/cb"},
+             {"wild", "https://A-1.Example.COM/cb"}, // hosts compare case-insensitively
+             {"port", "https://localhost:8443/cb"},
+             {"path", "https://app.example.com/cb/done"},
+             {"path", "https://app.example.com/cb/"}}) {
+        const auto r = attempt(client, uri);
+        INFO(uri);
+        CHECK(r.header("location").rfind(uri + "?code=", 0) == 0);
+    }
+    for (const auto& [client, uri] : std::vector<std::pair<std::string, std::string>>{
+             {"wild", "https://evil.com/.example.com/cb"},
+             {"wild", "https://evil.com?.example.com/cb"},
+             {"wild", "https://evil.com\\.example.com/cb"},
+             {"wild", "https://evil.com%3F.example.com/cb"},
+             {"wild", "https://evil.com#.example.com/cb"},
+             {"wild", "https://evil.com@a.example.com/cb"},
+             {"wild", "https://a.b.example.com/cb"}, // `*` is one DNS label
+             {"wild", "https://.example.com/cb"},
+             {"wild", "https://app.example.com/CB"},
+             {"wild", "https://app.example.com/cb?x=1"},
+             {"wild", "https://app.example.com:443/cb"},
+             {"port", "https://localhost:.evil.example/cb"},
+             {"port", "https://localhost:1%2F%2Fevil.example/cb"},
+             {"port", "https://localhost:1/x/../../cb"},
+             {"port", "https://localhost:1/./cb"},
+             {"port", "https://localhost:1/evil/cb"},
+             {"port", "https://localhost:99999/cb"},
+             {"port", "https://localhost:/cb"},
+             {"path", "https://app.example.com/cb/a/b"},
+             {"path", "https://app.example.com/cb/%2E%2E"},
+             {"path", "https://app.example.com/cb/a%2Fb"},
+             {"path", "https://app.example.com/cb/a%5Cb"},
+             {"path", "https://app.example.com/cb/.."},
+             {"path", "https://app.example.com/cb/x?y=1"},
+             {"path", "https://app.example.com/cb/a@b"}}) {
+        INFO("client " << client);
+        check_refused(attempt(client, uri), uri);
+    }
+}
+
+TEST_CASE("IMS control characters in redirect_uri or state give the error page", "[ims]") {
+    V4Emu emu({"--ims-client", "wild:wsec,type=web,redirect=https://*.example.com/cb",
+               "--ims-client", "port:psec,type=web,redirect=https://localhost:*/cb"});
+    Authorize a;
+    a.client_id = "wild";
+    for (const std::string& uri : {std::string("https://evil.com\0.example.com/cb", 32),
+                                   std::string("https://a.example.com/c b"),
+                                   std::string("https://a.example.com/cb\r\nSet-Cookie: a=b"),
+                                   std::string("https://a.example.com/cb\x7f")}) {
+        a.redirect_uri = uri;
+        check_refused(authorize(emu.base_url(), a), uri);
+    }
+    a.client_id = "port";
+    for (const std::string& uri : {std::string("https://localhost:1/\0/cb", 24),
+                                   std::string("https://localhost:1/x\r\nSet-Cookie: a=b/cb")}) {
+        a.redirect_uri = uri;
+        check_refused(authorize(emu.base_url(), a), uri);
+    }
+    a.redirect_uri = "https://localhost:1/cb";
+    a.state = "st\r\nSet-Cookie: a=b";
+    check_refused(authorize(emu.base_url(), a), a.redirect_uri);
+    a.state = std::string("st\0te", 5);
+    check_refused(authorize(emu.base_url(), a), a.redirect_uri);
+
+    V4Emu open;
+    Authorize o;
+    o.redirect_uri = "https://a.example/cb\r\nSet-Cookie: a=b";
+    check_refused(authorize(open.base_url(), o), o.redirect_uri);
+}
+
+TEST_CASE("IMS user logins cannot be granted frame.s2s.all", "[ims]") {
+    V4Emu emu;
+    Authorize a;
+    a.scope = "AdobeID frame.s2s.all";
+    const auto params = query_params(authorize(emu.base_url(), a).header("location"));
+    CHECK(params.at("error") == "invalid_scope");
+    CHECK(params.count("code") == 0);
+    // Nor by narrowing at the exchange or on refresh.
+    a.scope = k_scope;
+    a.challenge = pkce_s256(k_verifier);
+    a.method = "S256";
+    const auto narrowed = token(emu.base_url(), {{"grant_type", "authorization_code"},
+                                                 {"code", code_of(authorize(emu.base_url(), a))},
+                                                 {"client_id", "contract-tests"},
+                                                 {"code_verifier", k_verifier},
+                                                 {"scope", "AdobeID,frame.s2s.all"}});
+    CHECK(narrowed.status == 400);
+    CHECK(error_of(narrowed) == "invalid_scope");
+    const auto doc = login(emu.base_url());
+    const auto refreshed = token(emu.base_url(), {{"grant_type", "refresh_token"},
+                                                  {"refresh_token", str(doc, "refresh_token")},
+                                                  {"client_id", "contract-tests"},
+                                                  {"scope", "AdobeID frame.s2s.all"}});
+    CHECK(refreshed.status == 400);
+    CHECK(error_of(refreshed) == "invalid_scope");
+}
+
+TEST_CASE("IMS open mode allows plain http only to 127.0.0.1 and ::1 and localhost", "[ims]") {
+    V4Emu emu;
+    Authorize a;
+    for (const std::string uri :
+         {"http://127.0.0.1:53682/cb", "http://[::1]:53682/cb", "http://LocalHost/cb"}) {
+        a.redirect_uri = uri;
+        INFO(uri);
+        CHECK(authorize(emu.base_url(), a).header("location").rfind(uri + "?code=", 0) == 0);
+    }
+    for (const std::string uri :
+         {"http://127.evil.example/cb", "http://127.0.0.1.nip.io/cb", "http://127.0.0.2/cb",
+          "http://localhost.evil.example/cb", "http://[::2]/cb"}) {
+        a.redirect_uri = uri;
+        check_refused(authorize(emu.base_url(), a), uri);
+    }
+}
+
+TEST_CASE("IMS native redirects must be adobe+hash scheme URIs", "[ims]") {
+    V4Emu emu({"--ims-client", "natany,type=native"});
+    Authorize a;
+    a.client_id = "natany";
+    a.challenge = k_verifier;
+    a.redirect_uri = "adobe+4f2a.b-c://adobeid/natany";
+    CHECK(authorize(emu.base_url(), a).header("location").rfind(a.redirect_uri + "?code=", 0) == 0);
+    for (const std::string uri : {"adobe+", "adobe+://cb", "adobe+x:javascript:alert(1)",
+                                  "adobe+ABC://cb", "adobe+abc://", "adobe+abc_1://cb"}) {
+        a.redirect_uri = uri;
+        check_refused(authorize(emu.base_url(), a), uri);
+    }
+}
+
+TEST_CASE("IMS refuses repeated parameters at authorize and token", "[ims]") {
+    V4Emu emu({"--ims-client", "web1:s3cret,type=web,redirect=https://app.example.com/cb"});
+    const std::string ok = "client_id=web1&scope=AdobeID&state=s1&redirect_uri=" +
+                           url_encode("https://app.example.com/cb");
+    REQUIRE(code_of(authorize_raw(emu.base_url(), ok)).size() > 0);
+    // Not yet trusted: the error page.
+    check_refused(
+        authorize_raw(emu.base_url(), ok + "&redirect_uri=" + url_encode("https://evil.example/")),
+        "repeated redirect_uri");
+    check_refused(authorize_raw(emu.base_url(), ok + "&client_id=web1"), "repeated client_id");
+    // Trusted: redirected back with invalid_request, and no code.
+    const auto params =
+        query_params(authorize_raw(emu.base_url(), ok + "&scope=openid").header("location"));
+    CHECK(params.at("error") == "invalid_request");
+    CHECK(params.at("state") == "s1");
+    CHECK(params.count("code") == 0);
+
+    const std::string basic = basic_header("web1", "s3cret");
+    const std::string form = "Content-Type: application/x-www-form-urlencoded";
+    const auto code = [&] { return code_of(authorize_raw(emu.base_url(), ok)); };
+    const auto twice =
+        token_raw(emu.base_url(),
+                  "grant_type=authorization_code&grant_type=client_credentials&code=" + code(),
+                  {basic, form});
+    CHECK(twice.status == 400);
+    CHECK(error_of(twice) == "invalid_request");
+    const auto codes = token_raw(emu.base_url(),
+                                 "grant_type=authorization_code&code=" + code() + "&code=" + code(),
+                                 {basic, form});
+    CHECK(error_of(codes) == "invalid_request");
+    // A body parameter repeated in the query string counts too.
+    HttpRequest req;
+    req.method = "POST";
+    req.url = emu.base_url() + "/ims/token/v3?code=" + code();
+    req.body = "grant_type=authorization_code&code=" + code();
+    req.headers = {basic, form};
+    CHECK(error_of(perform(req)) == "invalid_request");
+}
+
+TEST_CASE("IMS token request details of RFC 6749", "[ims]") {
+    V4Emu emu({"--ims-s2s", "s2s1:s3:cr+et", "--ims-client", "web1:s3cret,type=web"});
+    const std::string grant = "grant_type=client_credentials&scope=AdobeID";
+    const std::string form = "Content-Type: application/x-www-form-urlencoded";
+    SECTION("Basic credentials are form-urlencoded before base64 (2.3.1)") {
+        CHECK(
+            token_raw(emu.base_url(), grant, {basic_header("s2s1", "s3%3Acr%2Bet"), form}).status ==
+            200);
+        CHECK(
+            token_raw(emu.base_url(), grant, {basic_header("s2s%31", "s3:cr%2Bet"), form}).status ==
+            200);
+        // Undecoded, '+' is a space: not the secret.
+        const auto raw = token_raw(emu.base_url(), grant, {basic_header("s2s1", "s3:cr+et"), form});
+        CHECK(raw.status == 401);
+        CHECK(error_of(raw) == "invalid_client");
+        const auto bad = token_raw(emu.base_url(), grant, {basic_header("s2s1", "s3%zz"), form});
+        CHECK(error_of(bad) == "invalid_client");
+    }
+    const std::string basic = basic_header("s2s1", "s3%3Acr%2Bet");
+    SECTION("a missing grant_type is invalid_request") {
+        const auto r = token_raw(emu.base_url(), "scope=AdobeID", {basic, form});
+        CHECK(r.status == 400);
+        CHECK(error_of(r) == "invalid_request");
+    }
+    SECTION("the media type is case-insensitive and may carry parameters") {
+        for (const char* type :
+             {"Content-Type: Application/X-WWW-Form-Urlencoded",
+              "Content-Type: application/x-www-form-urlencoded ; charset=UTF-8"}) {
+            INFO(type);
+            CHECK(token_raw(emu.base_url(), grant, {basic, type}).status == 200);
+        }
+        const auto json =
+            token_raw(emu.base_url(), "{}", {basic, "Content-Type: application/json"});
+        CHECK(error_of(json) == "invalid_request");
+    }
+    SECTION("a form body over 8192 bytes answers an OAuth error") {
+        const std::string pad = "&pad=" + std::string(8200, 'a');
+        for (const char* type : {"Content-Type: application/x-www-form-urlencoded",
+                                 "Content-Type: Application/X-WWW-Form-Urlencoded"}) {
+            INFO(type);
+            const auto r = token_raw(emu.base_url(), grant + pad, {basic, type});
+            CHECK(r.status == 413);
+            CHECK(error_of(r) == "invalid_request");
+        }
+    }
+}
+
+TEST_CASE("IMS option errors never print a secret", "[ims]") {
+    for (const std::vector<std::string>& extra : std::vector<std::vector<std::string>>{
+             {"--ims-client", "myid:TOPSECRET,type=wbe"},
+             {"--ims-client", "myid:TOPSECRET,type=spa"},
+             {"--ims-client", "myid:TOPSECRET,type=web,redirect=http://x.example/cb"},
+             {"--ims-s2s", "TOPSECRET"}}) {
+        std::vector<std::string> argv{emulator_binary(), "--port", "0"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        RunOptions opts;
+        opts.deadline = std::chrono::seconds(20);
+        const auto r = run_process(argv, opts);
+        INFO(extra[1] << " -> " << r.err);
+        CHECK(r.exit_code != 0);
+        CHECK(r.exit_code < 128);
+        CHECK_FALSE(r.err.empty());
+        CHECK((r.out + r.err).find("TOPSECRET") == std::string::npos);
+        if (extra[0] == "--ims-client")
+            CHECK(r.err.find("myid:***") != std::string::npos);
+    }
 }

@@ -73,7 +73,12 @@ std::optional<std::string> parse_oauth_client(const std::string& spec, OAuthClie
 
 /// ID[:SECRET],type=web|spa|native[,redirect=PATTERN]
 std::optional<std::string> parse_ims_client(const std::string& spec, ImsClient& out) {
-    const std::string what = "--ims-client '" + spec + "'";
+    // Never echo the secret: the spec is shown as ID:*** (or ID when it has none).
+    const auto colon_at = spec.find(':');
+    const auto id_end = std::min(colon_at, spec.find(','));
+    const std::string what = "--ims-client '" + spec.substr(0, id_end) +
+                             (colon_at != std::string::npos && colon_at == id_end ? ":***" : "") +
+                             "'";
     std::vector<std::string> fields;
     std::size_t pos = 0;
     // The redirect pattern may itself hold commas: it is always the last field.
@@ -127,7 +132,9 @@ std::optional<std::string> parse_ims_client(const std::string& spec, ImsClient& 
 std::optional<std::string> parse_ims_s2s(const std::string& spec, ImsS2sClient& out) {
     const auto colon = spec.find(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
-        return "--ims-s2s '" + spec.substr(0, colon) + ":...' is not ID:SECRET";
+        return colon == std::string::npos
+                   ? std::string("--ims-s2s: a value is not ID:SECRET (no ':'; not shown)")
+                   : "--ims-s2s '" + spec.substr(0, colon) + ":***' is not ID:SECRET";
     out.id = spec.substr(0, colon);
     out.secret = spec.substr(colon + 1);
     return std::nullopt;

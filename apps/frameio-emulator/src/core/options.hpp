@@ -32,7 +32,8 @@ struct ImsClient {
     std::string id;
     std::optional<std::string> secret;
     Type type = Type::web;
-    /// Redirect URI pattern: exact, or with `*` matching any run of characters. Empty: any
+    /// Redirect URI pattern: exact, or with `*` standing for one host label, the port digits,
+    /// or characters of one path segment or of the query (ims/redirect_uri.hpp). Empty: any
     /// URI the type allows (open mode).
     std::string redirect;
 };

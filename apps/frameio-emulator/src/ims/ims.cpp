@@ -381,6 +381,11 @@ ImsResult ImsAuthority::refresh(const std::string& refresh_token, const std::str
         return grant_error("invalid_grant", "the refresh token was already used (revoked)");
     }
     std::set<std::string> granted = f->second.scopes;
+    if (granted.count("frame.s2s.all")) {
+        // A login granted before user logins lost that scope (persisted with --data).
+        return grant_error("invalid_scope",
+                           "frame.s2s.all is for server-to-server credentials only");
+    }
     if (scopes) {
         for (const auto& sc : *scopes) {
             if (!granted.count(sc))
