@@ -64,8 +64,11 @@ int main(int argc, char** argv) {
     app.option_defaults()->always_capture_default();
 
     // Every setting is also a flag (--api-url, --jobs, ...); values are validated when the
-    // settings are resolved, so a flag and FRAMEIO_SYNC_* share one set of rules.
+    // settings are resolved, so a flag and FRAMEIO_SYNC_* share one set of rules. Secrets
+    // (client_secret) have no flag: argv is readable by every user of the machine.
     for (const auto& spec : fios::config::all_settings()) {
+        if (!spec.flag)
+            continue;
         const std::string name(spec.name);
         std::string help = fmt::format(
             "{} (env {}{})", spec.description, fios::config::env_var_for(spec),

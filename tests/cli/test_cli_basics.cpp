@@ -114,3 +114,22 @@ TEST_CASE("sync --once with the API unreachable exits 75 and names the cause", "
     CHECK(contains(r.err, "cannot connect"));
     CHECK_FALSE(contains(r.err, "nothing to do"));
 }
+
+TEST_CASE("a client secret is never a flag and config shows it only as set", "[cli][config]") {
+    TempDir home;
+    RunOptions o;
+    o.env = {{"HOME", home.path().string()},
+             {"XDG_CONFIG_HOME", (home.path() / "config").string()},
+             {"XDG_STATE_HOME", (home.path() / "state").string()},
+             {"FRAMEIO_CLIENT_SECRET", "very-secret-value"}};
+    // argv is readable by every user: there is no such option to put a secret in.
+    auto flag = run_process({cli_binary(), "config", "--client-secret", "x"}, o);
+    CHECK(flag.exit_code == 2);
+    auto shown = run_process({cli_binary(), "config"}, o);
+    CHECK(shown.exit_code == 0);
+    CHECK(contains(shown.out, "client_secret"));
+    CHECK_FALSE(contains(shown.out + shown.err, "very-secret-value"));
+    auto json = run_process({cli_binary(), "config", "--json"}, o);
+    CHECK(json.exit_code == 0);
+    CHECK_FALSE(contains(json.out + json.err, "very-secret-value"));
+}

@@ -29,6 +29,9 @@ std::vector<SettingSpec> make_registry() {
     auto text = [](const char* s) { return std::optional<Value>(Value{std::string(s)}); };
     auto integer = [](std::int64_t v) { return std::optional<Value>(Value{v}); };
 
+    add("api", SettingType::string, text("v4"),
+        "Frame.io API generation: v4 (Adobe login) or v2 (legacy accounts, the emulator's V2)")
+        .choices = {"v4", "v2"};
     {
         auto& s = add("api_url", SettingType::string, text("https://api.frame.io"),
                       "Frame.io API base URL (point it at frameio-emulator for tests)");
@@ -36,13 +39,28 @@ std::vector<SettingSpec> make_registry() {
         s.url = true;
     }
     {
+        auto& s = add("ims_url", SettingType::string, text("https://ims-na1.adobelogin.com"),
+                      "Adobe IMS base URL: the V4 login server");
+        s.env_override = "FRAMEIO_IMS_URL";
+        s.url = true;
+    }
+    {
         auto& s = add("auth_url", SettingType::string, text("https://applications.frame.io"),
-                      "OAuth authorization server base URL");
+                      "OAuth authorization server base URL (V2 logins)");
         s.env_override = "FRAMEIO_AUTH_URL";
         s.url = true;
     }
     add("client_id", SettingType::string, std::nullopt,
         "OAuth client id for `login --oauth` (no default)");
+    {
+        // Never a flag: argv is visible to every user in the process list.
+        auto& s = add("client_secret", SettingType::string, std::nullopt,
+                      "client secret of a Web App or server-to-server Adobe credential; "
+                      "shown as (set), never printed");
+        s.env_override = "FRAMEIO_CLIENT_SECRET";
+        s.secret = true;
+        s.flag = false;
+    }
     add("redirect_uri", SettingType::string, text("http://127.0.0.1:8080"),
         "OAuth redirect URI; a loopback one is listened on during login")
         .url = true;
@@ -63,9 +81,13 @@ std::vector<SettingSpec> make_registry() {
         s.min = 0;
         s.max = 86400;
     }
+    add("verify", SettingType::string, text("size"),
+        "how a fresh V4 upload is checked: size (the server's size), or readback (download it "
+        "and compare its hash)")
+        .choices = {"size", "readback"};
     {
         auto& s = add("verify_timeout_seconds", SettingType::integer, integer(60),
-                      "how long a run waits for Frame.io's checksum of an upload");
+                      "how long a run waits for Frame.io's checksum of an upload (V2)");
         s.min = 0;
         s.max = 86400;
     }
@@ -228,14 +250,19 @@ Status validate_value(const SettingSpec& spec, const Value& value, std::string_v
         }
     }
     if (const auto* s = std::get_if<std::string>(&value)) {
+        // A secret is never quoted back, whatever rule it breaks.
+        const std::string_view shown = spec.secret ? std::string_view("(redacted)") : *s;
+        if (spec.secret && s->empty()) {
+            return fail("must not be empty; remove it to leave it unset");
+        }
         if (spec.url && !(s->starts_with("http://") || s->starts_with("https://"))) {
             return fail(
-                fmt::format("must be a URL starting with http:// or https://, not '{}'", *s));
+                fmt::format("must be a URL starting with http:// or https://, not '{}'", shown));
         }
         const std::size_t host_start = s->find("://") + 3;
         if (spec.url && (s->find_first_of(" \t\r\n") != std::string::npos ||
                          host_start >= s->size() || (*s)[host_start] == '/')) {
-            return fail(fmt::format("is not a valid URL: '{}'", *s));
+            return fail(fmt::format("is not a valid URL: '{}'", shown));
         }
         if (!spec.choices.empty() &&
             std::find(spec.choices.begin(), spec.choices.end(), *s) == spec.choices.end()) {
@@ -245,7 +272,7 @@ Status validate_value(const SettingSpec& spec, const Value& value, std::string_v
                     list += ", ";
                 list += c;
             }
-            return fail(fmt::format("must be one of {}, not '{}'", list, *s));
+            return fail(fmt::format("must be one of {}, not '{}'", list, shown));
         }
     }
     return {};
@@ -255,7 +282,8 @@ Result<Value> parse_text_value(const SettingSpec& spec, std::string_view text,
                                std::string_view where) {
     auto fail = [&]() {
         return Error{ErrorCode::invalid_config,
-                     fmt::format("{}='{}' is not {} (setting '{}')", where, text,
+                     fmt::format("{}='{}' is not {} (setting '{}')", where,
+                                 spec.secret ? std::string_view("(redacted)") : text,
                                  describe(spec.type), spec.name)};
     };
     Value value;
@@ -354,7 +382,10 @@ const T* typed(const Effective& e, std::string_view name) {
 } // namespace
 
 std::optional<std::string> Settings::optional_string(std::string_view name) const {
-    const auto* v = typed<std::string>(get(name), name);
+    const Effective& e = get(name);
+    if (e.spec->secret)
+        programming_error("secret setting read as a string (use Settings::secret())", name);
+    const auto* v = typed<std::string>(e, name);
     if (!v)
         return std::nullopt;
     return *v;
@@ -392,11 +423,27 @@ std::vector<std::string> Settings::strings(std::string_view name) const {
     return *v;
 }
 
+std::optional<std::string> Settings::secret(std::string_view name) const {
+    if (!get(name).spec->secret)
+        programming_error("Settings::secret() used for a setting that is not secret", name);
+    if (auto it = m_secrets.find(name); it != m_secrets.end())
+        return it->second;
+    return std::nullopt;
+}
+
 Result<Settings> resolve_settings(const std::map<std::string, std::string, std::less<>>& flags,
                                   const Environment& env, const ConfigFile* file) {
     for (const auto& [name, text] : flags) {
-        if (!find_setting(name)) {
+        const SettingSpec* spec = find_setting(name);
+        if (!spec) {
             return Error{ErrorCode::internal, fmt::format("flag for unknown setting '{}'", name)};
+        }
+        if (!spec->flag) {
+            return Error{ErrorCode::invalid_config,
+                         fmt::format("setting '{}' cannot be given on the command line ({}): "
+                                     "other users can read the command line in the process "
+                                     "list. Set {} or put it in the config file (mode 0600)",
+                                     spec->name, flag_for(*spec), env_var_for(*spec))};
         }
     }
     Settings out;
@@ -428,6 +475,10 @@ Result<Settings> resolve_settings(const std::map<std::string, std::string, std::
                 return v.error();
             e.value = std::move(*v);
             e.origin = {Source::flag, flag};
+        }
+        if (spec.secret && e.value) {
+            out.m_secrets.emplace(spec.name, std::get<std::string>(*e.value));
+            e.value = Value{std::string(k_secret_placeholder)};
         }
         out.m_values.push_back(std::move(e));
     }

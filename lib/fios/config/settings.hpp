@@ -44,7 +44,18 @@ struct SettingSpec {
     std::optional<std::int64_t> max;       ///< integer settings
     bool url = false;                      ///< must start with http:// or https://
     std::vector<std::string_view> choices; ///< string settings: one of these
+    /// A secret (client_secret): its value is never shown. Effective::value holds the
+    /// placeholder k_secret_placeholder instead, Settings::secret() returns the value, errors
+    /// never quote it, and a config file that holds it must be private (load_config_file).
+    bool secret = false;
+    /// False for a setting that must never be given on the command line, where any user could
+    /// read it in the process list: the CLI declares no flag for it and resolve_settings
+    /// refuses one. It comes from its environment variable or the config file only.
+    bool flag = true;
 };
+
+/// What a set secret setting shows instead of its value, wherever settings are printed.
+inline constexpr std::string_view k_secret_placeholder = "(set)";
 
 /// Every setting, in the order `config` prints them.
 std::span<const SettingSpec> all_settings();
@@ -55,7 +66,8 @@ std::optional<std::string_view> closest_setting(std::string_view unknown);
 
 /// FRAMEIO_SYNC_JOBS, or the fixed name (FRAMEIO_API_URL).
 std::string env_var_for(const SettingSpec& spec);
-/// --jobs, --api-url: the flag the CLI should declare for this setting.
+/// --jobs, --api-url: the flag the CLI should declare for this setting (only when spec.flag;
+/// for the others the name serves messages that say it is not a flag).
 std::string flag_for(const SettingSpec& spec);
 
 /// Parses text from a flag or the environment (`where` names it in errors: "--jobs",
@@ -93,7 +105,10 @@ struct Origin {
 /// One setting's effective value.
 struct Effective {
     const SettingSpec* spec = nullptr;
-    std::optional<Value> value; ///< std::nullopt for a setting without default, not given
+    /// std::nullopt for a setting without default, not given. For a secret setting that is
+    /// set: the string k_secret_placeholder, so that whatever prints settings (`config`,
+    /// `config --json`, logs) cannot show the secret; Settings::secret() has the value.
+    std::optional<Value> value;
     Origin origin;
 };
 
@@ -110,11 +125,15 @@ public:
     [[nodiscard]] double number(std::string_view name) const;
     [[nodiscard]] bool boolean(std::string_view name) const;
     [[nodiscard]] std::vector<std::string> strings(std::string_view name) const;
+    /// The value of a secret setting (client_secret), std::nullopt when unset. The string
+    /// getters refuse secret settings (a programming error), so a secret is read only here.
+    [[nodiscard]] std::optional<std::string> secret(std::string_view name) const;
 
 private:
     friend Result<Settings> resolve_settings(const std::map<std::string, std::string, std::less<>>&,
                                              const Environment&, const ConfigFile*);
-    std::vector<Effective> m_values; // registry order
+    std::vector<Effective> m_values;                           // registry order
+    std::map<std::string, std::string, std::less<>> m_secrets; // set secret settings only
 };
 
 /// Layers the sources: flag > environment > file > default. `flags` maps setting names to the

@@ -3,14 +3,16 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
-#include <sstream>
+#include <sys/stat.h>
 
 namespace fios::config {
 
@@ -353,7 +355,10 @@ private:
         }
         const std::string token(m_text.substr(start, m_pos - start));
         auto bad = [&](std::string_view why) {
-            return error(line, fmt::format("the value of '{}' ({}) {}", key, token, why));
+            // A secret written without quotes is not quoted back either.
+            const SettingSpec* spec = find_setting(key);
+            return error(line, fmt::format("the value of '{}' ({}) {}", key,
+                                           spec && spec->secret ? "redacted" : token, why));
         };
         std::string_view t = token;
         std::string_view unsigned_part = t;
@@ -509,32 +514,70 @@ Result<ConfigFile> parse_config(std::string_view text, const std::filesystem::pa
     return out;
 }
 
-Result<std::optional<ConfigFile>> load_config_file(const std::filesystem::path& path) {
-    std::error_code ec;
-    const auto status = std::filesystem::status(path, ec);
-    if (ec || status.type() == std::filesystem::file_type::not_found) {
-        if (status.type() == std::filesystem::file_type::not_found) {
-            return std::optional<ConfigFile>();
-        }
-        return Error{ErrorCode::io, fmt::format("cannot read {}: {}", path.string(), ec.message())};
+namespace {
+
+/// The secret setting `file` holds, if any (the first one).
+const SettingSpec* secret_in(const ConfigFile& file) {
+    for (const auto& entry : file.entries) {
+        const SettingSpec* spec = find_setting(entry.key);
+        if (spec && spec->secret)
+            return spec;
     }
-    if (status.type() != std::filesystem::file_type::regular) {
+    return nullptr;
+}
+
+} // namespace
+
+Result<std::optional<ConfigFile>> load_config_file(const std::filesystem::path& path) {
+    auto cannot_read = [&](int err) {
+        return Error{ErrorCode::io,
+                     fmt::format("cannot read {}: {}", path.string(), std::strerror(err))};
+    };
+    // One descriptor for the checks and the read, so the mode checked is the file's read.
+    // O_NONBLOCK: a FIFO is refused below instead of blocking the open.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return std::optional<ConfigFile>();
+        return cannot_read(errno);
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0)
+        return cannot_read(errno);
+    if (!S_ISREG(st.st_mode)) {
         return Error{ErrorCode::invalid_config,
                      fmt::format("{} is not a regular file", path.string())};
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return Error{ErrorCode::io,
-                     fmt::format("cannot read {}: {}", path.string(), std::strerror(errno))};
+    std::string text;
+    char buf[8192];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return cannot_read(errno);
+        }
+        if (n == 0)
+            break;
+        text.append(buf, static_cast<std::size_t>(n));
     }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) {
-        return Error{ErrorCode::io, fmt::format("cannot read {}", path.string())};
-    }
-    auto parsed = parse_config(buffer.str(), path);
+    auto parsed = parse_config(text, path);
     if (!parsed)
         return parsed.error();
+    // The rule of the credentials file: a secret is refused in a file other users can read or
+    // change, before anything uses it.
+    if (const SettingSpec* secret = secret_in(*parsed); secret && (st.st_mode & 077) != 0) {
+        return Error{ErrorCode::invalid_config,
+                     fmt::format("the config file {} holds '{}' but can be read or changed by "
+                                 "other users (mode {:04o}); frameio-sync refuses to use it. Fix "
+                                 "it with `chmod 600 {}` (and create a new secret in the Adobe "
+                                 "Developer Console if someone else may have read it)",
+                                 path.string(), secret->name, st.st_mode & 07777, path.string())};
+    }
     return std::optional<ConfigFile>(std::move(*parsed));
 }
 

@@ -176,6 +176,19 @@ CREATE TABLE lost_creates (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
+// Issue 8: which Frame.io API generation ('v2' or 'v4') and which account a project was listed
+// from, and a selection was made under. Rows of an older database were all V2, and V2 rows did
+// not keep their account: 'v2' and '' (unknown until the next listing).
+constexpr std::string_view k_v4_sql = R"sql(
+ALTER TABLE projects ADD COLUMN generation TEXT NOT NULL DEFAULT 'v2'
+    CHECK (generation IN ('v2', 'v4'));
+ALTER TABLE projects ADD COLUMN account_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE selections ADD COLUMN generation TEXT NOT NULL DEFAULT 'v2'
+    CHECK (generation IN ('v2', 'v4'));
+ALTER TABLE selections ADD COLUMN account_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX selections_by_generation ON selections (generation);
+)sql";
+
 constexpr std::array k_migrations{
     Migration{1, "projects, selections and runs", k_v1_sql},
     Migration{2,
@@ -183,6 +196,7 @@ constexpr std::array k_migrations{
               "failures, discovery, project runs",
               k_v2_sql},
     Migration{3, "sync journal: lost creates to look for again", k_v3_sql},
+    Migration{4, "API generation and account of projects and selections", k_v4_sql},
 };
 
 } // namespace

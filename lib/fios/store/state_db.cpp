@@ -49,10 +49,16 @@ std::string describe_project(const std::string& team_name, const std::string& na
     return fmt::format("'{}/{}' (id {})", team_name, name, id);
 }
 
+/// The column's text as a Generation. The CHECK constraint of schema version 4 admits only
+/// 'v2' and 'v4'.
+Generation read_generation(const Statement& st, int column) {
+    return st.column_text(column) == "v4" ? Generation::v4 : Generation::v2;
+}
+
 // Column lists shared by the queries below and the readers that decode them.
 constexpr std::string_view k_project_columns =
     "p.id, p.team_id, p.team_name, p.name, p.root_asset_id, p.file_count, p.folder_count, "
-    "p.storage, p.updated_at, p.first_seen_at, p.last_seen_at";
+    "p.storage, p.updated_at, p.first_seen_at, p.last_seen_at, p.generation, p.account_id";
 
 KnownProject read_project(const Statement& st) {
     KnownProject p;
@@ -67,11 +73,14 @@ KnownProject read_project(const Statement& st) {
     p.info.updated_at = st.column_text(8);
     p.first_seen_at = from_ms(st.column_int64(9));
     p.last_seen_at = from_ms(st.column_int64(10));
+    p.info.generation = read_generation(st, 11);
+    p.info.account_id = st.column_text(12);
     return p;
 }
 
 constexpr std::string_view k_selection_columns =
-    "s.project_id, s.local_path, s.selected_at, p.name, p.team_id, p.team_name, p.root_asset_id";
+    "s.project_id, s.local_path, s.selected_at, p.name, p.team_id, p.team_name, p.root_asset_id, "
+    "s.generation, s.account_id";
 
 Selection read_selection(const Statement& st) {
     Selection s;
@@ -82,6 +91,8 @@ Selection read_selection(const Statement& st) {
     s.team_id = st.column_text(4);
     s.team_name = st.column_text(5);
     s.root_asset_id = st.column_text(6);
+    s.generation = read_generation(st, 7);
+    s.account_id = st.column_text(8);
     return s;
 }
 
@@ -129,6 +140,24 @@ Result<std::optional<T>> first_row(Statement& st, Read read) {
 }
 
 } // namespace
+
+std::string_view to_string(Generation generation) {
+    switch (generation) {
+    case Generation::v2:
+        return "v2";
+    case Generation::v4:
+        return "v4";
+    }
+    return "v2";
+}
+
+std::optional<Generation> parse_generation(std::string_view text) {
+    if (text == "v2")
+        return Generation::v2;
+    if (text == "v4")
+        return Generation::v4;
+    return std::nullopt;
+}
 
 Result<std::filesystem::path> normalise_selection_path(const std::filesystem::path& path) {
     if (path.empty()) {
@@ -178,6 +207,12 @@ std::int64_t StateDb::now_ms() const {
 // --- projects -------------------------------------------------------------------------------
 
 Result<std::vector<std::string>> StateDb::record_projects(std::span<const ProjectInfo> listing) {
+    for (const ProjectInfo& p : listing) {
+        if (p.generation == Generation::v4 && p.account_id.empty()) {
+            return Error{ErrorCode::internal,
+                         fmt::format("V4 project {} was listed without its account id", p.id)};
+        }
+    }
     auto tx = Transaction::begin(m_db);
     if (!tx)
         return tx.error();
@@ -186,9 +221,10 @@ Result<std::vector<std::string>> StateDb::record_projects(std::span<const Projec
     for (const ProjectInfo& p : listing) {
         auto insert = m_db.cached(
             "INSERT INTO projects (id, team_id, team_name, name, root_asset_id, file_count, "
-            "folder_count, storage, updated_at, first_seen_at, last_seen_at) "
+            "folder_count, storage, updated_at, first_seen_at, last_seen_at, generation, "
+            "account_id) "
             "VALUES (:id, :team_id, :team_name, :name, :root, :files, :folders, :storage, "
-            ":updated, :now, :now) ON CONFLICT (id) DO NOTHING");
+            ":updated, :now, :now, :generation, :account) ON CONFLICT (id) DO NOTHING");
         if (!insert)
             return insert.error();
         Statement& ins = **insert;
@@ -201,7 +237,9 @@ Result<std::vector<std::string>> StateDb::record_projects(std::span<const Projec
             .bind(":folders", p.folder_count)
             .bind(":storage", p.storage)
             .bind(":updated", p.updated_at)
-            .bind(":now", now);
+            .bind(":now", now)
+            .bind(":generation", to_string(p.generation))
+            .bind(":account", p.account_id);
         if (auto s = ins.run(); !s)
             return s.error();
         if (m_db.changes() == 1) {
@@ -211,7 +249,8 @@ Result<std::vector<std::string>> StateDb::record_projects(std::span<const Projec
         auto update = m_db.cached(
             "UPDATE projects SET team_id = :team_id, team_name = :team_name, name = :name, "
             "root_asset_id = :root, file_count = :files, folder_count = :folders, "
-            "storage = :storage, updated_at = :updated, last_seen_at = :now WHERE id = :id");
+            "storage = :storage, updated_at = :updated, last_seen_at = :now, "
+            "generation = :generation, account_id = :account WHERE id = :id");
         if (!update)
             return update.error();
         Statement& up = **update;
@@ -224,8 +263,24 @@ Result<std::vector<std::string>> StateDb::record_projects(std::span<const Projec
             .bind(":folders", p.folder_count)
             .bind(":storage", p.storage)
             .bind(":updated", p.updated_at)
-            .bind(":now", now);
+            .bind(":now", now)
+            .bind(":generation", to_string(p.generation))
+            .bind(":account", p.account_id);
         if (auto s = up.run(); !s)
+            return s.error();
+        if (p.account_id.empty())
+            continue;
+        // A selection from before schema version 4 learns its account from the listing.
+        auto adopt = m_db.cached("UPDATE selections SET account_id = :account "
+                                 "WHERE project_id = :id AND generation = :generation "
+                                 "AND account_id = ''");
+        if (!adopt)
+            return adopt.error();
+        (*adopt)
+            ->bind(":id", p.id)
+            .bind(":generation", to_string(p.generation))
+            .bind(":account", p.account_id);
+        if (auto s = (*adopt)->run(); !s)
             return s.error();
     }
     if (auto s = tx->commit(); !s)
@@ -311,12 +366,17 @@ Result<Selection> StateDb::select(std::string_view project_id,
                         other.project_id)};
     }
 
-    auto insert = m_db.cached(
-        "INSERT INTO selections (project_id, local_path, selected_at) VALUES (?1, ?2, ?3)");
+    auto insert = m_db.cached("INSERT INTO selections (project_id, local_path, selected_at, "
+                              "generation, account_id) VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!insert)
         return insert.error();
     const auto now = now_ms();
-    (*insert)->bind(1, project_id).bind(2, folder->string()).bind(3, now);
+    (*insert)
+        ->bind(1, project_id)
+        .bind(2, folder->string())
+        .bind(3, now)
+        .bind(4, to_string(info.generation))
+        .bind(5, info.account_id);
     if (auto s = (*insert)->run(); !s)
         return s.error();
     if (auto s = tx->commit(); !s)
@@ -330,6 +390,8 @@ Result<Selection> StateDb::select(std::string_view project_id,
     sel.team_id = info.team_id;
     sel.team_name = info.team_name;
     sel.root_asset_id = info.root_asset_id;
+    sel.generation = info.generation;
+    sel.account_id = info.account_id;
     return sel;
 }
 
@@ -350,6 +412,17 @@ Result<std::vector<Selection>> StateDb::selections() {
                                       k_selection_columns));
     if (!st)
         return st.error();
+    return collect<Selection>(**st, read_selection);
+}
+
+Result<std::vector<Selection>> StateDb::selections(Generation generation) {
+    auto st = m_db.cached(fmt::format("SELECT {} FROM selections s JOIN projects p "
+                                      "ON p.id = s.project_id WHERE s.generation = ?1 "
+                                      "ORDER BY p.team_name, p.name, p.id",
+                                      k_selection_columns));
+    if (!st)
+        return st.error();
+    (*st)->bind(1, to_string(generation));
     return collect<Selection>(**st, read_selection);
 }
 

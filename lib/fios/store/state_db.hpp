@@ -15,17 +15,31 @@
 
 namespace fios::store {
 
-/// A project as a listing reports it (GET /v2/teams/:id/projects and shared projects).
+/// The Frame.io API generation a project was listed from and a selection was made under
+/// (column `generation`: 'v2' or 'v4'). Rows older than schema version 4 are V2.
+enum class Generation { v2, v4 };
+/// "v2", "v4": the stored text.
+std::string_view to_string(Generation generation);
+/// The generation named "v2" or "v4"; std::nullopt for anything else.
+std::optional<Generation> parse_generation(std::string_view text);
+
+/// A project as a listing reports it (V2: GET /v2/teams/:id/projects and shared projects; V4:
+/// the projects of a workspace, which takes the team's place).
 struct ProjectInfo {
     std::string id;
-    std::string team_id;
-    std::string team_name;
+    std::string team_id;   ///< V2 team, V4 workspace
+    std::string team_name; ///< V2 team, V4 workspace
     std::string name;
     std::string root_asset_id;
     std::int64_t file_count = 0;
     std::int64_t folder_count = 0;
     std::int64_t storage = 0; ///< bytes
     std::string updated_at;   ///< the API's ISO 8601 text, compared as-is for change detection
+    /// The generation of the listing; V2 for callers that do not say.
+    Generation generation = Generation::v2;
+    /// The account the project belongs to. Required for V4 (its routes are per account); may be
+    /// empty for V2 ("unknown": rows from before schema version 4).
+    std::string account_id;
 };
 
 /// A project the state database has seen in some listing.
@@ -45,6 +59,10 @@ struct Selection {
     std::string team_id;
     std::string team_name;
     std::string root_asset_id;
+    /// The generation and account the selection was made under (the project's at select
+    /// time): a selection belongs to one backend, whatever later listings report.
+    Generation generation = Generation::v2;
+    std::string account_id; ///< empty: a V2 selection whose account is not known yet
 };
 
 /// One `sync` run, for `status`.
@@ -84,8 +102,11 @@ public:
     // --- known projects ---------------------------------------------------------------------
 
     /// Inserts or updates every project of a listing (one transaction). New rows get
-    /// first_seen_at = now; every row listed gets last_seen_at = now. Projects missing from the
-    /// listing are kept. Returns the ids seen for the first time, in input order.
+    /// first_seen_at = now; every row listed gets last_seen_at = now; generation and account
+    /// are the listing's. A selection of the project with the same generation and no known
+    /// account yet (made before schema version 4) takes the listed account. Projects missing
+    /// from the listing are kept. Returns the ids seen for the first time, in input order.
+    /// Errors: internal for a V4 project without an account id (a caller bug).
     Result<std::vector<std::string>> record_projects(std::span<const ProjectInfo> listing);
     /// Every known project, ordered by team name, then project name, then id.
     Result<std::vector<KnownProject>> projects();
@@ -93,8 +114,9 @@ public:
 
     // --- selections -------------------------------------------------------------------------
 
-    /// Selects a known project into `local_path` (absolute; normalised here). Selecting a
-    /// project again into the same folder is a no-op returning the existing selection.
+    /// Selects a known project into `local_path` (absolute; normalised here), under the
+    /// project's generation and account as last recorded. Selecting a project again into the
+    /// same folder is a no-op returning the existing selection.
     /// Errors: invalid_config for a relative path; not_found for a project never recorded
     /// (record_projects first); conflict when the project is already selected into another
     /// folder (unselect it first), or when the folder overlaps another selection's folder
@@ -105,6 +127,8 @@ public:
     Result<bool> unselect(std::string_view project_id);
     /// Every selection with its project's names, ordered by team name, project name, id.
     Result<std::vector<Selection>> selections();
+    /// The selections made under `generation`, in the same order.
+    Result<std::vector<Selection>> selections(Generation generation);
     Result<std::optional<Selection>> find_selection(std::string_view project_id);
 
     // --- runs -------------------------------------------------------------------------------

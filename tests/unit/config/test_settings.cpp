@@ -49,14 +49,19 @@ TEST_CASE("the registry holds the initial settings with their defaults", "[confi
         }
     }
     for (const char* want :
-         {"api_url", "auth_url", "client_id", "redirect_uri", "jobs", "part_jobs", "settle_seconds",
-          "verify_timeout_seconds", "log_level"}) {
+         {"api", "api_url", "ims_url", "auth_url", "client_id", "client_secret", "redirect_uri",
+          "jobs", "part_jobs", "settle_seconds", "verify", "verify_timeout_seconds", "log_level"}) {
         INFO(want);
         CHECK(names.count(want) == 1);
     }
     auto defaults = fios::config::resolve_settings({}, Environment::from({}), nullptr);
     REQUIRE(defaults);
+    CHECK(defaults->string("api") == "v4");
     CHECK(defaults->string("api_url") == "https://api.frame.io");
+    CHECK(defaults->string("ims_url") == "https://ims-na1.adobelogin.com");
+    CHECK_FALSE(defaults->secret("client_secret").has_value());
+    CHECK_FALSE(defaults->get("client_secret").value.has_value());
+    CHECK(defaults->string("verify") == "size");
     CHECK(defaults->string("auth_url") == "https://applications.frame.io");
     CHECK_FALSE(defaults->optional_string("client_id").has_value());
     CHECK(defaults->string("client_id").empty());
@@ -86,6 +91,10 @@ TEST_CASE("environment variable and flag names", "[config][settings]") {
         {"verify_timeout_seconds", "FRAMEIO_SYNC_VERIFY_TIMEOUT_SECONDS",
          "--verify-timeout-seconds"},
         {"client_id", "FRAMEIO_SYNC_CLIENT_ID", "--client-id"},
+        {"api", "FRAMEIO_SYNC_API", "--api"},
+        {"ims_url", "FRAMEIO_IMS_URL", "--ims-url"},
+        {"verify", "FRAMEIO_SYNC_VERIFY", "--verify"},
+        {"client_secret", "FRAMEIO_CLIENT_SECRET", "--client-secret"},
     };
     for (const auto& row : rows) {
         const SettingSpec* s = fios::config::find_setting(row.name);
@@ -94,6 +103,12 @@ TEST_CASE("environment variable and flag names", "[config][settings]") {
         CHECK(fios::config::flag_for(*s) == row.flag);
     }
     CHECK(fios::config::find_setting("nope") == nullptr);
+    // Only the client secret is secret, and only it has no flag.
+    for (const auto& s : fios::config::all_settings()) {
+        INFO(s.name);
+        CHECK(s.secret == (s.name == "client_secret"));
+        CHECK(s.flag == !s.secret);
+    }
 }
 
 TEST_CASE("docs/configuration.md documents every setting", "[config][settings]") {
@@ -103,8 +118,13 @@ TEST_CASE("docs/configuration.md documents every setting", "[config][settings]")
         INFO(s.name);
         CHECK(doc.find("`" + std::string(s.name) + "`") != std::string::npos);
         CHECK(doc.find("`" + fios::config::env_var_for(s) + "`") != std::string::npos);
-        CHECK(doc.find("`" + fios::config::flag_for(s)) != std::string::npos);
+        if (s.flag) {
+            CHECK(doc.find("`" + fios::config::flag_for(s)) != std::string::npos);
+        }
     }
+    // The page says which setting is never a flag and that secrets print as (set).
+    CHECK(doc.find("| `client_secret` |") != std::string::npos);
+    CHECK(doc.find("`(set)`") != std::string::npos);
 }
 
 TEST_CASE("precedence is flag > environment > file > default, with the source recorded",
@@ -176,6 +196,17 @@ TEST_CASE("bad values from the environment or flags name their source", "[config
         {"flag too big", {}, {{"jobs", "1000"}}, "at most 64"},
         {"flag choice", {}, {{"log_level", "loud"}}, "one of error, warn, info, debug, trace"},
         {"flag negative", {}, {{"settle_seconds", "-1"}}, "at least 0"},
+        {"env api",
+         {{"FRAMEIO_SYNC_API", "v3"}},
+         {},
+         "setting 'api' from FRAMEIO_SYNC_API must be one of v4, v2, not 'v3'"},
+        {"flag api", {}, {{"api", "V4"}}, "setting 'api' from --api must be one of v4, v2"},
+        {"env verify", {{"FRAMEIO_SYNC_VERIFY", "hash"}}, {}, "one of size, readback, not 'hash'"},
+        {"env ims url",
+         {{"FRAMEIO_IMS_URL", "ims-na1.adobelogin.com"}},
+         {},
+         "setting 'ims_url' from FRAMEIO_IMS_URL must be a URL"},
+        {"flag ims url", {}, {{"ims_url", "https:///ims"}}, "is not a valid URL"},
     };
     for (const auto& row : rows) {
         DYNAMIC_SECTION(row.name) {
@@ -260,4 +291,92 @@ TEST_CASE("format_value writes TOML", "[config][settings]") {
     CHECK(fios::config::format_value(Value{1.5}) == "1.5");
     CHECK(fios::config::format_value(Value{true}) == "true");
     CHECK(fios::config::format_value(Value{std::vector<std::string>{"a", "b"}}) == R"(["a", "b"])");
+}
+
+TEST_CASE("api, ims_url and verify come from every layer", "[config][settings]") {
+    const auto file = file_with("api = \"v2\"\nverify = \"readback\"\n"
+                                "ims_url = \"http://127.0.0.1:9000\"\n");
+    auto from_file = fios::config::resolve_settings({}, Environment::from({}), &file);
+    REQUIRE(from_file);
+    CHECK(from_file->string("api") == "v2");
+    CHECK(from_file->string("verify") == "readback");
+    CHECK(from_file->string("ims_url") == "http://127.0.0.1:9000");
+    CHECK(from_file->get("ims_url").origin.detail == "/home/u/.config/frameio-sync/config.toml:3");
+
+    auto env = fios::config::resolve_settings(
+        {},
+        Environment::from({{"FRAMEIO_SYNC_API", "v4"}, {"FRAMEIO_IMS_URL", "https://ims.test"}}),
+        &file);
+    REQUIRE(env);
+    CHECK(env->string("api") == "v4");
+    CHECK(env->get("api").origin.detail == "FRAMEIO_SYNC_API");
+    CHECK(env->string("ims_url") == "https://ims.test");
+
+    auto flag =
+        fios::config::resolve_settings({{"api", "v2"}, {"verify", "size"}},
+                                       Environment::from({{"FRAMEIO_SYNC_API", "v4"}}), &file);
+    REQUIRE(flag);
+    CHECK(flag->string("api") == "v2");
+    CHECK(flag->get("api").origin.detail == "--api");
+    CHECK(flag->string("verify") == "size");
+    CHECK(flag->get("verify").origin.source == Source::flag);
+}
+
+TEST_CASE("a secret setting is redacted wherever settings are shown", "[config][settings]") {
+    const std::string secret = "p8e-S3cr3t-value";
+    const auto file = file_with("client_secret = \"" + secret + "\"\n");
+
+    auto from_file = fios::config::resolve_settings({}, Environment::from({}), &file);
+    REQUIRE(from_file);
+    CHECK(from_file->secret("client_secret") == secret);
+    const auto& e = from_file->get("client_secret");
+    CHECK(e.origin.source == Source::file);
+    CHECK(e.origin.detail == "/home/u/.config/frameio-sync/config.toml:1");
+    REQUIRE(e.value.has_value());
+    // What `config` and `config --json` print: the placeholder, never the value.
+    CHECK(std::get<std::string>(*e.value) == "(set)");
+    for (const auto& any : from_file->all()) {
+        if (any.value) {
+            CHECK(fios::config::format_value(*any.value).find(secret) == std::string::npos);
+        }
+        CHECK(any.origin.detail.find(secret) == std::string::npos);
+    }
+
+    // The environment wins over the file, and is named as the source.
+    auto from_env = fios::config::resolve_settings(
+        {}, Environment::from({{"FRAMEIO_CLIENT_SECRET", "from-env"}}), &file);
+    REQUIRE(from_env);
+    CHECK(from_env->secret("client_secret") == "from-env");
+    CHECK(from_env->get("client_secret").origin.detail == "FRAMEIO_CLIENT_SECRET");
+    CHECK(std::get<std::string>(*from_env->get("client_secret").value) == "(set)");
+}
+
+TEST_CASE("a secret is never taken from a flag and never quoted in errors", "[config][settings]") {
+    auto flag = fios::config::resolve_settings({{"client_secret", "on-the-command-line"}},
+                                               Environment::from({}), nullptr);
+    REQUIRE_FALSE(flag);
+    CHECK(flag.error().code == ErrorCode::invalid_config);
+    INFO(flag.error().message);
+    CHECK(flag.error().message.find("on-the-command-line") == std::string::npos);
+    CHECK(flag.error().message.find("cannot be given on the command line") != std::string::npos);
+    CHECK(flag.error().message.find("FRAMEIO_CLIENT_SECRET") != std::string::npos);
+
+    auto empty = fios::config::parse_config("client_secret = \"\"\n", "/c.toml");
+    REQUIRE_FALSE(empty);
+    CHECK(empty.error().message.find("must not be empty") != std::string::npos);
+
+    // Unquoted, a secret that starts with a digit reaches the number parser: not echoed.
+    auto unquoted = fios::config::parse_config("client_secret = 12ab34cd\n", "/c.toml");
+    REQUIRE_FALSE(unquoted);
+    INFO(unquoted.error().message);
+    CHECK(unquoted.error().message.find("12ab34cd") == std::string::npos);
+    CHECK(unquoted.error().message.find("/c.toml line 1") != std::string::npos);
+
+    // A rule a secret breaks never quotes it (here a made-up secret URL setting).
+    SettingSpec s = spec("token_url", SettingType::string);
+    s.secret = true;
+    s.url = true;
+    auto bad = fios::config::parse_text_value(s, "not-a-url-secret", "X");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message.find("not-a-url-secret") == std::string::npos);
 }

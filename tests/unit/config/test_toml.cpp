@@ -209,3 +209,60 @@ TEST_CASE("load_config_file: missing is fine, present is parsed, a folder is ref
     REQUIRE_FALSE(folder);
     CHECK(folder.error().code == ErrorCode::invalid_config);
 }
+
+TEST_CASE("load_config_file refuses a client secret in a file others can read", "[config][toml]") {
+    fios::test::TempDir dir;
+    const auto path = dir / "config.toml";
+    fios::test::write_file(path, "client_secret = \"p8e-very-secret\"\njobs = 2\n");
+    for (auto mode : {std::filesystem::perms(0644), std::filesystem::perms(0640),
+                      std::filesystem::perms(0620), std::filesystem::perms(0604)}) {
+        INFO(static_cast<int>(mode));
+        std::filesystem::permissions(path, mode);
+        auto r = fios::config::load_config_file(path);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == ErrorCode::invalid_config);
+        INFO(r.error().message);
+        CHECK(r.error().message.find("`chmod 600 " + path.string() + "`") != std::string::npos);
+        CHECK(r.error().message.find("client_secret") != std::string::npos);
+        CHECK(r.error().message.find("p8e-very-secret") == std::string::npos);
+    }
+    std::filesystem::permissions(path, std::filesystem::perms(0600));
+    auto ok = fios::config::load_config_file(path);
+    REQUIRE(ok);
+    REQUIRE(ok->has_value());
+    CHECK((*ok)->entries.size() == 2);
+
+    // Without a secret, the file may stay readable by others, as before.
+    fios::test::write_file(dir / "plain.toml", "api = \"v2\"\n");
+    std::filesystem::permissions(dir / "plain.toml", std::filesystem::perms(0644));
+    auto plain = fios::config::load_config_file(dir / "plain.toml");
+    REQUIRE(plain);
+    CHECK(plain->has_value());
+}
+
+TEST_CASE("config.toml typos of the new settings get a suggestion", "[config][toml]") {
+    struct Row {
+        const char* text;
+        const char* says;
+    };
+    const Row rows[] = {
+        {"apii = \"v4\"\n", "did you mean 'api'?"},
+        {"ims_ulr = \"https://x\"\n", "did you mean 'ims_url'?"},
+        {"client_secrte = \"x\"\n", "did you mean 'client_secret'?"},
+        {"verfy = \"size\"\n", "did you mean 'verify'?"},
+        {"api = \"v3\"\n", "setting 'api' in /c.toml line 1 must be one of v4, v2, not 'v3'"},
+        {"verify = \"hash\"\n", "must be one of size, readback, not 'hash'"},
+        {"api = 4\n",
+         "setting 'api' in /c.toml line 1 must be a string, for example `api = \"v4\"`"},
+        {"ims_url = \"ims-na1.adobelogin.com\"\n",
+         "must be a URL starting with http:// or https://"},
+    };
+    for (const auto& row : rows) {
+        INFO(row.text);
+        auto r = fios::config::parse_config(row.text, "/c.toml");
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == ErrorCode::invalid_config);
+        INFO(r.error().message);
+        CHECK(r.error().message.find(row.says) != std::string::npos);
+    }
+}

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "support/temp_dir.hpp"
 
+#include "fios/model/rel_path.hpp"
+#include "fios/store/journal.hpp"
 #include "fios/store/schema.hpp"
 #include "fios/store/sqlite.hpp"
 #include "fios/store/state_db.hpp"
@@ -8,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <span>
 #include <string>
 
 using fios::ErrorCode;
@@ -196,4 +199,122 @@ TEST_CASE("a second connection to a migrated file finds nothing to do", "[store]
     REQUIRE(fios::store::migrate(*a, k_steps_ok));
     REQUIRE(fios::store::migrate(*b, k_steps_ok));
     CHECK(version_of(*b) == 2);
+}
+
+// --- schema version 4: API generation and account ---------------------------------------------
+
+namespace {
+
+/// Runs one statement on a raw connection (building a database as an older build left it).
+void exec(Db& db, const std::string& sql) {
+    auto s = db.exec(sql);
+    INFO(sql);
+    REQUIRE(s);
+}
+
+std::string text_of(Db& db, const std::string& sql) {
+    auto st = db.prepare(sql);
+    REQUIRE(st);
+    auto row = st->step();
+    REQUIRE(row);
+    REQUIRE(*row);
+    return st->column_text(0);
+}
+
+} // namespace
+
+TEST_CASE("a V2 database of schema version 3 migrates to 4 with v2 filled in and keeps working",
+          "[store][schema]") {
+    TempDir dir;
+    const auto path = dir / "state.db";
+    {
+        // The database as the previous build left it: steps 1..3 and V2 rows in every table
+        // that identifies a project.
+        auto db = Db::open(path);
+        REQUIRE(db);
+        REQUIRE(fios::store::migrate(*db, fios::store::migrations().first(3)));
+        REQUIRE(version_of(*db) == 3);
+        exec(*db, "INSERT INTO projects (id, team_id, team_name, name, root_asset_id, file_count, "
+                  "folder_count, storage, updated_at, first_seen_at, last_seen_at) VALUES "
+                  "('p1', 't1', 'Team', 'One', 'root-1', 2, 1, 10, '2024-01-01T00:00:00Z', 5, 6), "
+                  "('p2', 't1', 'Team', 'Two', 'root-2', 0, 0, 0, '', 5, 6)");
+        exec(*db, "INSERT INTO selections (project_id, local_path, selected_at) "
+                  "VALUES ('p1', '/data/one', 7)");
+        exec(*db, "INSERT INTO runs (command, started_at, finished_at, result) "
+                  "VALUES ('sync --once', 8, 9, 'ok')");
+        exec(*db, "INSERT INTO journal_records (project_id, path, kind, asset_id, size, xxh64, "
+                  "verified) VALUES ('p1', 'a/b.mov', 0, 'asset-1', 3, '0123456789abcdef', 1)");
+    }
+
+    fios::FakeClock clock;
+    auto sdb = fios::store::StateDb::open(path, clock);
+    REQUIRE(sdb);
+    CHECK(version_of(sdb->db()) == fios::store::latest_schema_version());
+
+    // Old rows are V2, with no account known yet.
+    auto projects = sdb->projects();
+    REQUIRE(projects);
+    REQUIRE(projects->size() == 2);
+    for (const auto& p : *projects) {
+        CHECK(p.info.generation == fios::store::Generation::v2);
+        CHECK(p.info.account_id.empty());
+    }
+    CHECK((*projects)[0].info.root_asset_id == "root-1");
+    auto sel = sdb->find_selection("p1");
+    REQUIRE(sel);
+    REQUIRE(sel->has_value());
+    CHECK((*sel)->local_path == "/data/one");
+    CHECK((*sel)->generation == fios::store::Generation::v2);
+    CHECK((*sel)->account_id.empty());
+    auto v2 = sdb->selections(fios::store::Generation::v2);
+    REQUIRE(v2);
+    CHECK(v2->size() == 1);
+    auto v4 = sdb->selections(fios::store::Generation::v4);
+    REQUIRE(v4);
+    CHECK(v4->empty());
+
+    // The runs and the journal written before the migration are still read.
+    auto last = sdb->last_run();
+    REQUIRE(last);
+    REQUIRE(last->has_value());
+    CHECK((*last)->result == "ok");
+    fios::store::Journal journal{sdb->db()};
+    auto rec = journal.record("p1", *fios::model::RelPath::parse("a/b.mov"));
+    REQUIRE(rec);
+    REQUIRE(rec->has_value());
+    CHECK((*rec)->asset_id == "asset-1");
+    CHECK((*rec)->verified);
+
+    // And it keeps working: a V2 listing that names the account fills it in, on the
+    // selection too; a new selection works.
+    fios::store::ProjectInfo listed;
+    listed.id = "p1";
+    listed.team_id = "t1";
+    listed.team_name = "Team";
+    listed.name = "One";
+    listed.root_asset_id = "root-1";
+    listed.account_id = "acc-1";
+    REQUIRE(sdb->record_projects(std::span(&listed, 1)));
+    auto after = sdb->find_selection("p1");
+    REQUIRE(after);
+    REQUIRE(after->has_value());
+    CHECK((*after)->account_id == "acc-1");
+    auto second = sdb->select("p2", "/data/two");
+    REQUIRE(second);
+    CHECK(second->generation == fios::store::Generation::v2);
+}
+
+TEST_CASE("schema version 4 refuses a generation other than v2 or v4", "[store][schema]") {
+    TempDir dir;
+    auto db = Db::open(dir / "state.db");
+    REQUIRE(db);
+    REQUIRE(fios::store::migrate(*db));
+    auto bad = db->exec("INSERT INTO projects (id, team_id, team_name, name, root_asset_id, "
+                        "first_seen_at, last_seen_at, generation) "
+                        "VALUES ('p', 't', 'T', 'N', 'r', 1, 1, 'v3')");
+    CHECK_FALSE(bad);
+    exec(*db, "INSERT INTO projects (id, team_id, team_name, name, root_asset_id, first_seen_at, "
+              "last_seen_at) VALUES ('p', 't', 'T', 'N', 'r', 1, 1)");
+    CHECK(text_of(*db, "SELECT generation FROM projects WHERE id = 'p'") == "v2");
+    CHECK(text_of(*db, "SELECT account_id FROM projects WHERE id = 'p'").empty());
 }

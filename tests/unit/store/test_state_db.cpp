@@ -10,6 +10,7 @@
 
 using fios::ErrorCode;
 using fios::FakeClock;
+using fios::store::Generation;
 using fios::store::ProjectInfo;
 using fios::store::StateDb;
 using fios::test::TempDir;
@@ -339,4 +340,85 @@ TEST_CASE("state survives re-opening, and two connections share it", "[store][st
     REQUIRE(seen);
     REQUIRE(seen->size() == 1);
     CHECK((*seen)[0].local_path == "/x/one");
+}
+
+TEST_CASE("generation and account round-trip through projects and selections", "[store][state]") {
+    Fixture f;
+    auto v4 = project("p4", "Studio", "Film");
+    v4.generation = Generation::v4;
+    v4.account_id = "acc-9";
+    const auto legacy = project("p2", "Alpha", "Old"); // callers that do not say: V2
+    f.know({v4, legacy});
+
+    auto known = f.db.find_project("p4");
+    REQUIRE(known);
+    REQUIRE(known->has_value());
+    CHECK((*known)->info.generation == Generation::v4);
+    CHECK((*known)->info.account_id == "acc-9");
+    auto old = f.db.find_project("p2");
+    REQUIRE(old);
+    REQUIRE(old->has_value());
+    CHECK((*old)->info.generation == Generation::v2);
+    CHECK((*old)->info.account_id.empty());
+
+    // A selection takes the project's generation and account.
+    auto sel4 = f.db.select("p4", f.dir / "film");
+    REQUIRE(sel4);
+    CHECK(sel4->generation == Generation::v4);
+    CHECK(sel4->account_id == "acc-9");
+    REQUIRE(f.db.select("p2", f.dir / "old"));
+
+    auto only4 = f.db.selections(Generation::v4);
+    REQUIRE(only4);
+    REQUIRE(only4->size() == 1);
+    CHECK((*only4)[0].project_id == "p4");
+    CHECK((*only4)[0].account_id == "acc-9");
+    CHECK((*only4)[0].project_name == "Film");
+    auto only2 = f.db.selections(Generation::v2);
+    REQUIRE(only2);
+    REQUIRE(only2->size() == 1);
+    CHECK((*only2)[0].project_id == "p2");
+    auto all = f.db.selections();
+    REQUIRE(all);
+    CHECK(all->size() == 2);
+
+    // A later listing updates the project; the selection keeps what it was made under.
+    v4.account_id = "acc-10";
+    f.know({v4});
+    auto moved = f.db.find_project("p4");
+    REQUIRE(moved);
+    CHECK((*moved)->info.account_id == "acc-10");
+    auto kept = f.db.find_selection("p4");
+    REQUIRE(kept);
+    REQUIRE(kept->has_value());
+    CHECK((*kept)->account_id == "acc-9");
+
+    // Re-opened, everything reads back the same.
+    auto reopened = f.open();
+    auto again = reopened.selections(Generation::v4);
+    REQUIRE(again);
+    REQUIRE(again->size() == 1);
+    CHECK((*again)[0].generation == Generation::v4);
+}
+
+TEST_CASE("a V4 project without its account is refused", "[store][state]") {
+    Fixture f;
+    auto v4 = project("p4", "Studio", "Film");
+    v4.generation = Generation::v4;
+    auto r = f.db.record_projects(std::vector<ProjectInfo>{project("ok", "A", "B"), v4});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::internal);
+    // Nothing of the listing was written.
+    auto none = f.db.projects();
+    REQUIRE(none);
+    CHECK(none->empty());
+}
+
+TEST_CASE("generation names", "[store][state]") {
+    CHECK(fios::store::to_string(Generation::v2) == "v2");
+    CHECK(fios::store::to_string(Generation::v4) == "v4");
+    CHECK(fios::store::parse_generation("v4") == Generation::v4);
+    CHECK(fios::store::parse_generation("v2") == Generation::v2);
+    CHECK_FALSE(fios::store::parse_generation("V4").has_value());
+    CHECK_FALSE(fios::store::parse_generation("").has_value());
 }
