@@ -19,7 +19,10 @@ namespace fios::auth {
 
 namespace {
 
-constexpr int k_format_version = 1;
+/// Format 1: V2 logins (no `api` field). Format 2: adds `api`, `ims_url`, `confidential` and
+/// the V4 kinds.
+constexpr int k_v2_format_version = 1;
+constexpr int k_format_version = 2;
 constexpr std::size_t k_max_file_size = 1 << 20;
 
 std::string errno_text(int err) {
@@ -101,14 +104,59 @@ void write_string(Writer& w, std::string_view key, std::string_view value) {
 
 } // namespace
 
+std::string_view to_string(ApiGeneration api) {
+    return api == ApiGeneration::v4 ? "v4" : "v2";
+}
+
 std::string_view to_string(CredentialKind kind) {
     switch (kind) {
     case CredentialKind::developer_token:
         return "developer_token";
     case CredentialKind::oauth:
         return "oauth";
+    case CredentialKind::ims_user:
+        return "ims_user";
+    case CredentialKind::ims_s2s:
+        return "ims_s2s";
+    case CredentialKind::legacy_token:
+        return "legacy_token";
     }
     return "developer_token";
+}
+
+ApiGeneration generation_of(CredentialKind kind) {
+    switch (kind) {
+    case CredentialKind::developer_token:
+    case CredentialKind::oauth:
+        return ApiGeneration::v2;
+    case CredentialKind::ims_user:
+    case CredentialKind::ims_s2s:
+    case CredentialKind::legacy_token:
+        return ApiGeneration::v4;
+    }
+    return ApiGeneration::v2;
+}
+
+std::optional<Clock::time_point> Credentials::login_expires_at() const {
+    if (kind == CredentialKind::ims_user && !refresh_token)
+        return expires_at;
+    return std::nullopt;
+}
+
+std::string Credentials::login_command() const {
+    switch (kind) {
+    case CredentialKind::ims_user:
+        return fmt::format("frameio-sync login --oauth --client-id {}", client_id);
+    case CredentialKind::ims_s2s:
+        return fmt::format("frameio-sync login --s2s --client-id {}", client_id);
+    case CredentialKind::oauth:
+        return fmt::format("frameio-sync login --api v2 --oauth --client-id {}", client_id);
+    case CredentialKind::developer_token:
+        return "frameio-sync login --api v2 --token-stdin";
+    case CredentialKind::legacy_token:
+        return "frameio-sync login --token-stdin";
+    }
+    return "frameio-sync login";
 }
 
 // --- FileLock -------------------------------------------------------------------------------
@@ -136,8 +184,11 @@ std::string serialize_credentials(const Credentials& c) {
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
     w.SetIndent(' ', 2);
     w.StartObject();
+    const bool v4 = generation_of(c.kind) == ApiGeneration::v4;
     w.Key("version");
-    w.Int(k_format_version);
+    w.Int(v4 ? k_format_version : k_v2_format_version);
+    if (v4)
+        write_string(w, "api", to_string(ApiGeneration::v4));
     write_string(w, "kind", to_string(c.kind));
     write_string(w, "access_token", c.access_token);
     if (c.refresh_token)
@@ -154,6 +205,11 @@ std::string serialize_credentials(const Credentials& c) {
     write_string(w, "client_id", c.client_id);
     write_string(w, "api_url", c.api_url);
     write_string(w, "auth_url", c.auth_url);
+    if (v4) {
+        write_string(w, "ims_url", c.ims_url);
+        w.Key("confidential");
+        w.Bool(c.confidential);
+    }
     w.Key("user");
     w.StartObject();
     write_string(w, "id", c.user.id);
@@ -209,15 +265,28 @@ Result<Credentials> parse_credentials(std::string_view json, std::string_view so
         return {};
     };
 
+    std::string api = "v2"; // a file without the field predates V4
+    if (auto s = string_field(doc, "api", false, api); !s)
+        return s.error();
+    if (api != "v2" && api != "v4")
+        return damaged("field 'api' is neither 'v2' nor 'v4'");
+    c.api = api == "v4" ? ApiGeneration::v4 : ApiGeneration::v2;
     std::string kind;
     if (auto s = string_field(doc, "kind", true, kind); !s)
         return s.error();
-    if (kind == "oauth") {
-        c.kind = CredentialKind::oauth;
-    } else if (kind == "developer_token") {
-        c.kind = CredentialKind::developer_token;
-    } else {
-        return damaged("field 'kind' is neither 'oauth' nor 'developer_token'");
+    bool known = false;
+    for (auto k : {CredentialKind::developer_token, CredentialKind::oauth, CredentialKind::ims_user,
+                   CredentialKind::ims_s2s, CredentialKind::legacy_token}) {
+        if (kind == to_string(k)) {
+            c.kind = k;
+            known = true;
+        }
+    }
+    if (!known)
+        return damaged("field 'kind' is not a known kind of login");
+    if (generation_of(c.kind) != c.api) {
+        return damaged(fmt::format("field 'kind' ({}) does not belong to API generation {}",
+                                   to_string(c.kind), to_string(c.api)));
     }
     if (auto s = string_field(doc, "access_token", true, c.access_token); !s)
         return s.error();
@@ -248,6 +317,13 @@ Result<Credentials> parse_credentials(std::string_view json, std::string_view so
         return s.error();
     if (auto s = string_field(doc, "auth_url", false, c.auth_url); !s)
         return s.error();
+    if (auto s = string_field(doc, "ims_url", false, c.ims_url); !s)
+        return s.error();
+    if (auto it = doc.FindMember("confidential"); it != doc.MemberEnd() && !it->value.IsNull()) {
+        if (!it->value.IsBool())
+            return damaged("field 'confidential' is not a boolean");
+        c.confidential = it->value.GetBool();
+    }
     if (auto s = string_field(doc, "account_id", false, c.account_id); !s)
         return s.error();
     if (auto it = doc.FindMember("user"); it != doc.MemberEnd() && !it->value.IsNull()) {

@@ -12,11 +12,22 @@
 
 namespace fios::auth {
 
+/// The Frame.io API generation a login belongs to. A credentials file without the field is V2
+/// (files written before V4 existed).
+enum class ApiGeneration { v2, v4 };
+std::string_view to_string(ApiGeneration api);
+
+/// How the token was obtained. developer_token and oauth are V2 kinds; the others are V4.
 enum class CredentialKind {
-    developer_token, ///< a persistent token pasted by the user (`login --token-stdin`)
-    oauth,           ///< an OAuth access token with (usually) a refresh token
+    developer_token, ///< V2: a persistent token pasted by the user (`login --token-stdin`)
+    oauth,           ///< V2: an OAuth access token with (usually) a refresh token
+    ims_user,        ///< V4: Adobe IMS authorization code (+PKCE) of a Web App or public credential
+    ims_s2s,         ///< V4: Adobe IMS client_credentials (server-to-server); nothing to refresh
+    legacy_token,    ///< V4: a legacy developer token of a V4-migrated account (static)
 };
 std::string_view to_string(CredentialKind kind);
+/// The generation each kind belongs to.
+ApiGeneration generation_of(CredentialKind kind);
 
 /// Who logged in, for `whoami` (from GET /v2/me at login time).
 struct UserInfo {
@@ -26,17 +37,37 @@ struct UserInfo {
 };
 
 /// A saved login. Holds secrets: never log, print or put any of its tokens in a message.
+/// The client secret of a confidential IMS credential is never part of it: it is read from
+/// FRAMEIO_CLIENT_SECRET or the 0600 config file each time a token is requested (SecretSource
+/// in ims.hpp).
 struct Credentials {
+    ApiGeneration api = ApiGeneration::v2; ///< always generation_of(kind)
     CredentialKind kind = CredentialKind::developer_token;
     std::string access_token;
-    std::optional<std::string> refresh_token;    ///< oauth with the `offline` scope
-    std::optional<Clock::time_point> expires_at; ///< oauth; whole seconds when saved
+    /// oauth with `offline`, ims_user with `offline_access` (public IMS credentials get none)
+    std::optional<std::string> refresh_token;
+    std::optional<Clock::time_point> expires_at; ///< oauth, ims_*; whole seconds when saved
     std::vector<std::string> scopes;             ///< granted scopes, when known
-    std::string client_id;                       ///< oauth: the client that may refresh
-    std::string api_url;                         ///< the API the login belongs to
-    std::string auth_url;                        ///< oauth: the authorization server
+    std::string client_id;                       ///< oauth, ims_*: the client that may refresh
+    /// ims_user, ims_s2s: the client authenticates with a client secret (a Web App or
+    /// server-to-server credential); false for a public (SPA/Native, PKCE-only) credential.
+    bool confidential = false;
+    std::string api_url;  ///< the API the login belongs to
+    std::string auth_url; ///< oauth: the authorization server
+    std::string ims_url;  ///< ims_*: the Adobe IMS base URL (https://ims-na1.adobelogin.com)
     UserInfo user;
     std::string account_id;
+
+    /// The V4 client must send `x-frameio-legacy-token-auth: true` with this token
+    /// (V4ClientOptions::legacy_token_auth).
+    [[nodiscard]] bool legacy_token_auth() const { return kind == CredentialKind::legacy_token; }
+    /// When the whole login ends, for a login that cannot renew its access token (an IMS user
+    /// login without refresh token): its expires_at. std::nullopt when it renews (or never
+    /// expires). `status` warns a day ahead; past it, `login_command()` must be run.
+    [[nodiscard]] std::optional<Clock::time_point> login_expires_at() const;
+    /// The command that logs in again with the same kind of login, for messages
+    /// (e.g. `frameio-sync login --oauth --client-id ID`).
+    [[nodiscard]] std::string login_command() const;
 };
 
 /// An exclusive advisory lock (flock) on the credentials lock file, held until destroyed.
@@ -96,7 +127,9 @@ private:
     std::filesystem::path m_dir;
 };
 
-/// The JSON text saved for `credentials` (exposed for tests).
+/// The JSON text saved for `credentials` (exposed for tests). V2 logins are written in format 1
+/// (readable by older frameio-sync versions), V4 logins in format 2 (which older versions
+/// refuse with "written by a newer frameio-sync").
 std::string serialize_credentials(const Credentials& credentials);
 /// Parses saved JSON. `source` names the file in error messages (which never quote content).
 Result<Credentials> parse_credentials(std::string_view json, std::string_view source);

@@ -26,6 +26,19 @@ std::string redact(std::string text, const std::vector<std::string_view>& secret
     return text;
 }
 
+std::string printable(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (out.size() >= 200) {
+            out += "...";
+            break;
+        }
+        const auto u = static_cast<unsigned char>(c);
+        out += (u >= 0x20 && u < 0x7f) ? c : '?';
+    }
+    return out;
+}
+
 namespace {
 
 std::string_view trim(std::string_view s) {
@@ -49,20 +62,6 @@ bool iequals(std::string_view a, std::string_view b) {
            });
 }
 
-/// Keeps only printable ASCII, at most 200 characters: server text shown to the user.
-std::string printable(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        if (out.size() >= 200) {
-            out += "...";
-            break;
-        }
-        const auto u = static_cast<unsigned char>(c);
-        out += (u >= 0x20 && u < 0x7f) ? c : '?';
-    }
-    return out;
-}
-
 std::optional<std::chrono::milliseconds> parse_retry_after(const net::HttpResponse& response) {
     auto value = response.header("retry-after");
     if (!value)
@@ -74,12 +73,6 @@ std::optional<std::chrono::milliseconds> parse_retry_after(const net::HttpRespon
         return std::nullopt;
     return std::chrono::seconds(std::min<long long>(seconds, 3600));
 }
-
-/// The OAuth error fields of an error body, when it is JSON.
-struct OAuthErrorBody {
-    std::string error;
-    std::string description;
-};
 
 /// Secrets are redacted before the text is shortened, so a cut can never leave part of one.
 OAuthErrorBody parse_error_body(std::string_view body,
@@ -295,61 +288,80 @@ Result<TokenResponse> OAuthClient::refresh(std::string_view auth_url, std::strin
                 {refresh_token});
 }
 
-Result<TokenResponse>
-OAuthClient::post(Grant grant, std::string_view auth_url,
-                  const std::vector<std::pair<std::string, std::string>>& form,
-                  const std::vector<std::string_view>& secrets) {
+Result<TokenResponse> OAuthClient::post(Grant grant, std::string_view auth_url,
+                                        std::vector<std::pair<std::string, std::string>> form,
+                                        std::vector<std::string_view> secrets) {
+    TokenRequest request;
+    request.url = token_url(auth_url);
+    request.form = std::move(form);
+    request.secrets = std::move(secrets);
+    request.what = grant == Grant::refresh_token ? "refreshing the login"
+                                                 : "exchanging the authorization code";
+    request.not_found_hint = "check the auth URL (--auth-url / FRAMEIO_AUTH_URL)";
+    request.timeout = m_timeout;
+    return post_token_request(
+        *m_transport, request, [grant](int status, const OAuthErrorBody& body) {
+            std::string detail = fmt::format("HTTP {}", status);
+            if (!body.error.empty())
+                detail += " " + body.error;
+            if (!body.description.empty())
+                detail += ": " + body.description;
+            std::string message =
+                grant == Grant::refresh_token
+                    ? fmt::format("the authorization server refused to refresh the login ({}): "
+                                  "it expired or was revoked; run `frameio-sync login`",
+                                  detail)
+                    : fmt::format("the authorization server refused the authorization code "
+                                  "({}); run `frameio-sync login` again",
+                                  detail);
+            return Error{ErrorCode::unauthorized, std::move(message), status};
+        });
+}
+
+Result<TokenResponse> post_token_request(net::HttpTransport& transport,
+                                         const TokenRequest& token_request,
+                                         const TokenRefusal& refuse) {
+    const auto& secrets = token_request.secrets;
     net::HttpRequest request;
     request.method = net::Method::post;
-    request.url = token_url(auth_url);
+    request.url = token_request.url;
     request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
                        {"Accept", "application/json"}};
-    request.body = form_encode(form);
-    request.total_timeout = m_timeout;
+    if (token_request.authorization)
+        request.headers.emplace_back("Authorization", *token_request.authorization);
+    request.body = form_encode(token_request.form);
+    request.total_timeout = token_request.timeout;
 
-    const std::string_view what = grant == Grant::refresh_token
-                                      ? "refreshing the login"
-                                      : "exchanging the authorization code";
-    auto response = m_transport->send(request);
+    auto response = transport.send(request);
     if (!response) {
         Error e = std::move(response).error();
-        e.message = redact(fmt::format("{} at {}: {}", what, request.url, e.message), secrets);
+        e.message = redact(fmt::format("{} at {}: {}", token_request.what, request.url, e.message),
+                           secrets);
         return e;
     }
     const int status = response->status;
-    if (status >= 200 && status < 300) {
-        auto parsed = parse_token_body(response->body, request.url);
-        if (!parsed)
-            return parsed.error();
-        return parsed;
-    }
+    if (status >= 200 && status < 300)
+        return parse_token_body(response->body, request.url);
 
     const OAuthErrorBody body = parse_error_body(response->body, secrets);
+    if (status == 400 || status == 401) {
+        Error e = refuse(status, body);
+        e.message = redact(std::move(e.message), secrets);
+        e.http_status = status;
+        return e;
+    }
     std::string detail = fmt::format("HTTP {}", status);
     if (!body.error.empty())
         detail += " " + body.error;
     if (!body.description.empty())
         detail += ": " + body.description;
-    detail = redact(std::move(detail), secrets);
-
-    if (status == 400 || status == 401) {
-        std::string message =
-            grant == Grant::refresh_token
-                ? fmt::format("the authorization server refused to refresh the login ({}): it "
-                              "expired or was revoked; run `frameio-sync login`",
-                              detail)
-                : fmt::format("the authorization server refused the authorization code ({}); "
-                              "run `frameio-sync login` again",
-                              detail);
-        return Error{ErrorCode::unauthorized, std::move(message), status};
-    }
     Error e{error_code_for_http_status(status),
-            fmt::format("{} at {}: {}", what, request.url, detail), status};
+            redact(fmt::format("{} at {}: {}", token_request.what, request.url, detail), secrets),
+            status};
     if (status == 429)
         e.retry_after = parse_retry_after(*response);
-    if (status == 404 || status == 405) {
-        e.message += "; check the auth URL (--auth-url / FRAMEIO_AUTH_URL)";
-    }
+    if ((status == 404 || status == 405) && !token_request.not_found_hint.empty())
+        e.message += "; " + token_request.not_found_hint;
     return e;
 }
 

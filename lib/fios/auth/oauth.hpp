@@ -5,6 +5,7 @@
 #include "fios/net/http.hpp"
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -64,6 +65,40 @@ struct TokenResponse {
     std::string token_type;          ///< "bearer" when sent
 };
 
+/// The OAuth 2 error fields of a token endpoint's refusal (RFC 6749 section 5.2): printable
+/// ASCII, at most ~200 characters each, every secret of the request redacted. Empty when the
+/// body is not such JSON (an HTML gateway page, say), which is then never shown.
+struct OAuthErrorBody {
+    std::string error;
+    std::string description;
+};
+
+/// One POST to a token endpoint (application/x-www-form-urlencoded).
+struct TokenRequest {
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> form;
+    /// The Authorization header value, when the client authenticates with HTTP Basic.
+    std::optional<std::string> authorization;
+    /// Redacted from every message (codes, verifiers, tokens, client secrets).
+    std::vector<std::string_view> secrets;
+    /// What the request does, for messages ("refreshing the login").
+    std::string what;
+    /// Appended to the message of a 404 or 405 (which setting names the server).
+    std::string not_found_hint;
+    std::chrono::milliseconds timeout = std::chrono::seconds(60);
+};
+
+/// Builds the error for a 400 or 401 answer (the server refused the grant or the client).
+using TokenRefusal = std::function<Error(int status, const OAuthErrorBody& body)>;
+
+/// Sends `request`. A 2xx answer is parsed (ErrorCode::parse names a bad field); 400/401 gives
+/// refuse(status, body) with http_status set; other statuses give
+/// error_code_for_http_status (429 with retry_after from Retry-After) with "{what} at {url}:
+/// HTTP n error: description"; transport errors keep their code, prefixed the same way.
+/// Secrets never appear in a message. Thread-safe when the transport is.
+Result<TokenResponse> post_token_request(net::HttpTransport& transport, const TokenRequest& request,
+                                         const TokenRefusal& refuse);
+
 /// The OAuth 2 token endpoint for a public (PKCE) client: no client secret, client_id in the
 /// form body. Thread-safe when the transport is.
 ///
@@ -93,12 +128,16 @@ public:
 private:
     enum class Grant { authorization_code, refresh_token };
     Result<TokenResponse> post(Grant grant, std::string_view auth_url,
-                               const std::vector<std::pair<std::string, std::string>>& form,
-                               const std::vector<std::string_view>& secrets);
+                               std::vector<std::pair<std::string, std::string>> form,
+                               std::vector<std::string_view> secrets);
 
     net::HttpTransport* m_transport;
     std::chrono::milliseconds m_timeout;
 };
+
+/// Keeps only printable ASCII, at most 200 characters (then "..."): server text shown to the
+/// user.
+std::string printable(std::string_view s);
 
 /// Replaces every occurrence of each non-empty secret in `text` with "***".
 std::string redact(std::string text, const std::vector<std::string_view>& secrets);

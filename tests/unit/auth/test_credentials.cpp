@@ -256,6 +256,60 @@ TEST_CASE("remove deletes the saved login", "[auth][credentials]") {
     CHECK_FALSE(loaded->has_value());
 }
 
+TEST_CASE("V2 logins keep format 1, V4 logins round-trip in format 2", "[auth][credentials]") {
+    const std::string v2 = fios::auth::serialize_credentials(sample());
+    CHECK(v2.find("\"version\": 1,") != std::string::npos);
+    CHECK(v2.find("\"api\"") == std::string::npos);
+    CHECK(v2.find("ims_url") == std::string::npos);
+    auto old = fios::auth::parse_credentials(v2, "f");
+    REQUIRE(old);
+    CHECK(old->api == fios::auth::ApiGeneration::v2);
+    CHECK(old->kind == CredentialKind::oauth);
+
+    Env env;
+    Credentials c;
+    c.api = fios::auth::ApiGeneration::v4;
+    c.kind = CredentialKind::ims_user;
+    c.access_token = "access-SECRET-1";
+    c.refresh_token = "refresh-SECRET-1";
+    c.expires_at = fios::Clock::time_point(std::chrono::seconds(1'700'086'399));
+    c.scopes = {"openid", "additional_info.roles"};
+    c.client_id = "web1";
+    c.confidential = true;
+    c.ims_url = "https://ims.example.test";
+    c.api_url = "https://api.example.test";
+    c.user = {"u1", "Ada", "ada@example.com"};
+    c.account_id = "acc1";
+    REQUIRE(env.store.save(c));
+    const std::string text = fios::test::read_file(env.store.file());
+    CHECK(text.find("\"version\": 2,") != std::string::npos);
+    CHECK(text.find("\"api\": \"v4\"") != std::string::npos);
+    CHECK(text.find("secret") == std::string::npos); // no client secret field, ever
+    auto loaded = env.store.load();
+    REQUIRE(loaded);
+    REQUIRE(loaded->has_value());
+    const Credentials& l = **loaded;
+    CHECK(l.api == fios::auth::ApiGeneration::v4);
+    CHECK(l.kind == CredentialKind::ims_user);
+    CHECK(l.refresh_token == c.refresh_token);
+    CHECK(l.expires_at == c.expires_at);
+    CHECK(l.scopes == c.scopes);
+    CHECK(l.client_id == "web1");
+    CHECK(l.confidential);
+    CHECK(l.ims_url == c.ims_url);
+    CHECK(l.account_id == "acc1");
+    CHECK(l.login_command() == "frameio-sync login --oauth --client-id web1");
+    for (auto kind : {CredentialKind::ims_s2s, CredentialKind::legacy_token}) {
+        c.kind = kind;
+        c.confidential = kind == CredentialKind::ims_s2s;
+        auto back = fios::auth::parse_credentials(fios::auth::serialize_credentials(c), "f");
+        REQUIRE(back);
+        CHECK(back->kind == kind);
+        CHECK(back->confidential == c.confidential);
+        CHECK(back->legacy_token_auth() == (kind == CredentialKind::legacy_token));
+    }
+}
+
 TEST_CASE("a damaged or newer credentials file is refused without quoting it",
           "[auth][credentials]") {
     struct Row {
@@ -273,8 +327,16 @@ TEST_CASE("a damaged or newer credentials file is refused without quoting it",
         {"expiry type",
          R"({"version":1,"kind":"oauth","access_token":"access-SECRET","expires_at":"x"})",
          "'expires_at'"},
-        {"newer", R"({"version":2,"kind":"oauth","access_token":"access-SECRET"})",
+        {"newer", R"({"version":3,"kind":"oauth","access_token":"access-SECRET"})",
          "newer frameio-sync"},
+        {"bad api", R"({"version":2,"api":"v9","kind":"oauth","access_token":"x"})", "'api'"},
+        {"V4 kind without api", R"({"version":2,"kind":"ims_user","access_token":"x"})",
+         "does not belong to API generation v2"},
+        {"V2 kind on V4", R"({"version":2,"api":"v4","kind":"oauth","access_token":"x"})",
+         "does not belong to API generation v4"},
+        {"confidential type",
+         R"({"version":2,"api":"v4","kind":"ims_s2s","access_token":"x","confidential":1})",
+         "'confidential'"},
     };
     for (const auto& row : rows) {
         DYNAMIC_SECTION(row.name) {

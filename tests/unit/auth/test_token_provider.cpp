@@ -5,6 +5,7 @@
 
 #include "fios/auth/credentials.hpp"
 #include "fios/auth/oauth_token_provider.hpp"
+#include "fios/auth/token_providers.hpp"
 #include "fios/auth/url.hpp"
 
 #include <catch2/catch.hpp>
