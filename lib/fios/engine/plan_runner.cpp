@@ -1080,7 +1080,10 @@ void PlanRunner::on_verify_finished(Job& job, Result<transfer::VerifyResult>& re
     case transfer::VerifyState::verified_by_size: {
         job.record.state = JournalState::synced;
         job.record.verified = v.state == transfer::VerifyState::verified;
-        job.record.direction = TransferDirection::none;
+        // Verified by size (row 75): the direction stays `up`, so that policy::verified_by
+        // says "content-md5+size".
+        job.record.direction =
+            job.record.verified ? TransferDirection::none : TransferDirection::up;
         job.record.attempts = 0;
         job.record.next_retry_at.reset();
         job.record.last_error.clear();
@@ -1094,10 +1097,14 @@ void PlanRunner::on_verify_finished(Job& job, Result<transfer::VerifyResult>& re
         return;
     }
     case transfer::VerifyState::mismatch: {
+        const std::string attempts =
+            fmt::format("after {} {}", job.attempt, job.attempt == 1 ? "attempt" : "attempts");
         const std::string detail =
-            fmt::format("Frame.io's checksum {} differs from {} after {} {}",
-                        v.item.checksum.value_or("(none)"), job.record.xxh64.value_or("?"),
-                        job.attempt, job.attempt == 1 ? "attempt" : "attempts");
+            v.item.checksum
+                ? fmt::format("Frame.io's checksum {} differs from {} {}", *v.item.checksum,
+                              job.record.xxh64.value_or("?"), attempts)
+                : fmt::format("Frame.io reports {} bytes, {} were sent {}", v.item.filesize,
+                              job.record.size, attempts);
         if (v.item.kind == remote::ItemKind::version_stack ||
             job.attempt >= m_policy.max_upload_attempts) {
             mark_failed_for_good(job, detail + "; not uploaded again");
@@ -1170,6 +1177,12 @@ void PlanRunner::on_download_finished(Job& job, Result<transfer::DownloadResult>
     case transfer::DownloadStatus::verified:
     case transfer::DownloadStatus::unverified: {
         const bool verified = r.status == transfer::DownloadStatus::verified;
+        // Without a checksum (V4) a download of the asset's exact size is verified by size
+        // (docs/sync-policy.md row 76): synced, `verified` false, direction down kept so that
+        // policy::verified_by says "size".
+        const bool by_size = !verified && m_policy.verification == policy::Verification::size &&
+                             r.fingerprint.size == a.remote->filesize;
+        const bool done = verified || by_size;
         JournalRecord rec = job.record;
         rec.kind = EntryKind::file;
         rec.asset_id = a.remote->asset_id;
@@ -1179,9 +1192,9 @@ void PlanRunner::on_download_finished(Job& job, Result<transfer::DownloadResult>
         rec.inode = r.fingerprint.inode;
         rec.xxh64 = r.xxh64;
         rec.verified = verified;
-        rec.state = verified ? JournalState::synced : JournalState::awaiting_verification;
+        rec.state = done ? JournalState::synced : JournalState::awaiting_verification;
         rec.direction = verified ? TransferDirection::none : TransferDirection::down;
-        rec.attempts = verified ? 0 : job.attempt;
+        rec.attempts = done ? 0 : job.attempt;
         rec.next_retry_at.reset();
         rec.last_error.clear();
         rec.conflict = rec.deleted_locally = rec.deleted_remotely = false;
@@ -1192,9 +1205,9 @@ void PlanRunner::on_download_finished(Job& job, Result<transfer::DownloadResult>
         write(m_journal.clear_failures(m_scope.project_id, a.path));
         ++m_counts.downloaded;
         m_settled = false;
-        if (!verified)
+        if (!done)
             ++m_counts.awaiting_verification;
-        finish_job(job, verified ? ItemResult::done : ItemResult::awaiting_verification, job.bytes);
+        finish_job(job, done ? ItemResult::done : ItemResult::awaiting_verification, job.bytes);
         return;
     }
     case transfer::DownloadStatus::checksum_mismatch: {

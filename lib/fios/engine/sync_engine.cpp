@@ -307,6 +307,9 @@ public:
         m_policy.settle = options.settle;
         m_policy.verify_timeout = options.verify_timeout;
         m_policy.direction = options.direction;
+        // What counts as verified is the backend's to say (rows 73-77 without a checksum).
+        if (deps.remote != nullptr && !deps.remote->capabilities().has_content_checksum)
+            m_policy.verification = policy::Verification::size;
     }
 
     Result<RunReport> run();
@@ -591,7 +594,9 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     const std::string digest = local_digest(*local);
 
     // Unchanged since the last fully agreed run: not listed again.
-    if (listed != nullptr) {
+    // Only a directory whose counters move with every change can prove it (V2, not V4).
+    const bool counters = m_deps.projects != nullptr && m_deps.projects->has_change_counters();
+    if (listed != nullptr && counters) {
         auto disc = m_journal.discovery(pid);
         if (!disc) {
             set_fatal(disc.error());
@@ -705,7 +710,8 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
 
     // Remember the counters only when this run left both sides agreeing with nothing
     // pending: a later run with the same counters and local folder has nothing to do.
-    if (listed != nullptr && executed && runner.settled() && !rep.counts.needs_attention()) {
+    if (listed != nullptr && counters && executed && runner.settled() &&
+        !rep.counts.needs_attention()) {
         store::DiscoveryState d;
         d.project_id = pid;
         d.local_path = root.string();

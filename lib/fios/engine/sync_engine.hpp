@@ -71,8 +71,9 @@ struct RunOptions {
     std::chrono::seconds verify_timeout{60};
     /// Stored in the runs table ("sync --once").
     std::string command = "sync --once";
-    /// List teams and projects first (recording new ones) and skip selected projects whose
-    /// counters and local folder are unchanged since their last fully agreed run. When
+    /// List teams and projects first (recording new ones) and, when the directory has change
+    /// counters (ProjectDirectory::has_change_counters: V2, not V4), skip selected projects
+    /// whose counters and local folder are unchanged since their last fully agreed run. When
     /// false, every requested project is discovered (tests of one phase).
     bool list_projects = true;
 };
@@ -264,9 +265,11 @@ struct EngineDeps {
     /// The state database (selections, projects, runs, and the journal tables); used only
     /// on the run() thread.
     store::StateDb* state = nullptr;
-    /// The backend (V2 in production; the same over the emulator in tests). Thread-safe.
+    /// The backend (V2Remote or V4Remote). Thread-safe. Its capabilities() decide what
+    /// counts as verified (policy::Verification).
     remote::Remote* remote = nullptr;
-    /// Lists teams and projects (engine/project_directory.hpp). Null: no listing, so new
+    /// Lists teams (V4: workspaces) and projects (engine/project_directory.hpp), the same
+    /// generation as `remote`. Null: no listing, so new
     /// projects are not recorded and no project is skipped as unchanged.
     ProjectDirectory* projects = nullptr;
     const Clock* clock = &SystemClock::instance();

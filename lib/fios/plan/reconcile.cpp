@@ -216,6 +216,9 @@ private:
         return it == m_journal.observations.end() ? nullptr : &it->second;
     }
 
+    /// The backend reports no content checksum: rows 73-77 replace the checksum rows.
+    bool by_size() const { return m_policy.verification == policy::Verification::size; }
+
     bool settled(const LocalEntry& l) const {
         return policy::is_settled(m_policy, l, observation(l.path), m_now);
     }
@@ -619,6 +622,12 @@ private:
                             " bytes) and on Frame.io (" + std::to_string(r.filesize) +
                             " bytes); the local file is kept, nothing is written over it");
         }
+        if (by_size()) { // row 73
+            return skip(SkipReason::conflict, p, EntryKind::file,
+                        context + "same size here and on Frame.io, but Frame.io keeps no content "
+                                  "checksum to prove them equal; the local file is kept, nothing "
+                                  "is written over it");
+        }
         if (!r.checksum) { // row 28
             return skip(SkipReason::awaiting_verification, p, EntryKind::file,
                         context + "same size on both sides; waiting for Frame.io's checksum to "
@@ -663,6 +672,12 @@ private:
         }
         const bool lm = local_matches(*l, j);
         const bool rm = remote_matches(*r, j);
+        if (lm && rm && by_size() && r->upload_completed && r->filesize != j.size) { // row 74
+            return skip(SkipReason::remote_changed, p, ek,
+                        "Frame.io now reports " + std::to_string(r->filesize) +
+                            " bytes for the synced asset (" + std::to_string(j.size) +
+                            " when synced); not downloaded over the local file");
+        }
         if (lm && rm) {
             if (!has_marks(j))
                 return std::nullopt; // row 32
@@ -762,14 +777,18 @@ private:
 
     /// Rows 47-54: `r` is the asset of row `j`, whose xxh64 is the hash of what was sent or
     /// received.
+    /// Without a checksum (rows 75-76) the same rows run on the size: complete with the size
+    /// sent or received verifies, another size is a mismatch.
     Action check(const LocalEntry& l, const RemoteEntry& r, const JournalRecord& j) const {
         const RelPath& p = l.path;
         const EntryKind ek = EntryKind::file;
-        if (!r.upload_completed || !r.checksum) { // row 47
-            Action a = skip(
-                SkipReason::awaiting_verification, p, ek,
-                "waiting for Frame.io's checksum to verify the " +
-                    std::string(j.direction == TransferDirection::down ? "download" : "upload"));
+        const bool down = j.direction == TransferDirection::down;
+        if (!r.upload_completed || (!by_size() && !r.checksum)) { // row 47
+            Action a = skip(SkipReason::awaiting_verification, p, ek,
+                            (by_size() ? "waiting for Frame.io to report the upload complete to "
+                                         "verify the "
+                                       : "waiting for Frame.io's checksum to verify the ") +
+                                std::string(down ? "download" : "upload"));
             if (j.state != JournalState::awaiting_verification) {
                 JournalRecord rec = j;
                 rec.state = JournalState::awaiting_verification;
@@ -777,16 +796,21 @@ private:
             }
             return a;
         }
-        if (*r.checksum == *j.xxh64) { // row 48
-            Action a = make(ActionKind::verify, p, ek,
-                            "Frame.io's checksum matches the " +
-                                std::string(j.direction == TransferDirection::down ? "downloaded"
-                                                                                   : "uploaded") +
-                                " file");
+        const bool equal = by_size() ? r.filesize == j.size : *r.checksum == *j.xxh64;
+        if (equal) { // row 48; without a checksum row 75 (up) or 76 (down)
+            const std::string what = down ? "downloaded" : "uploaded";
+            Action a =
+                make(ActionKind::verify, p, ek,
+                     by_size() ? "Frame.io reports the " + what + " file complete with its size (" +
+                                     std::to_string(j.size) + " bytes)"
+                               : "Frame.io's checksum matches the " + what + " file");
             JournalRecord rec = without_marks(j);
             rec.state = JournalState::synced;
-            rec.verified = true;
-            rec.direction = TransferDirection::none;
+            // Verified by size: verified stays false and the direction says how
+            // (policy::verified_by).
+            rec.verified = !by_size();
+            rec.direction = by_size() ? (down ? TransferDirection::down : TransferDirection::up)
+                                      : TransferDirection::none;
             rec.attempts = 0;
             rec.next_retry_at.reset();
             rec.last_error.clear();
@@ -796,9 +820,11 @@ private:
             a.asset_id = r.asset_id;
             return a;
         }
-        const std::string mismatch = "Frame.io's checksum " + *r.checksum + " differs from " +
-                                     *j.xxh64 + " after " + std::to_string(j.attempts) +
-                                     (j.attempts == 1 ? " attempt" : " attempts");
+        const std::string mismatch =
+            (by_size() ? "Frame.io reports " + std::to_string(r.filesize) + " bytes, " +
+                             std::to_string(j.size) + (down ? " were received" : " were sent")
+                       : "Frame.io's checksum " + *r.checksum + " differs from " + *j.xxh64) +
+            " after " + std::to_string(j.attempts) + (j.attempts == 1 ? " attempt" : " attempts");
         if (j.direction == TransferDirection::up) {
             if (r.version_stack) { // row 51
                 if (!local_matches(l, j))
@@ -914,6 +940,10 @@ private:
                         "deleted on Frame.io while its download was interrupted; the local file "
                         "is kept, not uploaded");
         }
+        if (l != nullptr && by_size() && remote_matches(*r, j) && r->upload_completed &&
+            l->size == j.size && r->filesize == j.size) { // row 77
+            return found_download(*l, *r);
+        }
         if (l != nullptr)
             return compare(*l, *r, &j, ""); // row 63
         if (!r->upload_completed) {         // row 66
@@ -931,6 +961,33 @@ private:
         }
         return download(*r, nullptr, 1, // row 65
                         "the asset changed since its interrupted download began; starting over");
+    }
+
+    // Row 77: without a checksum, our interrupted download of this very asset is in place
+    // with its size (renamed before the row was written): hash it, record it verified by size.
+    Action found_download(const LocalEntry& l, const RemoteEntry& r) const {
+        if (!settled(l))
+            return skip(SkipReason::settling, l.path, EntryKind::file, settling_text());
+        const auto h = known_hash(l, nullptr);
+        if (!h) {
+            Action a = make(ActionKind::hash_local, l.path, EntryKind::file,
+                            "its interrupted download is in place with the asset's size: hash it "
+                            "to record it");
+            a.local = l;
+            a.remote = r;
+            return a;
+        }
+        Action a = make(ActionKind::adopt, l.path, EntryKind::file,
+                        "its interrupted download is in place with the asset's size (" +
+                            std::to_string(l.size) + " bytes)");
+        JournalRecord rec = synced_record(l, r, h);
+        rec.verified = false;
+        rec.direction = TransferDirection::down;
+        a.record = std::move(rec);
+        a.local = l;
+        a.remote = r;
+        a.asset_id = r.asset_id;
+        return a;
     }
 
     // Rows 67-71.

@@ -15,7 +15,9 @@
 /// globals; the same inputs always give the same plan (byte for byte in render()).
 ///
 /// It is a three-way merge per path (local × remote × journal), implementing
-/// docs/sync-policy.md row by row (the comments "row N" below refer to that table). Its
+/// docs/sync-policy.md row by row (the comments "row N" below refer to that table). What
+/// counts as verified follows `policy.verification` (the backend's checksum capability): on a
+/// backend without a checksum no row waits for one (rows 73-77). Its
 /// guarantees, tested as properties:
 ///   - no action targets a path outside the folder (every path is a RelPath);
 ///   - nothing is ever deleted: deletions never propagate and are never undone; the only

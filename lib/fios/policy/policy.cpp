@@ -32,6 +32,22 @@ model::TimePoint next_retry_at(const Policy& policy, std::uint32_t failures, mod
     return now + wait;
 }
 
+std::string_view verified_by(const model::JournalRecord& record) noexcept {
+    if (record.kind != model::EntryKind::file || record.state != model::JournalState::synced)
+        return "";
+    if (record.verified)
+        return "checksum";
+    switch (record.direction) {
+    case model::TransferDirection::up:
+        return "content-md5+size";
+    case model::TransferDirection::down:
+        return "size";
+    case model::TransferDirection::none:
+        break;
+    }
+    return "";
+}
+
 bool in_backoff(const model::JournalRecord& record, model::TimePoint now) noexcept {
     return record.state == model::JournalState::failed && record.next_retry_at.has_value() &&
            now < *record.next_retry_at;

@@ -42,6 +42,19 @@ enum class DuplicateRule : std::uint8_t { first_seen_wins };
 /// issue adds the opt-in to upload it as a new version.
 enum class ChangedLocallyRule : std::uint8_t { report_only };
 
+/// How content equality can be proven on the backend in use: what reconcile and the engine
+/// may count as "verified". Set by the engine from remote::Capabilities::has_content_checksum,
+/// never by the user. docs/sync-policy.md, "Without a content checksum".
+enum class Verification : std::uint8_t {
+    checksum, ///< the backend reports an XXH64 per file (V2): equal checksums prove equality
+    size,     ///< no checksum (V4): a transfer counts when the backend reports it complete with
+              ///< our size; two unrelated files are never called equal
+};
+
+constexpr std::string_view to_string(Verification v) noexcept {
+    return v == Verification::size ? "size" : "checksum";
+}
+
 struct Policy {
     /// A local file is ready once its size and mtime have not changed for this long
     /// (`--settle`). See is_settled().
@@ -54,6 +67,8 @@ struct Policy {
     /// verification" for a later run (`--verify-timeout`). Used by the engine, not by plan.
     std::chrono::seconds verify_timeout{60};
     Direction direction = Direction::both;
+    /// What the backend allows (see Verification); the engine sets it before reconciling.
+    Verification verification = Verification::checksum;
     DeletionRule deletions = DeletionRule::never_propagate;
     DuplicateRule duplicates = DuplicateRule::first_seen_wins;
     ChangedLocallyRule changed_locally = ChangedLocallyRule::report_only;
@@ -90,6 +105,13 @@ struct Policy {
 [[nodiscard]] model::LocalObservation observe(const model::LocalEntry& entry,
                                               const model::LocalObservation* previous,
                                               model::TimePoint now);
+
+/// How a journal row's file was verified, for `status` and `--json`: "checksum" (the remote
+/// XXH64 equalled ours), "content-md5+size" (our upload, every part checked by storage with
+/// Content-MD5, complete with our size), "size" (our download, or a download found in place,
+/// whose size equalled the backend's), or "" (not a synced file). Derived without a column:
+/// rows verified by size keep `verified = false` and the direction of their transfer.
+[[nodiscard]] std::string_view verified_by(const model::JournalRecord& record) noexcept;
 
 /// When to retry an item that has now failed `failures` times in a row (1 = first failure).
 [[nodiscard]] model::TimePoint next_retry_at(const Policy& policy, std::uint32_t failures,

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include "sync_fixture.hpp"
 
+#include "harness_json.hpp"
+
 #include "fios/api/client.hpp"
 #include "fios/api/token_provider.hpp"
+#include "fios/api/v4_client.hpp"
 #include "fios/engine/project_directory.hpp"
 #include "fios/net/curl_transport.hpp"
 #include "fios/net/retry.hpp"
 #include "fios/remote/v2_remote.hpp"
+#include "fios/remote/v4_remote.hpp"
 #include "fios/store/journal.hpp"
 #include "fios/store/state_db.hpp"
 
@@ -33,7 +37,7 @@ namespace fios::test::sync {
 
 using namespace std::chrono_literals;
 
-namespace {
+namespace detail {
 
 std::string json_string(const std::string& s) {
     rapidjson::StringBuffer buf;
@@ -56,6 +60,14 @@ std::string get_str(const rapidjson::Value& v, const char* key) {
         return {};
     return std::string(it->value.GetString(), it->value.GetStringLength());
 }
+
+} // namespace detail
+
+namespace {
+
+using detail::get_str;
+using detail::json_string;
+using detail::parse;
 
 std::string hex16(std::uint64_t h) {
     char buf[17];
@@ -332,7 +344,11 @@ rapidjson::Document Emulator::state() const {
 
 HttpReply Emulator::api(const std::string& method, const std::string& path, const std::string& body,
                         long expect) const {
-    std::vector<std::string> headers{std::string("Authorization: Bearer ") + k_token};
+    const bool v4 = path.starts_with("/v4/");
+    std::vector<std::string> headers{std::string("Authorization: Bearer ") +
+                                     (v4 ? k_v4_token : k_token)};
+    if (v4)
+        headers.emplace_back("x-frameio-legacy-token-auth: true");
     if (!body.empty())
         headers.emplace_back("Content-Type: application/json");
     for (int attempt = 0;; ++attempt) {
@@ -484,7 +500,15 @@ std::string RemoteSide::mkdir_named(const std::string& parent, const std::string
     return create_folder(parent.empty() ? m_root_id : id_of(parent), raw_name);
 }
 
+void RemoteSide::require_v2(const char* verb) const {
+    if (m_generation != Generation::v2)
+        throw std::runtime_error(std::string("the harness's RemoteSide::") + verb +
+                                 " is V2 only; run this scenario on V2");
+}
+
 std::string RemoteSide::create_folder(const std::string& parent_id, const std::string& name) {
+    if (m_generation == Generation::v4)
+        return create_folder_v4(parent_id, name);
     const auto r = m_emu->api("POST", "/v2/assets/" + parent_id + "/children",
                               "{\"type\": \"folder\", \"name\": " + json_string(name) + "}");
     return get_str(parse(r.body, "create folder"), "id");
@@ -513,6 +537,8 @@ std::string RemoteSide::insert_named(const std::string& parent, const std::strin
 
 std::string RemoteSide::upload(const std::string& parent_id, const std::string& name,
                                const std::string& content, std::size_t max_parts) {
+    if (m_generation == Generation::v4)
+        return upload_v4(parent_id, name, content, max_parts);
     const auto r = m_emu->api("POST", "/v2/assets/" + parent_id + "/children",
                               "{\"type\": \"file\", \"name\": " + json_string(name) +
                                   ", \"filetype\": \"application/octet-stream\", \"filesize\": " +
@@ -539,6 +565,12 @@ std::string RemoteSide::upload(const std::string& parent_id, const std::string& 
 }
 
 void RemoteSide::remove(const std::string& path) {
+    if (m_generation == Generation::v4) {
+        const std::string id = id_of(path);
+        const auto assets = project_assets(m_emu->state(), m_project_id);
+        remove_v4(id, assets.at(id).type == "folder");
+        return;
+    }
     const auto r = m_emu->api("DELETE", "/v2/assets/" + id_of(path), {}, 0);
     if (r.status / 100 != 2)
         throw std::runtime_error("DELETE " + path + ": HTTP " + std::to_string(r.status));
@@ -546,6 +578,7 @@ void RemoteSide::remove(const std::string& path) {
 
 std::string RemoteSide::add_version(const std::string& path, const std::string& content,
                                     std::size_t max_parts) {
+    require_v2("add_version");
     const std::string target = id_of(path);
     const std::string parent_id = mkdir(parent_of(path));
     const std::string next = upload(parent_id, name_of(path), content, max_parts);
@@ -555,6 +588,7 @@ std::string RemoteSide::add_version(const std::string& path, const std::string& 
 }
 
 void RemoteSide::rename(const std::string& path, const std::string& new_name) {
+    require_v2("rename");
     m_emu->api("PUT", "/v2/assets/" + id_of(path), "{\"name\": " + json_string(new_name) + "}");
 }
 
@@ -590,6 +624,7 @@ std::string RemoteSide::id_of(const std::string& path) const {
 }
 
 std::map<std::string, int> RemoteSide::list_names(const std::string& folder_id) const {
+    require_v2("list_names");
     std::map<std::string, int> out;
     for (int page = 1;; ++page) {
         const auto r =
@@ -624,6 +659,8 @@ Tree RemoteSide::tree() const {
     const auto content_hash = [&](const StateAsset& a) -> std::string {
         if (!a.computed_hash.empty())
             return a.computed_hash;
+        if (m_generation == Generation::v4) // no checksums: the bytes through the API
+            return xxh64_hex(content_v4(a.id));
         // Never checksummed (--no-checksum-rate): fetch the bytes through the API.
         const auto r = m_emu->api("GET", "/v2/assets/" + a.id);
         const std::string url = get_str(parse(r.body, "asset"), "original");
@@ -760,6 +797,10 @@ std::vector<std::string> emulator_args(const FixtureOptions& o) {
                                   std::to_string(o.part_size)};
     if (!o.rate_limited)
         args.emplace_back("--no-rate-limit");
+    if (o.generation == Generation::v4) {
+        args.insert(args.end(), {"--v4-legacy-token", k_v4_token, "--v4-part-size",
+                                 std::to_string(o.part_size)});
+    }
     args.insert(args.end(), o.emulator_args.begin(), o.emulator_args.end());
     return args;
 }
@@ -780,6 +821,24 @@ SyncFixture::SyncFixture(FixtureOptions options)
     fs::create_directories(m_home.path() / "state");
     m_state_path = m_home.path() / "state" / "frameio-sync" / "state.db";
 
+    auto transport = net::CurlTransport::create();
+    if (!transport)
+        throw std::runtime_error("curl transport: " + transport.error().message);
+    m_transport = std::move(transport).value();
+    const store::ProjectInfo info =
+        m_options.generation == Generation::v4 ? connect_v4() : connect_v2();
+
+    auto state = store::StateDb::open(m_state_path, m_clock);
+    if (!state)
+        throw std::runtime_error("state db: " + state.error().message);
+    m_state = std::make_unique<store::StateDb>(std::move(state).value());
+    if (auto r = m_state->record_projects(std::span<const store::ProjectInfo>(&info, 1)); !r)
+        throw std::runtime_error("record project: " + r.error().message);
+    if (auto r = m_state->select(info.id, m_local.root()); !r)
+        throw std::runtime_error("select: " + r.error().message);
+}
+
+store::ProjectInfo SyncFixture::connect_v2() {
     // A project through the API.
     const auto teams = parse(m_emulator.api("GET", "/v2/teams").body, "teams");
     if (!teams.IsArray() || teams.Empty())
@@ -796,10 +855,6 @@ SyncFixture::SyncFixture(FixtureOptions options)
     m_remote = std::make_unique<RemoteSide>(m_emulator, project_id, root_id);
 
     // The library pieces the engine runs on, wired as the CLI wires them.
-    auto transport = net::CurlTransport::create();
-    if (!transport)
-        throw std::runtime_error("curl transport: " + transport.error().message);
-    m_transport = std::move(transport).value();
     m_tokens = std::make_unique<api::StaticTokenProvider>(k_token);
     api::V2ClientOptions copts;
     copts.api_base = m_emulator.base_url();
@@ -807,12 +862,9 @@ SyncFixture::SyncFixture(FixtureOptions options)
     m_client = std::make_unique<api::V2Client>(*m_transport, *m_tokens, SystemClock::instance(),
                                                net::RealSleeper::instance(), copts);
     m_v2 = std::make_unique<remote::V2Remote>(*m_client);
+    m_backend = m_v2.get();
     m_directory = std::make_unique<engine::V2ProjectDirectory>(*m_client);
 
-    auto state = store::StateDb::open(m_state_path, m_clock);
-    if (!state)
-        throw std::runtime_error("state db: " + state.error().message);
-    m_state = std::make_unique<store::StateDb>(std::move(state).value());
     store::ProjectInfo info;
     info.id = project_id;
     info.team_id = team_id;
@@ -820,10 +872,7 @@ SyncFixture::SyncFixture(FixtureOptions options)
     info.name = m_options.project_name;
     info.root_asset_id = root_id;
     info.updated_at = get_str(project, "updated_at");
-    if (auto r = m_state->record_projects(std::span<const store::ProjectInfo>(&info, 1)); !r)
-        throw std::runtime_error("record project: " + r.error().message);
-    if (auto r = m_state->select(project_id, m_local.root()); !r)
-        throw std::runtime_error("select: " + r.error().message);
+    return info;
 }
 
 SyncFixture::~SyncFixture() = default;
@@ -847,7 +896,7 @@ RunOutcome SyncFixture::sync_once(engine::RunOptions options) {
     Collector collector(out);
     engine::EngineDeps deps;
     deps.state = m_state.get();
-    deps.remote = m_v2.get();
+    deps.remote = m_backend;
     deps.projects = m_directory.get();
     deps.clock = &m_clock;
     engine::SyncEngine engine(deps);
@@ -877,13 +926,18 @@ RunOutcome SyncFixture::sync_once(engine::RunOptions options) {
 }
 
 RunOptions SyncFixture::cli_options(std::chrono::milliseconds deadline) const {
+    const bool v4 = m_options.generation == Generation::v4;
     RunOptions o;
     o.env = {
         {"HOME", m_home.path().string()},
         {"XDG_CONFIG_HOME", (m_home.path() / "config").string()},
         {"XDG_STATE_HOME", (m_home.path() / "state").string()},
-        {"FRAMEIO_TOKEN", std::string(k_token)},
+        // The fixture's generation (the CLI's default is v4); its token and IMS stand-in.
+        {"FRAMEIO_SYNC_API", std::string(to_string(m_options.generation))},
+        {"FRAMEIO_TOKEN", std::string(v4 ? k_v4_token : k_token)},
         {"FRAMEIO_API_URL", m_emulator.base_url()},
+        {"FRAMEIO_IMS_URL", m_emulator.base_url()},
+        {"FRAMEIO_CLIENT_SECRET", std::nullopt},
         {"NO_COLOR", std::string("1")},
         {"FRAMEIO_SYNC_SETTLE_SECONDS", std::nullopt},
         {"FRAMEIO_SYNC_JOBS", std::nullopt},
@@ -920,6 +974,12 @@ std::map<std::string, model::JournalRecord> SyncFixture::journal() {
     for (auto& [path, rec] : *rows)
         out.emplace(path.str(), rec);
     return out;
+}
+
+void SyncFixture::put_journal_row(const model::JournalRecord& record) {
+    store::Journal journal(m_state->db());
+    if (auto r = journal.put_record(m_remote->project_id(), record); !r)
+        throw std::runtime_error("journal: " + r.error().message);
 }
 
 // --- JSON lines ----------------------------------------------------------------------------------

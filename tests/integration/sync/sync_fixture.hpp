@@ -39,23 +39,36 @@
 
 namespace fios::api {
 class V2Client;
+class V4Client;
 class TokenProvider;
 } // namespace fios::api
 namespace fios::net {
 class CurlTransport;
 }
 namespace fios::remote {
+class Remote;
 class V2Remote;
-}
+class V4Remote;
+} // namespace fios::remote
 namespace fios::store {
 class StateDb;
-}
+struct ProjectInfo;
+} // namespace fios::store
 
 namespace fios::test::sync {
 
 namespace fs = std::filesystem;
 
 inline constexpr const char* k_token = "sync-harness-token";
+/// The V4 account's legacy developer token (`--v4-legacy-token`); sent with
+/// `x-frameio-legacy-token-auth: true`.
+inline constexpr const char* k_v4_token = "sync-harness-v4-token";
+
+/// The Frame.io API generation a scenario runs against. V2: the emulator's V2 team, V2Client,
+/// V2Remote, V2ProjectDirectory. V4: the emulator's V4 workspace (legacy token), V4Client,
+/// V4Remote, V4ProjectDirectory: no checksums (policy::Verification::size), no counters.
+enum class Generation { v2, v4 };
+std::string_view to_string(Generation generation);
 
 // --- trees -------------------------------------------------------------------------------------
 
@@ -142,9 +155,10 @@ public:
     void corrupt(const std::string& asset_id, const std::string& what) const;
     /// GET /_emulator/state.
     rapidjson::Document state() const;
-    /// A call to the API with the harness token. A 429 resets the rate limiter and retries
-    /// (set-up must not depend on pacing; the code under test does). Throws on transport
-    /// failure and, unless `expect` is 0, on a status other than `expect`.
+    /// A call to the API with the harness token (a path under /v4: the V4 token and its legacy
+    /// header). A 429 resets the rate limiter and retries (set-up must not depend on pacing;
+    /// the code under test does). Throws on transport failure and, unless `expect` is 0, on a
+    /// status other than `expect`.
     HttpReply api(const std::string& method, const std::string& path, const std::string& body = {},
                   long expect = 200) const;
 
@@ -197,9 +211,13 @@ private:
 /// The project on the emulator: verbs through the real API.
 class RemoteSide {
 public:
-    RemoteSide(const Emulator& emulator, std::string project_id, std::string root_id)
-        : m_emu(&emulator), m_project_id(std::move(project_id)), m_root_id(std::move(root_id)) {}
+    /// `account_id`: V4 only, the account every /v4 route is under.
+    RemoteSide(const Emulator& emulator, std::string project_id, std::string root_id,
+               Generation generation = Generation::v2, std::string account_id = {})
+        : m_emu(&emulator), m_project_id(std::move(project_id)), m_root_id(std::move(root_id)),
+          m_generation(generation), m_account_id(std::move(account_id)) {}
 
+    [[nodiscard]] Generation generation() const { return m_generation; }
     [[nodiscard]] const std::string& project_id() const { return m_project_id; }
     [[nodiscard]] const std::string& root_id() const { return m_root_id; }
 
@@ -214,7 +232,7 @@ public:
     /// DELETE of the live item at `path`.
     void remove(const std::string& path);
     /// Uploads `content` as a new version on top of the item at `path` (making a stack when
-    /// it is a file); returns the new version's id.
+    /// it is a file); returns the new version's id. V2 only (so are rename and list_names).
     std::string add_version(const std::string& path, const std::string& content,
                             std::size_t max_parts = SIZE_MAX);
     /// Renames the item at `path` (hostile names come through this or insert_named).
@@ -247,21 +265,33 @@ private:
     std::string create_folder(const std::string& parent_id, const std::string& name);
     std::string upload(const std::string& parent_id, const std::string& name,
                        const std::string& content, std::size_t max_parts);
+    // V4 set-up through plain HTTP (sync_fixture_v4.cpp).
+    std::string create_folder_v4(const std::string& parent_id, const std::string& name);
+    std::string upload_v4(const std::string& parent_id, const std::string& name,
+                          const std::string& content, std::size_t max_parts);
+    void remove_v4(const std::string& id, bool folder);
+    /// The bytes of a V4 file, through its `media_links.original` link.
+    std::string content_v4(const std::string& id) const;
+    void require_v2(const char* verb) const;
 
     const Emulator* m_emu;
     std::string m_project_id;
     std::string m_root_id;
+    Generation m_generation = Generation::v2;
+    std::string m_account_id;
 };
 
 // --- the fixture ---------------------------------------------------------------------------------
 
 struct FixtureOptions {
+    Generation generation = Generation::v2;
     /// Emulator arguments besides the harness's own (--token, --checksum-delay, --part-size).
     std::vector<std::string> emulator_args;
-    /// The emulator's default rate limits (the main scenarios) unless false.
+    /// The emulator's default rate limits (the main scenarios) unless false (V2 and
+    /// V4 alike: `--no-rate-limit`).
     bool rate_limited = true;
     double checksum_delay = 1.0;        ///< seconds of emulator time; > 0 by default
-    std::int64_t part_size = 64 * 1024; ///< the emulator's --part-size (see k_three_parts)
+    std::int64_t part_size = 64 * 1024; ///< --part-size and --v4-part-size (k_three_parts)
     std::string project_name = "Harness";
 };
 
@@ -296,6 +326,7 @@ public:
     SyncFixture(const SyncFixture&) = delete;
     SyncFixture& operator=(const SyncFixture&) = delete;
 
+    [[nodiscard]] Generation generation() const { return m_options.generation; }
     LocalSide& local() { return m_local; }
     RemoteSide& remote() { return *m_remote; }
     Emulator& emulator() { return m_emulator; }
@@ -320,7 +351,9 @@ public:
     /// see sync_once). Between runs it only moves by clock().advance().
     void set_clock_pump(bool on) { m_pump_clock = on; }
 
-    /// Environment of a `frameio-sync` child: HOME, XDG_*, FRAMEIO_TOKEN, FRAMEIO_API_URL.
+    /// Environment of a `frameio-sync` child: HOME, XDG_*, FRAMEIO_SYNC_API (the fixture's
+    /// generation), FRAMEIO_TOKEN, FRAMEIO_API_URL, FRAMEIO_IMS_URL. The CLI scenarios and the
+    /// crash suite run on V2 so far.
     [[nodiscard]] RunOptions
     cli_options(std::chrono::milliseconds deadline = std::chrono::seconds(120)) const;
     [[nodiscard]] std::vector<std::string> cli_argv(const std::vector<std::string>& args) const;
@@ -330,10 +363,18 @@ public:
 
     /// The journal's rows of the project (read through the library's Journal).
     std::map<std::string, model::JournalRecord> journal();
+    /// Writes one journal row of the project, as a run killed at that point would have left
+    /// it (in-process stand-in for kill-and-restart scenarios).
+    void put_journal_row(const model::JournalRecord& record);
     [[nodiscard]] const fs::path& state_db_path() const { return m_state_path; }
     [[nodiscard]] const fs::path& home() const { return m_home.path(); }
 
 private:
+    /// Creates the scenario's project on the generation's API and wires its backend;
+    /// returns the project as a listing would show it.
+    store::ProjectInfo connect_v2();
+    store::ProjectInfo connect_v4(); // sync_fixture_v4.cpp
+
     FixtureOptions m_options;
     TempDir m_home{"fios-sync"};
     FakeClock m_clock;
@@ -347,6 +388,9 @@ private:
     std::unique_ptr<api::TokenProvider> m_tokens;
     std::unique_ptr<api::V2Client> m_client;
     std::unique_ptr<remote::V2Remote> m_v2;
+    std::unique_ptr<api::V4Client> m_v4_client;
+    std::unique_ptr<remote::V4Remote> m_v4;
+    remote::Remote* m_backend = nullptr; ///< m_v2 or m_v4
     std::unique_ptr<engine::ProjectDirectory> m_directory;
     std::unique_ptr<store::StateDb> m_state;
 };

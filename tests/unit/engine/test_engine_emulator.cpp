@@ -2,10 +2,12 @@
 // SyncEngine end to end against frameio-emulator: both directions with outcomes recorded in
 // the journal, a second run that transfers nothing, unchanged projects not listed again,
 // dry runs that change nothing, the lock, late checksums, a lost create answer, a missing
-// local folder and an interrupted run.
+// local folder and an interrupted run; the V4 project directory.
 #include "engine_fixture.hpp"
 #include "support/http_client.hpp"
 
+#include "fios/api/token_provider.hpp"
+#include "fios/api/v4_client.hpp"
 #include "fios/engine/run_lock.hpp"
 #include "fios/hash/xxh64.hpp"
 
@@ -339,4 +341,47 @@ TEST_CASE("engine: a project that is not selected is refused before anything hap
     auto last = f.state->last_run();
     REQUIRE(last);
     CHECK(!last->has_value());
+}
+
+TEST_CASE("project directory: V4 walks accounts, workspaces and projects - and has no counters",
+          "[engine][directory][v4]") {
+    // The V2 fixture's emulator also serves the V4 account for a legacy developer token.
+    Fixture fx({"--v4-legacy-token", "dir-v4-token", "--seed-demo"});
+    CHECK(fx.directory->has_change_counters()); // V2: counters move with every change
+
+    api::StaticTokenProvider tokens("dir-v4-token");
+    api::V4ClientOptions o;
+    o.rest.api_base = fx.emulator.base_url();
+    o.rest.jitter_seed = 7;
+    o.legacy_token_auth = true;
+    api::V4Client client(*fx.transport, tokens, fx.clock, net::RealSleeper::instance(), o);
+    auto accounts = client.accounts();
+    REQUIRE(accounts);
+    REQUIRE(accounts->size() == 1);
+    auto workspaces = client.workspaces(accounts->front().id);
+    REQUIRE(workspaces);
+    REQUIRE(!workspaces->empty());
+    auto made = client.create_project(accounts->front().id, workspaces->front().id, "Another");
+    REQUIRE(made);
+
+    for (const std::string& account : {std::string(), accounts->front().id}) {
+        CAPTURE(account);
+        engine::V4ProjectDirectory directory(client, account);
+        CHECK_FALSE(directory.has_change_counters()); // every selected project listed each run
+        auto listed = directory.list_projects();
+        REQUIRE(listed);
+        REQUIRE(listed->size() == 2);
+        // Ordered by workspace name, project name, id; the team is the workspace.
+        CHECK(listed->at(0).name == "Another");
+        CHECK(listed->at(1).name == "Demo Project");
+        for (const auto& p : *listed) {
+            CHECK(p.team_id == workspaces->front().id);
+            CHECK(p.team_name == workspaces->front().name);
+            CHECK_FALSE(p.root_asset_id.empty());
+            CHECK(p.file_count == 0);
+            CHECK(p.folder_count == 0);
+        }
+        CHECK(listed->at(0).id == made->id);
+        CHECK(listed->at(0).root_asset_id == made->root_folder_id);
+    }
 }
