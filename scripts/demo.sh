@@ -40,7 +40,8 @@ url=${line#listening on }
 echo "emulator: $url (log: $work/emulator.log)"
 
 export XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state"
-export FRAMEIO_API_URL="$url" FRAMEIO_AUTH_URL="$url"
+# The client speaks V4 by default; this walk-through still uses the emulator's V2 account.
+export FRAMEIO_SYNC_API=v2 FRAMEIO_API_URL="$url" FRAMEIO_AUTH_URL="$url"
 unset FRAMEIO_TOKEN
 
 run() { echo; echo "\$ frameio-sync $*"; "$sync" "$@"; }

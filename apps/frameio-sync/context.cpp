@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "context.hpp"
 
-#include "fios/auth/oauth_token_provider.hpp"
+#include "fios/auth/token_providers.hpp"
 #include "fios/config/paths.hpp"
 #include "fios/config/settings.hpp"
 #include "fios/config/toml.hpp"
@@ -24,6 +24,12 @@ std::string_view describe(TokenSource source) {
         return "saved developer token";
     case TokenSource::saved_oauth:
         return "saved OAuth login";
+    case TokenSource::saved_ims_user:
+        return "saved Adobe login";
+    case TokenSource::saved_ims_s2s:
+        return "saved server-to-server login";
+    case TokenSource::saved_legacy_token:
+        return "saved legacy developer token";
     }
     return "unknown";
 }
@@ -157,6 +163,50 @@ Result<std::string> Context::auth_url() {
     return base_url_setting(m_settings->settings, "auth_url");
 }
 
+Result<std::string> Context::ims_url() {
+    if (auto s = load_settings(); !s)
+        return s.error();
+    return base_url_setting(m_settings->settings, "ims_url");
+}
+
+Result<auth::ApiGeneration> Context::api_generation() {
+    if (auto s = load_settings(); !s)
+        return s.error();
+    // The resolver allows only the choices v4 and v2.
+    return m_settings->settings.string("api") == "v2" ? auth::ApiGeneration::v2
+                                                      : auth::ApiGeneration::v4;
+}
+
+Result<std::optional<std::string>> Context::client_secret() {
+    if (auto s = load_settings(); !s)
+        return s.error();
+    return m_settings->settings.secret("client_secret");
+}
+
+auth::SecretSource Context::secret_source() {
+    return [this] { return client_secret(); };
+}
+
+Status Context::require_generation(auth::ApiGeneration wanted) {
+    auto api = api_generation();
+    if (!api)
+        return api.error();
+    if (*api == wanted)
+        return {};
+    const auto& origin = m_settings->settings.get("api").origin;
+    if (wanted == auth::ApiGeneration::v2) {
+        return Error{ErrorCode::invalid_config,
+                     fmt::format("this command speaks only the V2 API so far, but the API in use "
+                                 "is v4 (setting api, from {}): run it with `--api v2` (or "
+                                 "FRAMEIO_SYNC_API=v2) and a V2 login",
+                                 origin.detail)};
+    }
+    return Error{ErrorCode::invalid_config,
+                 fmt::format("this needs the V4 API, but the API in use is v2 (setting api, from "
+                             "{}): use `--api v4`",
+                             origin.detail)};
+}
+
 Result<std::filesystem::path> Context::config_dir() {
     return config::config_dir();
 }
@@ -181,13 +231,91 @@ Result<net::HttpTransport*> Context::transport() {
     return m_transport.get();
 }
 
+namespace {
+
+/// The commands that log in for `api`, for messages.
+std::string login_commands(auth::ApiGeneration api) {
+    if (api == auth::ApiGeneration::v2) {
+        return "`frameio-sync login --api v2 --token-stdin` (developer token) or "
+               "`frameio-sync login --api v2 --oauth --client-id ID`";
+    }
+    return "`frameio-sync login --oauth --client-id ID` (Adobe login), "
+           "`frameio-sync login --s2s --client-id ID` (server-to-server) or "
+           "`frameio-sync login --token-stdin` (legacy developer token)";
+}
+
+/// Refuses a saved login that belongs to another generation or server than the one in use:
+/// its tokens are sent only where they were issued.
+Status check_saved_login(const auth::Credentials& creds, auth::ApiGeneration api,
+                         const config::Origin& api_origin, const std::string& api_url,
+                         const std::string& ims_url) {
+    if (creds.api != api) {
+        return Error{
+            ErrorCode::unauthorized,
+            fmt::format("the saved login is a {} login ({}) but the API in use is {} (setting "
+                        "api, from {}); it is not used. Log in for {} with {}, or use `--api {}` "
+                        "(FRAMEIO_SYNC_API={}) to keep using the saved login",
+                        auth::to_string(creds.api), auth::to_string(creds.kind),
+                        auth::to_string(api), api_origin.detail, auth::to_string(api),
+                        login_commands(api), auth::to_string(creds.api),
+                        auth::to_string(creds.api))};
+    }
+    if (!creds.api_url.empty() && normalise_url(creds.api_url) != api_url) {
+        return Error{ErrorCode::unauthorized,
+                     fmt::format("the saved login is for {} but the API URL in use is {}; the "
+                                 "token is not sent there. Log in for this API with "
+                                 "`frameio-sync login`, or use the API URL of the login",
+                                 creds.api_url, api_url)};
+    }
+    if (!creds.ims_url.empty() && normalise_url(creds.ims_url) != ims_url) {
+        return Error{
+            ErrorCode::unauthorized,
+            fmt::format("the saved login is from the Adobe IMS at {} but the IMS URL in "
+                        "use is {}; its tokens are not sent there. Log in again with `{}`, "
+                        "or use the IMS URL of the login (--ims-url, FRAMEIO_IMS_URL)",
+                        creds.ims_url, ims_url, creds.login_command())};
+    }
+    return {};
+}
+
+TokenSource source_of(auth::CredentialKind kind) {
+    switch (kind) {
+    case auth::CredentialKind::developer_token:
+        return TokenSource::saved_developer_token;
+    case auth::CredentialKind::oauth:
+        return TokenSource::saved_oauth;
+    case auth::CredentialKind::ims_user:
+        return TokenSource::saved_ims_user;
+    case auth::CredentialKind::ims_s2s:
+        return TokenSource::saved_ims_s2s;
+    case auth::CredentialKind::legacy_token:
+        return TokenSource::saved_legacy_token;
+    }
+    return TokenSource::saved_developer_token;
+}
+
+} // namespace
+
 Result<api::TokenProvider*> Context::tokens() {
     if (m_tokens)
         return m_tokens.get();
+    auto api = api_generation();
+    if (!api)
+        return api.error();
+    const bool v4 = *api == auth::ApiGeneration::v4;
     if (const char* env = std::getenv("FRAMEIO_TOKEN"); env != nullptr && *env != '\0') {
-        m_tokens = std::make_unique<api::StaticTokenProvider>(
-            env, "the token in FRAMEIO_TOKEN",
-            "fix or unset FRAMEIO_TOKEN (it overrides the saved login)");
+        if (v4) {
+            m_tokens = std::make_unique<api::StaticTokenProvider>(
+                env, "the legacy developer token in FRAMEIO_TOKEN",
+                "on V4, FRAMEIO_TOKEN must be a legacy developer token of an account that "
+                "accepts them (migrated from V2). Fix or unset FRAMEIO_TOKEN (it overrides the "
+                "saved login), or use `--api v2` for a V2 developer token");
+            m_legacy_token_auth = true;
+        } else {
+            m_tokens = std::make_unique<api::StaticTokenProvider>(
+                env, "the token in FRAMEIO_TOKEN",
+                "fix or unset FRAMEIO_TOKEN (it overrides the saved login)");
+        }
         m_token_source = TokenSource::environment;
         return m_tokens.get();
     }
@@ -201,49 +329,52 @@ Result<api::TokenProvider*> Context::tokens() {
     if (!saved)
         return saved.error();
     if (!saved->has_value()) {
-        return Error{ErrorCode::unauthorized,
-                     "not logged in: run `frameio-sync login --token-stdin` (developer token) or "
-                     "`frameio-sync login --oauth --client-id ID`, or set FRAMEIO_TOKEN"};
+        return Error{
+            ErrorCode::unauthorized,
+            fmt::format("not logged in: run {}, or set FRAMEIO_TOKEN", login_commands(*api))};
     }
-    const auth::Credentials& creds = **saved;
-    auto api = api_url();
-    if (!api)
-        return api.error();
-    // Never send a saved token to another server than the one it was issued for.
-    if (!creds.api_url.empty() && normalise_url(creds.api_url) != *api) {
-        return Error{ErrorCode::unauthorized,
-                     fmt::format("the saved login is for {} but the API URL in use is {}; the "
-                                 "token is not sent there. Log in for this API with "
-                                 "`frameio-sync login`, or use the API URL of the login",
-                                 creds.api_url, *api)};
+    auto api_base = api_url();
+    if (!api_base)
+        return api_base.error();
+    auto ims = ims_url();
+    if (!ims)
+        return ims.error();
+    if (auto s = check_saved_login(**saved, *api, m_settings->settings.get("api").origin, *api_base,
+                                   *ims);
+        !s) {
+        return s.error();
     }
-    if (creds.kind == auth::CredentialKind::developer_token) {
-        m_tokens = std::make_unique<api::StaticTokenProvider>(creds.access_token);
-        m_token_source = TokenSource::saved_developer_token;
-    } else {
-        m_tokens = std::make_unique<auth::OAuthTokenProvider>(*store, **t, clock(), creds);
-        m_token_source = TokenSource::saved_oauth;
-    }
+    auto provider = auth::make_token_provider(*store, **t, clock(), secret_source());
+    if (!provider)
+        return provider.error();
+    m_tokens = std::move(*provider);
+    m_token_source = source_of((**saved).kind);
+    m_legacy_token_auth = (**saved).legacy_token_auth();
+    m_saved = std::move(**saved);
     return m_tokens.get();
+}
+
+api::TraceCallback Context::trace_callback() const {
+    if (out.level() < Output::Level::trace)
+        return {};
+    const Output* o = &out;
+    return [o](const api::TraceEvent& e) {
+        if (e.status != 0) {
+            o->verbose(fmt::format("http: {} {} -> {} ({} ms, attempt {})", e.method, e.path,
+                                   e.status, e.duration.count(), e.attempt));
+        } else {
+            o->verbose(fmt::format("http: {} {} -> {} ({} ms, attempt {})", e.method, e.path,
+                                   e.error ? to_string(*e.error) : "error", e.duration.count(),
+                                   e.attempt));
+        }
+    };
 }
 
 api::V2ClientOptions Context::client_options(const std::string& url) const {
     api::V2ClientOptions options;
     options.api_base = url;
     options.cancel = &cancel;
-    if (out.level() >= Output::Level::trace) {
-        const Output* o = &out;
-        options.trace = [o](const api::TraceEvent& e) {
-            if (e.status != 0) {
-                o->verbose(fmt::format("http: {} {} -> {} ({} ms, attempt {})", e.method, e.path,
-                                       e.status, e.duration.count(), e.attempt));
-            } else {
-                o->verbose(fmt::format("http: {} {} -> {} ({} ms, attempt {})", e.method, e.path,
-                                       e.error ? to_string(*e.error) : "error", e.duration.count(),
-                                       e.attempt));
-            }
-        };
-    }
+    options.trace = trace_callback();
     return options;
 }
 
@@ -261,6 +392,8 @@ Result<std::unique_ptr<api::V2Client>> Context::client_with(api::TokenProvider& 
 Result<api::V2Client*> Context::client() {
     if (m_client)
         return m_client.get();
+    if (auto s = require_generation(auth::ApiGeneration::v2); !s)
+        return s.error();
     auto provider = tokens();
     if (!provider)
         return provider.error();
@@ -269,6 +402,38 @@ Result<api::V2Client*> Context::client() {
         return c.error();
     m_client = std::move(*c);
     return m_client.get();
+}
+
+Result<std::unique_ptr<api::V4Client>> Context::v4_client_with(api::TokenProvider& provider,
+                                                               bool legacy_token_auth) {
+    auto t = transport();
+    if (!t)
+        return t.error();
+    auto url = api_url();
+    if (!url)
+        return url.error();
+    api::V4ClientOptions options;
+    options.rest.api_base = *url;
+    options.rest.cancel = &cancel;
+    options.rest.trace = trace_callback();
+    options.legacy_token_auth = legacy_token_auth;
+    return std::make_unique<api::V4Client>(**t, provider, clock(), net::RealSleeper::instance(),
+                                           std::move(options));
+}
+
+Result<api::V4Client*> Context::v4_client() {
+    if (m_v4_client)
+        return m_v4_client.get();
+    if (auto s = require_generation(auth::ApiGeneration::v4); !s)
+        return s.error();
+    auto provider = tokens();
+    if (!provider)
+        return provider.error();
+    auto c = v4_client_with(**provider, m_legacy_token_auth);
+    if (!c)
+        return c.error();
+    m_v4_client = std::move(*c);
+    return m_v4_client.get();
 }
 
 Result<store::StateDb*> Context::state() {

@@ -3,14 +3,18 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <netinet/in.h>
 #include <string_view>
 #include <sys/socket.h>
+
+extern char** environ;
 
 namespace fios::cli {
 namespace {
@@ -213,7 +217,8 @@ LoopbackListener::handle_one_connection(const std::string& expected_path,
 
 Result<std::string> wait_for_redirect(LoopbackListener* listener, const std::string& path,
                                       const std::string& expected_state, int stdin_fd,
-                                      std::chrono::seconds timeout, const CancelToken& cancel) {
+                                      std::chrono::seconds timeout, const CancelToken& cancel,
+                                      PasteRule rule) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::string pasted;
     bool stdin_open = stdin_fd >= 0;
@@ -222,7 +227,8 @@ Result<std::string> wait_for_redirect(LoopbackListener* listener, const std::str
             return Error{ErrorCode::cancelled, "login interrupted"};
         if (!listener && !stdin_open) {
             return Error{ErrorCode::unauthorized,
-                         "standard input closed before the redirected URL was pasted"};
+                         "standard input closed before the redirected URL was pasted; run the "
+                         "login again and paste the address the browser was sent to"};
         }
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
@@ -263,13 +269,35 @@ Result<std::string> wait_for_redirect(LoopbackListener* listener, const std::str
                 pasted.erase(0, nl + 1);
                 while (!entry.empty() && (entry.back() == '\r' || entry.back() == ' '))
                     entry.pop_back();
-                if (entry.find("code=") != std::string::npos ||
-                    entry.find("error=") != std::string::npos) {
+                while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t'))
+                    entry.erase(0, 1);
+                const bool answer = entry.find("code=") != std::string::npos ||
+                                    entry.find("error=") != std::string::npos;
+                if (answer || (rule == PasteRule::url_or_code && !entry.empty()))
                     return entry;
-                }
             }
         }
     }
+}
+
+void open_browser(const Output& out, const std::string& url) {
+    const char* display = std::getenv("DISPLAY");
+    const char* wayland = std::getenv("WAYLAND_DISPLAY");
+    if ((!display || !*display) && (!wayland || !*wayland))
+        return; // headless: paste flow
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    std::string prog = "xdg-open";
+    std::string arg = url;
+    char* argv[] = {prog.data(), arg.data(), nullptr};
+    pid_t pid = 0;
+    if (posix_spawnp(&pid, "xdg-open", &actions, nullptr, argv, environ) == 0) {
+        out.verbose("opened the authorization URL with xdg-open");
+    }
+    posix_spawn_file_actions_destroy(&actions);
 }
 
 } // namespace fios::cli

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "output.hpp"
+
 #include "fios/core/cancel.hpp"
 #include "fios/core/result.hpp"
 
@@ -54,11 +56,22 @@ private:
     std::string m_host;
 };
 
-/// Waits until the redirect reaches `listener` (when given) or the user pastes the redirected
-/// URL (a line containing `code=` or `error=`) on standard input, whichever comes first.
-/// Returns the URL. Errors: timeout, cancelled, or stdin closed with no listener.
+/// What a pasted line must look like to be taken.
+enum class PasteRule {
+    redirect_url, ///< the redirected URL: a line containing `code=` or `error=` (V2)
+    url_or_code,  ///< any non-empty line: the URL or just the code (V4; the caller parses it)
+};
+
+/// Waits until the redirect reaches `listener` (when given) or the user pastes a line that
+/// `rule` accepts on standard input, whichever comes first. Returns the URL or the pasted
+/// line. Errors: timeout, cancelled, or stdin closed with no listener.
 Result<std::string> wait_for_redirect(LoopbackListener* listener, const std::string& path,
                                       const std::string& expected_state, int stdin_fd,
-                                      std::chrono::seconds timeout, const CancelToken& cancel);
+                                      std::chrono::seconds timeout, const CancelToken& cancel,
+                                      PasteRule rule = PasteRule::redirect_url);
+
+/// Opens `url` with xdg-open when there is a display (DISPLAY or WAYLAND_DISPLAY); on a
+/// headless machine does nothing (the user opens the printed URL elsewhere and pastes).
+void open_browser(const Output& out, const std::string& url);
 
 } // namespace fios::cli

@@ -15,7 +15,13 @@ CliFixture::CliFixture(std::vector<std::string> emulator_args)
         {"XDG_STATE_HOME", (home.path() / "state").string()},
         {"FRAMEIO_API_URL", emulator.base_url()},
         {"FRAMEIO_AUTH_URL", emulator.base_url()},
+        {"FRAMEIO_IMS_URL", emulator.base_url()},
+        // The V2 tests; V4 tests set it to v4 (see CliFixture::use_v4).
+        {"FRAMEIO_SYNC_API", "v2"},
         {"FRAMEIO_TOKEN", std::nullopt},
+        {"FRAMEIO_CLIENT_SECRET", std::nullopt},
+        {"FRAMEIO_SYNC_CLIENT_ID", std::nullopt},
+        {"FRAMEIO_SYNC_REDIRECT_URI", std::nullopt},
         {"DISPLAY", std::nullopt},
         {"WAYLAND_DISPLAY", std::nullopt},
         {"NO_COLOR", "1"},

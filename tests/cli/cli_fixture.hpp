@@ -29,6 +29,9 @@ public:
     [[nodiscard]] RunOptions options(const std::string& stdin_data = {}) const;
     [[nodiscard]] std::vector<std::string> argv(const std::vector<std::string>& args) const;
 
+    /// Runs every later command on V4 (FRAMEIO_SYNC_API=v4; the fixture's default is v2).
+    void use_v4() { env["FRAMEIO_SYNC_API"] = "v4"; }
+
     /// Logs in with k_token via --token-stdin and checks it worked.
     void login();
 

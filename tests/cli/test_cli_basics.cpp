@@ -107,6 +107,7 @@ TEST_CASE("sync --once with the API unreachable exits 75 and names the cause", "
              {"XDG_CONFIG_HOME", (home.path() / "config").string()},
              {"XDG_STATE_HOME", (home.path() / "state").string()},
              {"FRAMEIO_TOKEN", "x"},
+             {"FRAMEIO_SYNC_API", "v2"},
              {"FRAMEIO_API_URL", "http://127.0.0.1:9"}};
     o.deadline = std::chrono::seconds(300);
     auto r = run_process({cli_binary(), "sync", "--once"}, o);
