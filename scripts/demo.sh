@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, against the bundled emulator: builds frameio-sync and frameio-emulator,
-# starts the emulator with a demo project, logs in, lists projects, selects the demo project
-# into a local folder and shows status. Works as root on a fresh Debian 12 machine.
+# starts the emulator with a demo project, logs in on the V4 API with an Adobe IMS
+# server-to-server credential, lists projects, selects the demo project into a local folder,
+# syncs both ways and shows status. Works as root on a fresh Debian 12 machine.
 # Everything it creates lives in one temporary folder, printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,15 +20,13 @@ emulator_pid=""
 cleanup() { [[ -n "$emulator_pid" ]] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null; true; }
 trap cleanup EXIT
 
-# A random developer token for the emulator, kept in files (never in argv).
-umask 077
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$work/token"
-echo >> "$work/token"
-cp "$work/token" "$work/emulator-tokens"
-umask 022
+# A random client secret for the emulator's stand-in of an Adobe Developer Console
+# "OAuth Server-to-Server" credential. frameio-sync reads it from FRAMEIO_CLIENT_SECRET (never
+# from its argv). The emulator, a local test server, takes its credentials as options.
+secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 echo "== starting frameio-emulator with a demo project =="
-"$emulator" --host 127.0.0.1 --port 0 --data "$work/emulator" --token-file "$work/emulator-tokens" \
+"$emulator" --host 127.0.0.1 --port 0 --data "$work/emulator" --ims-s2s "demo-s2s:$secret" \
   --seed-demo >"$work/emulator.out" 2>"$work/emulator.log" &
 emulator_pid=$!
 for _ in $(seq 1 100); do
@@ -40,13 +39,12 @@ url=${line#listening on }
 echo "emulator: $url (log: $work/emulator.log)"
 
 export XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state"
-# The client speaks V4 by default; this walk-through still uses the emulator's V2 account.
-export FRAMEIO_SYNC_API=v2 FRAMEIO_API_URL="$url" FRAMEIO_AUTH_URL="$url"
-unset FRAMEIO_TOKEN
+# V4 (the default API) on the emulator's V4 account; the emulator also plays Adobe IMS.
+export FRAMEIO_API_URL="$url" FRAMEIO_IMS_URL="$url" FRAMEIO_CLIENT_SECRET="$secret"
+unset FRAMEIO_TOKEN FRAMEIO_SYNC_API
 
 run() { echo; echo "\$ frameio-sync $*"; "$sync" "$@"; }
-echo; echo "\$ frameio-sync login --token-stdin < token"
-"$sync" login --token-stdin < "$work/token"
+run login --s2s --client-id demo-s2s
 run whoami
 run projects
 run select "Demo Project" --to "$work/Demo Project"
@@ -57,9 +55,7 @@ if "$sync" sync --help >/dev/null 2>&1; then
   # Files count as ready once unchanged for 5 s (--settle-seconds); these are "older".
   touch -d '1 minute ago' "$work/Demo Project/From the edit bay/"*
   run sync --once || true  # exit 1 when something needs attention; status says what
-  echo; echo "(waiting 3 s: the emulator computes checksums 2 s after an upload completes)"
-  sleep 3
-  run sync --once || true
+  run sync --once || true  # a second run finds nothing to do
   run status
   echo; echo "local folder after the sync:"
   (cd "$work/Demo Project" && find . -not -name '.*' | sort)

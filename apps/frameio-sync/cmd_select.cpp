@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <system_error>
@@ -22,10 +23,6 @@ struct SelectOptions {
     std::string folder;
     bool json = false;
 };
-
-std::string project_label(const store::ProjectInfo& p) {
-    return p.team_name.empty() ? p.name : p.team_name + "/" + p.name;
-}
 
 /// The folder to sync into: absolute, created when missing, symlinks resolved (so two
 /// spellings of one folder are recognised as overlapping).
@@ -117,7 +114,9 @@ ExitCode run_select(Context& ctx, const SelectOptions& opt) {
         JsonWriter j;
         j.begin_object().member("v", 1).member("event", "select");
         j.key("project").begin_object().member("id", project->id).member("name", project->name);
-        j.member("team_id", project->team_id).member("team_name", project->team_name).end_object();
+        j.member("team_id", project->team_id).member("team_name", project->team_name);
+        j.member("api", std::string(store::to_string(selection->generation)));
+        j.member("account_id", selection->account_id).end_object();
         j.member("local_path", selection->local_path.string()).end_object();
         ctx.out.data(j.str());
     }
@@ -175,13 +174,57 @@ ExitCode run_unselect(Context& ctx, const std::string& wanted, bool json) {
     return ExitCode::ok;
 }
 
+/// Warns when the saved login cannot renew itself (no refresh token) and ends within a day, or
+/// has ended. `status` needs no login: without one (or with FRAMEIO_TOKEN) it says nothing.
+void warn_login_ending(Context& ctx) {
+    if (!ctx.tokens())
+        return;
+    const auto& saved = ctx.saved_login();
+    if (!saved)
+        return;
+    const auto ends = saved->login_expires_at();
+    if (!ends)
+        return;
+    const auto now = ctx.clock().now();
+    const std::string when = api::format_timestamp(*ends);
+    if (*ends <= now) {
+        ctx.out.warn(fmt::format("the saved login ended at {}: run `{}` before the next sync", when,
+                                 saved->login_command()));
+    } else if (*ends - now <= std::chrono::hours(24)) {
+        ctx.out.warn(fmt::format("the saved login ends at {} and cannot renew itself (no "
+                                 "refresh token): run `{}` before then",
+                                 when, saved->login_command()));
+    }
+}
+
+/// Warns about selections made under the other API generation: `sync` skips them.
+void warn_other_generation(Context& ctx, const std::vector<store::Selection>& selections) {
+    auto api = ctx.api_generation();
+    if (!api)
+        return;
+    const auto current =
+        *api == auth::ApiGeneration::v4 ? store::Generation::v4 : store::Generation::v2;
+    for (const auto& s : selections) {
+        if (s.generation == current)
+            continue;
+        ctx.out.warn(fmt::format("{} was selected on the {} API and the API in use is {}: `sync` "
+                                 "skips it; sync it with `--api {}`, or unselect it and select "
+                                 "the project again on {}",
+                                 project_label(selection_info(s)), store::to_string(s.generation),
+                                 store::to_string(current), store::to_string(s.generation),
+                                 store::to_string(current)));
+    }
+}
+
 ExitCode run_status(Context& ctx, bool json) {
+    warn_login_ending(ctx);
     auto state = ctx.state();
     if (!state)
         return fail(ctx, state.error());
     auto selections = (*state)->selections();
     if (!selections)
         return fail(ctx, selections.error());
+    warn_other_generation(ctx, *selections);
     auto last = (*state)->last_run();
     if (!last)
         return fail(ctx, last.error());
@@ -202,6 +245,8 @@ ExitCode run_status(Context& ctx, bool json) {
             const auto& c = counts[i];
             j.begin_object().member("id", s.project_id).member("name", s.project_name);
             j.member("team_id", s.team_id).member("team_name", s.team_name);
+            j.member("api", std::string(store::to_string(s.generation)));
+            j.member("account_id", s.account_id);
             j.member("local_path", s.local_path.string());
             j.member("selected_at", api::format_timestamp(s.selected_at));
             j.key("counts").begin_object();
@@ -294,7 +339,9 @@ ExitCode run_status(Context& ctx, bool json) {
 void add_select_commands(CLI::App& app, Context& ctx, Action& action) {
     auto opt = std::make_shared<SelectOptions>();
     auto* select = app.add_subcommand("select", "Choose a project to sync into a local folder");
-    select->add_option("PROJECT", opt->project, "Project id, `Team/Project`, or a unique name")
+    select
+        ->add_option("PROJECT", opt->project,
+                     "Project id, `Team/Project` (V4: `Workspace/Project`), or a unique name")
         ->required();
     select->add_option("--to", opt->folder, "Local folder (created if missing)")->required();
     select->add_flag("--json", opt->json, "Print the result as a JSON object on stdout");

@@ -8,14 +8,17 @@
 #include "fios/engine/project_directory.hpp"
 #include "fios/engine/sync_engine.hpp"
 #include "fios/remote/v2_remote.hpp"
+#include "fios/remote/v4_remote.hpp"
 #include "fios/scan/path_map.hpp"
 
 #include <fmt/core.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -362,6 +365,41 @@ Result<std::int64_t> integer_setting(Context& ctx, const char* name) {
     return (*settings)->integer(name);
 }
 
+/// One engine run over `remote` and `directory` (one generation, on V4 one account).
+ExitCode run_engine(Context& ctx, store::StateDb* state, remote::Remote& remote,
+                    engine::ProjectDirectory& directory, const engine::RunOptions& run,
+                    CliObserver& observer) {
+    engine::EngineDeps deps;
+    deps.state = state;
+    deps.remote = &remote;
+    deps.projects = &directory;
+    deps.clock = &ctx.clock();
+    deps.cancel = &ctx.cancel;
+    engine::SyncEngine engine(deps);
+    auto report = engine.run(run, &observer);
+    if (!report) {
+        ctx.out.error(report.error().message);
+        if (engine::is_lock_held(report.error()))
+            return ExitCode::temporary;
+        return exit_code_for(report.error());
+    }
+    switch (report->result) {
+    case engine::RunResult::ok:
+        return ExitCode::ok;
+    case engine::RunResult::partial:
+        return ExitCode::failed;
+    case engine::RunResult::interrupted:
+        return ExitCode::interrupted;
+    case engine::RunResult::failed:
+        if (report->error) {
+            ctx.out.error(report->error->message);
+            return exit_code_for(*report->error);
+        }
+        return ExitCode::failed;
+    }
+    return ExitCode::failed;
+}
+
 ExitCode run_sync(Context& ctx, const SyncOptions& opt) {
     if (opt.watch) {
         ctx.out.error("sync --watch is not available yet; run `frameio-sync sync --once` "
@@ -396,6 +434,12 @@ ExitCode run_sync(Context& ctx, const SyncOptions& opt) {
             run.verify_timeout = std::chrono::seconds{std::max<std::int64_t>(*v, 0)};
     }
 
+    auto api = ctx.api_generation();
+    if (!api)
+        return fail(ctx, api.error());
+    const bool v4 = *api == auth::ApiGeneration::v4;
+    const auto current = v4 ? store::Generation::v4 : store::Generation::v2;
+
     auto state = ctx.state();
     if (!state)
         return fail(ctx, state.error());
@@ -410,12 +454,21 @@ ExitCode run_sync(Context& ctx, const SyncOptions& opt) {
         info.name = s.project_name;
         info.team_id = s.team_id;
         info.team_name = s.team_name;
+        info.generation = s.generation;
+        info.account_id = s.account_id;
         selected.push_back(info);
-        labels[s.project_id] =
-            s.team_name.empty() ? s.project_name : s.team_name + "/" + s.project_name;
+        labels[s.project_id] = project_label(info);
     }
+    // --project names are matched among this generation's selections first, so that a name
+    // selected on both generations is not ambiguous; then among all (to warn about the other).
+    std::vector<store::ProjectInfo> current_selected;
+    std::copy_if(selected.begin(), selected.end(), std::back_inserter(current_selected),
+                 [&](const store::ProjectInfo& p) { return p.generation == current; });
+    std::vector<store::ProjectInfo> wanted_projects;
     for (const auto& wanted : opt.projects) {
-        auto p = match_project(wanted, selected);
+        auto p = match_project(wanted, current_selected);
+        if (!p && p.error().code == ErrorCode::not_found)
+            p = match_project(wanted, selected);
         if (!p) {
             ctx.out.error(p.error().code == ErrorCode::not_found
                               ? fmt::format("'{}' is not a selected project (`frameio-sync "
@@ -424,50 +477,75 @@ ExitCode run_sync(Context& ctx, const SyncOptions& opt) {
                               : p.error().message);
             return p.error().code == ErrorCode::not_found ? ExitCode::failed : ExitCode::usage;
         }
-        run.projects.push_back(p->id);
+        wanted_projects.push_back(*p);
     }
     if (selections->empty()) {
         ctx.out.info("No project selected: `frameio-sync projects` lists them, "
                      "`frameio-sync select PROJECT --to DIR` chooses one.");
     }
-
-    auto client = ctx.client();
-    if (!client)
-        return fail(ctx, client.error());
-    remote::V2Remote remote(**client);
-    engine::V2ProjectDirectory directory(**client);
-    engine::EngineDeps deps;
-    deps.state = *state;
-    deps.remote = &remote;
-    deps.projects = &directory;
-    deps.clock = &ctx.clock();
-    deps.cancel = &ctx.cancel;
-    engine::SyncEngine engine(deps);
+    // A selection belongs to the generation it was made under: the other one's are skipped.
+    const auto& candidates = opt.projects.empty() ? selected : wanted_projects;
+    std::map<std::string, std::vector<std::string>> by_account; // V2: one group, key ""
+    std::size_t skipped = 0;
+    for (const auto& p : candidates) {
+        if (p.generation != current) {
+            ++skipped;
+            ctx.out.warn(fmt::format(
+                "skipping {}: it was selected on the {} API and the API in use is {}; sync it "
+                "with `--api {}`, or unselect it and select the project again on {}",
+                project_label(p), store::to_string(p.generation), store::to_string(current),
+                store::to_string(p.generation), store::to_string(current)));
+            continue;
+        }
+        by_account[v4 ? p.account_id : std::string()].push_back(p.id);
+    }
+    if (by_account.empty() && skipped > 0) {
+        ctx.out.error(fmt::format("nothing to sync on {}: every selected project belongs to the "
+                                  "other API generation (see the warnings above)",
+                                  store::to_string(current)));
+        return ExitCode::config;
+    }
 
     CliObserver observer(ctx, opt.json, opt.dry_run);
     observer.set_labels(std::move(labels));
-    auto report = engine.run(run, &observer);
-    if (!report) {
-        ctx.out.error(report.error().message);
-        if (engine::is_lock_held(report.error()))
-            return ExitCode::temporary;
-        return exit_code_for(report.error());
+    if (!v4) {
+        auto client = ctx.client();
+        if (!client)
+            return fail(ctx, client.error());
+        remote::V2Remote remote(**client);
+        engine::V2ProjectDirectory directory(**client);
+        if (skipped > 0 || !opt.projects.empty())
+            run.projects = by_account[""];
+        return run_engine(ctx, *state, remote, directory, run, observer);
     }
-    switch (report->result) {
-    case engine::RunResult::ok:
-        return ExitCode::ok;
-    case engine::RunResult::partial:
-        return ExitCode::failed;
-    case engine::RunResult::interrupted:
-        return ExitCode::interrupted;
-    case engine::RunResult::failed:
-        if (report->error) {
-            ctx.out.error(report->error->message);
-            return exit_code_for(*report->error);
+
+    auto client = ctx.v4_client();
+    if (!client)
+        return fail(ctx, client.error());
+    if (by_account.empty()) {
+        // Nothing selected: list (and record) the projects, as a V2 run does; a dry run writes
+        // nothing.
+        if (!opt.dry_run) {
+            auto listed = list_all_projects(ctx, true);
+            if (!listed)
+                return fail(ctx, listed.error());
         }
-        return ExitCode::failed;
+        return ExitCode::ok;
     }
-    return ExitCode::failed;
+    // V4 routes are per account: one run per account of the selected projects, each with its
+    // own backend; the worst exit code wins.
+    ExitCode worst = ExitCode::ok;
+    for (const auto& [account, ids] : by_account) {
+        remote::V4Remote remote(**client, account);
+        engine::V4ProjectDirectory directory(**client, account);
+        run.projects = ids;
+        const ExitCode code = run_engine(ctx, *state, remote, directory, run, observer);
+        if (static_cast<int>(code) > static_cast<int>(worst))
+            worst = code;
+        if (code == ExitCode::interrupted || code == ExitCode::temporary || code == ExitCode::auth)
+            return code;
+    }
+    return worst;
 }
 
 } // namespace
@@ -485,7 +563,8 @@ void add_sync_command(CLI::App& app, Context& ctx, Action& action) {
                      "both (default), up (only write to Frame.io) or down (only write locally)")
         ->check(CLI::IsMember({"both", "up", "down"}));
     sync->add_option("--project", opt->projects,
-                     "Only this selected project (id, Team/Project or name); repeatable");
+                     "Only this selected project (id, Team/Project (V4: Workspace/Project) or "
+                     "name); repeatable");
     sync->add_flag("--json", opt->json,
                    "One JSON object per line on stdout (items, warnings, plan, summary)");
     sync->footer("Also: --jobs N (files at once), --part-jobs N, --settle-seconds S, "

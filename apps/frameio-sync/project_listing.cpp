@@ -30,9 +30,7 @@ std::string label(const store::ProjectInfo& p) {
     return fmt::format("{}/{} ({})", p.team_name, p.name, p.id);
 }
 
-} // namespace
-
-Result<std::vector<ListedProject>> list_all_projects(Context& ctx, bool announce) {
+Result<std::vector<ListedProject>> list_v2(Context& ctx) {
     auto client = ctx.client();
     if (!client)
         return client.error();
@@ -40,8 +38,11 @@ Result<std::vector<ListedProject>> list_all_projects(Context& ctx, bool announce
     if (!teams)
         return teams.error().with_context("listing teams");
     std::map<std::string, std::string> team_names;
-    for (const auto& t : *teams)
+    std::map<std::string, std::string> team_accounts;
+    for (const auto& t : *teams) {
         team_names[t.id] = t.name;
+        team_accounts[t.id] = t.account_id;
+    }
 
     std::vector<ListedProject> out;
     std::set<std::string> seen;
@@ -54,7 +55,8 @@ Result<std::vector<ListedProject>> list_all_projects(Context& ctx, bool announce
         for (const auto& p : *projects) {
             if (p.deleted_at || !seen.insert(p.id).second)
                 continue;
-            out.push_back({to_info(p, t.name), false});
+            out.push_back({to_info(p, t.name), false, {}});
+            out.back().info.account_id = t.account_id;
         }
     }
     auto shared = (*client)->shared_projects();
@@ -69,13 +71,54 @@ Result<std::vector<ListedProject>> list_all_projects(Context& ctx, bool announce
         } else if (auto team = (*client)->team(p.team_id)) {
             team_name = team->name;
             team_names[p.team_id] = team_name;
+            team_accounts[p.team_id] = team->account_id;
         } // else: a team we may not read; the name stays empty
-        out.push_back({to_info(p, team_name), true});
+        out.push_back({to_info(p, team_name), true, {}});
+        out.back().info.account_id = team_accounts[p.team_id];
     }
     std::sort(out.begin(), out.end(), [](const ListedProject& a, const ListedProject& b) {
         return std::tie(a.info.team_name, a.info.name, a.info.id) <
                std::tie(b.info.team_name, b.info.name, b.info.id);
     });
+    return out;
+}
+
+Result<std::vector<ListedProject>> list_v4(Context& ctx) {
+    auto client = ctx.v4_client();
+    if (!client)
+        return client.error();
+    auto accounts = (*client)->accounts();
+    if (!accounts)
+        return accounts.error().with_context("listing accounts");
+    std::vector<ListedProject> out;
+    std::set<std::string> seen;
+    for (const auto& a : *accounts) {
+        engine::V4ProjectDirectory directory(**client, a.id);
+        auto projects = directory.list_projects();
+        if (!projects)
+            return projects.error();
+        for (auto& p : *projects) {
+            if (seen.insert(p.id).second)
+                out.push_back({std::move(p), false, a.display_name});
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const ListedProject& a, const ListedProject& b) {
+        return std::tie(a.account_name, a.info.team_name, a.info.name, a.info.id) <
+               std::tie(b.account_name, b.info.team_name, b.info.name, b.info.id);
+    });
+    return out;
+}
+
+} // namespace
+
+Result<std::vector<ListedProject>> list_all_projects(Context& ctx, bool announce) {
+    auto api = ctx.api_generation();
+    if (!api)
+        return api.error();
+    auto listed = *api == auth::ApiGeneration::v4 ? list_v4(ctx) : list_v2(ctx);
+    if (!listed)
+        return listed.error();
+    auto& out = *listed;
 
     auto state = ctx.state();
     if (!state)
@@ -95,7 +138,7 @@ Result<std::vector<ListedProject>> list_all_projects(Context& ctx, bool announce
                 ctx.out.verbose("new project: " + label(it->info));
         }
     }
-    return out;
+    return listed;
 }
 
 Result<store::ProjectInfo> match_project(const std::string& wanted,
@@ -126,8 +169,9 @@ Result<store::ProjectInfo> match_project(const std::string& wanted,
         return hits.front();
     if (hits.empty()) {
         return Error{ErrorCode::not_found,
-                     fmt::format("no project matches '{}': give its id, `Team/Project` or its "
-                                 "name as `frameio-sync projects` lists them",
+                     fmt::format("no project matches '{}': give its id, `Team/Project` (V4: "
+                                 "`Workspace/Project`) or its name as `frameio-sync projects` "
+                                 "lists them",
                                  wanted)};
     }
     std::string list;
@@ -137,6 +181,10 @@ Result<store::ProjectInfo> match_project(const std::string& wanted,
                  fmt::format("'{}' is ambiguous; {} projects match, name one by id or "
                              "`Team/Project`:{}",
                              wanted, hits.size(), list)};
+}
+
+std::string project_label(const store::ProjectInfo& p) {
+    return p.team_name.empty() ? p.name : p.team_name + "/" + p.name;
 }
 
 std::string human_bytes(std::int64_t bytes) {

@@ -3,6 +3,8 @@
 
 #include "context.hpp"
 
+#include "fios/api/v4_client.hpp"
+#include "fios/engine/project_directory.hpp"
 #include "fios/store/state_db.hpp"
 
 #include <string>
@@ -12,19 +14,25 @@ namespace fios::cli {
 
 struct ListedProject {
     store::ProjectInfo info;
-    bool shared = false; ///< from /v2/projects/shared, not from one of the user's teams
+    bool shared = false;      ///< V2: from /v2/projects/shared, not from one of the user's teams
+    std::string account_name; ///< V4: the account's display name (V2: empty)
 };
 
-/// Every project in every team of the user, plus projects shared with them (deduplicated by
-/// id), ordered by team name then project name. Records them in the state database, so a
-/// new project is known (not synced until selected). Warns about new ones when `announce`.
+/// Every project the login can see on the API generation in use (setting `api`), recorded in
+/// the state database with that generation (and on V4 its account), so a new project is known
+/// (not synced until selected). Warns about new ones when `announce`.
+/// V2: every team's projects plus those shared with the user, ordered by team then project.
+/// V4: accounts → workspaces → projects, ordered by account, workspace, project.
 Result<std::vector<ListedProject>> list_all_projects(Context& ctx, bool announce);
 
-/// Resolves what the user typed (an id, `Team/Project`, or a unique project name) among
-/// `candidates`. Errors: not_found (nothing matches; names the closest spelling rules),
-/// conflict (ambiguous: lists every candidate as `Team/Project (id)`).
+/// Resolves what the user typed (an id, `Team/Project` — on V4 `Workspace/Project` — or a
+/// unique project name) among `candidates`. Errors: not_found (nothing matches; names the
+/// spellings accepted), conflict (ambiguous: lists every candidate as `Team/Project (id)`).
 Result<store::ProjectInfo> match_project(const std::string& wanted,
                                          const std::vector<store::ProjectInfo>& candidates);
+
+/// `Team/Project` (V4: `Workspace/Project`), or the name alone when the team is unknown.
+std::string project_label(const store::ProjectInfo& p);
 
 std::string human_bytes(std::int64_t bytes);
 

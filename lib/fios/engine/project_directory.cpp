@@ -105,6 +105,8 @@ Result<std::vector<store::ProjectInfo>> V4ProjectDirectory::list_projects() {
                 info.root_asset_id = p.root_folder_id;
                 info.storage = p.storage;
                 info.updated_at = api::format_timestamp(p.updated_at);
+                info.generation = store::Generation::v4;
+                info.account_id = account;
                 out.push_back(std::move(info));
             }
         }

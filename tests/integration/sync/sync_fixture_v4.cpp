@@ -144,6 +144,8 @@ store::ProjectInfo SyncFixture::connect_v4() {
     info.team_name = ws.name;
     info.name = project->name;
     info.root_asset_id = project->root_folder_id;
+    info.generation = store::Generation::v4;
+    info.account_id = account;
     return info;
 }
 

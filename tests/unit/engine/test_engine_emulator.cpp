@@ -380,6 +380,9 @@ TEST_CASE("project directory: V4 walks accounts, workspaces and projects - and h
             CHECK_FALSE(p.root_asset_id.empty());
             CHECK(p.file_count == 0);
             CHECK(p.folder_count == 0);
+            // What the state database needs to keep a V4 project a V4 project.
+            CHECK(p.generation == store::Generation::v4);
+            CHECK(p.account_id == accounts->front().id);
         }
         CHECK(listed->at(0).id == made->id);
         CHECK(listed->at(0).root_asset_id == made->root_folder_id);
