@@ -1099,6 +1099,10 @@ void PlanRunner::on_verify_finished(Job& job, Result<transfer::VerifyResult>& re
     case transfer::VerifyState::mismatch: {
         const std::string attempts =
             fmt::format("after {} {}", job.attempt, job.attempt == 1 ? "attempt" : "attempts");
+        if (v.item.upload_failed) {
+            retry_failed_upload(std::move(job), attempts);
+            return;
+        }
         const std::string detail =
             v.item.checksum
                 ? fmt::format("Frame.io's checksum {} differs from {} {}", *v.item.checksum,
@@ -1130,6 +1134,27 @@ void PlanRunner::on_verify_finished(Job& job, Result<transfer::VerifyResult>& re
             SkipReason::deleted_remotely);
         return;
     }
+}
+
+void PlanRunner::retry_failed_upload(Job job, const std::string& attempts) {
+    // Frame.io gave up on our upload (V4 upload_failed): its bytes can never complete, so the
+    // placeholder goes and the same content is sent again, up to max_upload_attempts in this
+    // run. Then a failure with backoff (row 67), not "failed for good": the cause is on
+    // Frame.io's side, and row 70 uploads it again once the retry is due.
+    const std::string detail = "Frame.io marked the upload failed " + attempts;
+    if (job.attempt < m_policy.max_upload_attempts) {
+        reupload_after_mismatch(std::move(job), detail);
+        return;
+    }
+    if (auto s = delete_our_asset(job.record.asset_id, job.action.path); !s) {
+        if (is_run_wide(s.error()))
+            run_scope_error(s.error());
+        fail_transfer(job, s.error());
+        return;
+    }
+    job.record.asset_id.clear();
+    fail_transfer(job, Error{ErrorCode::server, detail + "; its placeholder was deleted, the "
+                                                         "upload is retried after a pause"});
 }
 
 void PlanRunner::reupload_after_mismatch(Job job, const std::string& detail) {

@@ -78,6 +78,7 @@ private:
     void on_verify_finished(Job& job, Result<transfer::VerifyResult>& result);
     void on_download_finished(Job& job, Result<transfer::DownloadResult>& result);
     void reupload_after_mismatch(Job job, const std::string& detail);
+    void retry_failed_upload(Job job, const std::string& attempts);
     Status delete_our_asset(const std::string& asset_id, const model::RelPath& path);
     Status discard_lost_create(const model::RelPath& path, std::uint64_t fallback_size,
                                const std::string& fallback_parent);

@@ -47,6 +47,10 @@ struct Item {
     std::string parent_id;         ///< the containing folder ("" for a project's root folder)
     std::uint64_t filesize = 0;    ///< bytes; folders: 0 (never an aggregate)
     bool upload_completed = false; ///< every part landed (folders: true)
+    /// Frame.io gave up on this upload: every part may have arrived, yet the file will never
+    /// complete nor become downloadable (V4 `upload_failed` of GET /files/{id}/status; V2:
+    /// always false). Only a new upload can fix it; upload_completed is false.
+    bool upload_failed = false;
     std::optional<std::string> checksum; ///< XXH64, 16 lowercase hex digits, when the backend
                                          ///< computed one (never on V4)
     TimePoint created_at{};
@@ -153,7 +157,8 @@ public:
 
     /// One item's fresh state (for verification polling and re-checks). A stack resolves
     /// its head. Deleted items come back with deleted = true; a purged or unknown id is
-    /// ErrorCode::not_found.
+    /// ErrorCode::not_found. A file's upload_completed and upload_failed are as authoritative
+    /// as the backend allows (V4: the upload status route, not only the file's `status`).
     virtual Result<Item> item(const std::string& id) = 0;
 
     /// Items of `folder_id` named exactly `name` (byte for byte), deleted ones excluded,

@@ -133,9 +133,17 @@ V4Remote::list_folder(const std::string& folder_id,
         add(folder_item(f));
     for (const auto& a : *files) {
         switch (a.type) {
-        case api::v4::AssetType::file:
-            add(file_item(a.file));
+        case api::v4::AssetType::file: {
+            Item item = file_item(a.file);
+            // A listing cannot tell a failed upload from one in progress: ask the upload
+            // status of incomplete files only (rare; complete ones need no second request).
+            if (!item.upload_completed) {
+                if (auto st = apply_upload_status(item); !st)
+                    return st.error();
+            }
+            add(std::move(item));
             break;
+        }
         case api::v4::AssetType::folder:
             add(folder_item(a.folder));
             break;
@@ -172,7 +180,10 @@ Result<Item> V4Remote::item(const std::string& id) {
         if (!f)
             return f.error();
         remember(id, ItemKind::file);
-        return file_item(*f);
+        Item item = file_item(*f);
+        if (auto st = apply_upload_status(item); !st)
+            return st.error();
+        return item;
     };
     auto as_stack = [&]() -> Result<Item> {
         auto s = m_client.version_stack(m_account, id);
@@ -206,6 +217,17 @@ Result<Item> V4Remote::item(const std::string& id) {
     if (r || r.error().code != ErrorCode::not_found)
         return r;
     return as_folder();
+}
+
+Status V4Remote::apply_upload_status(Item& item) {
+    auto st = m_client.upload_status(m_account, item.id);
+    if (!st)
+        return st.error().with_context("upload status of file '" + item.id + "'");
+    // Complete only when both say so: `status` may lag the upload status or (on a failed
+    // upload) never move.
+    item.upload_completed = item.upload_completed && st->upload_complete && !st->upload_failed;
+    item.upload_failed = st->upload_failed;
+    return {};
 }
 
 Result<std::vector<Item>> V4Remote::find_by_name(const std::string& folder_id,

@@ -28,7 +28,10 @@ struct V4RemoteOptions {
 ///   delete_asset() use the kind seen in a listing or a create; unknown ids are tried as a
 ///   file, then a version stack, then a folder.
 /// - upload_completed = `status` uploaded or transcoded. No checksum (has_content_checksum
-///   false): verification falls back to completion plus size.
+///   false): verification falls back to completion plus size. item() of a file also asks
+///   GET /files/{id}/status (paced by its own route limit, 5/s): complete only when
+///   `upload_complete` says so too, and `upload_failed` is taken from there. A listing asks
+///   the status of its incomplete files only (a failed upload looks like one in progress).
 /// - create_file: local_upload; parts exactly as `upload_urls` sizes them; the session's
 ///   content type is the server's `media_type`. An empty file cannot be uploaded on V4.
 /// - upload_part: Content-Type, x-amz-acl: private and Content-MD5 of the part.
@@ -66,6 +69,8 @@ public:
 
 private:
     Result<Item> resolve_stack(const api::v4::VersionStack& stack);
+    /// Refines a file item's upload_completed / upload_failed from its upload status.
+    Status apply_upload_status(Item& item);
     void remember(const std::string& id, ItemKind kind);
     std::optional<ItemKind> kind_of(const std::string& id) const;
 

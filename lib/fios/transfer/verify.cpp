@@ -36,6 +36,8 @@ Result<VerifyResult> check_upload(remote::Remote& remote, const VerifyRequest& r
     r.item = std::move(*item);
     if (r.item.deleted || r.item.kind == remote::ItemKind::folder) {
         r.state = VerifyState::gone;
+    } else if (r.item.upload_failed) {
+        r.state = VerifyState::mismatch; // never completes: only a new upload helps
     } else if (!r.item.upload_completed) {
         r.state = VerifyState::awaiting_upload;
     } else if (r.item.filesize != request.size) {

@@ -30,7 +30,8 @@ struct VerifyRequest {
 enum class VerifyState : std::uint8_t {
     verified,          ///< upload complete and remote checksum == local XXH64
     verified_by_size,  ///< backend without checksums (V4): complete and the size matches
-    mismatch,          ///< complete, and the checksum or the size differs: delete, re-upload
+    mismatch,          ///< complete, and the checksum or the size differs; or Frame.io
+                       ///< marked the upload failed (item.upload_failed): delete, re-upload
     awaiting_checksum, ///< complete, no checksum yet: "awaiting verification"
     awaiting_upload,   ///< upload_completed not set yet (parts still being assembled)
     gone,              ///< the asset no longer exists (deleted on Frame.io)

@@ -428,3 +428,57 @@ TEST_CASE("V4: a legacy token without its header is refused clearly", "[v4][inte
     CHECK(me.error().message.find("GET /v4/me") != std::string::npos);
     CHECK(me.error().message.find(k_token) == std::string::npos);
 }
+
+TEST_CASE("V4: completion and a failed upload come from the upload status route",
+          "[v4][integration][upload-status]") {
+    V4Emulator emu;
+    auto project = emu.demo_project();
+    auto folder = emu.remote->create_folder(project.root_folder_id, "Status");
+    REQUIRE(folder);
+
+    // The last part completes the upload at once: complete on the first look.
+    auto ok = emu.upload(folder->id, "ok.bin", random_bytes(1500, 1));
+    const long looks_before = emu.stat("GET /v4/accounts/{account_id}/files/{file_id}/status");
+    auto item = emu.remote->item(ok.asset_id);
+    REQUIRE(item);
+    CHECK(item->upload_completed);
+    CHECK_FALSE(item->upload_failed);
+    CHECK(emu.stat("GET /v4/accounts/{account_id}/files/{file_id}/status") == looks_before + 1);
+
+    // Parts missing: neither complete nor failed, in item() and in a listing.
+    const std::string partial_data = random_bytes(2'500'000, 2);
+    auto partial = emu.remote->create_file(folder->id, "partial.bin", partial_data.size());
+    REQUIRE(partial);
+    REQUIRE(partial->parts.size() == 3);
+    SliceSource first(partial_data, 0, partial->parts[0].length);
+    REQUIRE(emu.remote->upload_part(*partial, 0, first));
+    item = emu.remote->item(partial->asset_id);
+    REQUIRE(item);
+    CHECK_FALSE(item->upload_completed);
+    CHECK_FALSE(item->upload_failed);
+
+    // Frame.io gives up on the next upload: failed, never complete, never downloadable.
+    emu.admin(net::Method::post, "/_emulator/faults", R"({"upload_failed": 1, "seed": 1})");
+    auto bad = emu.upload(folder->id, "bad.bin", random_bytes(1500, 3));
+    item = emu.remote->item(bad.asset_id);
+    REQUIRE(item);
+    CHECK(item->upload_failed);
+    CHECK_FALSE(item->upload_completed);
+    auto listed = emu.tree(folder->id);
+    REQUIRE(listed.size() == 3);
+    CHECK(listed.at("bad.bin").upload_failed);
+    CHECK_FALSE(listed.at("partial.bin").upload_failed);
+    CHECK_FALSE(listed.at("partial.bin").upload_completed);
+    CHECK(listed.at("ok.bin").upload_completed);
+    CHECK_FALSE(listed.at("ok.bin").upload_failed);
+    StringSink sink;
+    auto got = emu.remote->download({bad.asset_id, std::nullopt, std::nullopt}, sink);
+    REQUIRE(got);
+    CHECK(got->state == remote::DownloadState::not_ready);
+    REQUIRE(emu.remote->delete_asset(bad.asset_id));
+
+    // Polling stays within the route's limit (5/s): paced by the client, never a 429.
+    for (int i = 0; i < 12; ++i)
+        REQUIRE(emu.remote->item(ok.asset_id));
+    CHECK(emu.stat("429") == 0);
+}

@@ -304,3 +304,56 @@ TEST_CASE("generations: V4 pacing at the default rate limits - no 429 reaches th
     CHECK(r.totals().failed == 0);
     CHECK_TREES_EQUAL(fx.local_tree(), fx.remote_tree());
 }
+
+TEST_CASE("generations: a V4 upload Frame.io marks failed is sent 3 times, then retried later",
+          "[sync][generations][upload-failed]") {
+    SyncFixture fx(options_for(Generation::v4));
+    fx.local().insert("up/clip.mov", k_three_parts);
+    fx.emulator().set_faults(R"({"upload_failed": 1, "seed": 1})");
+
+    fx.emulator().reset_stats();
+    const RunOutcome failed = fx.sync_once();
+    REQUIRE_RUN(failed);
+    INFO(failed.describe());
+    CHECK(failed.report->result == RunResult::partial);
+    CHECK(failed.totals().failed == 1);
+    CHECK(failed.totals().uploaded == 0);
+    Stats stats = fx.emulator().stats();
+    INFO("requests: " << requests(stats));
+    CHECK(count(stats, "POST /v4/accounts/{account_id}/folders/{folder_id}/files/local_upload") ==
+          3);
+    CHECK(count(stats, "DELETE /v4/accounts/{account_id}/files/") == 3); // every placeholder
+    CHECK(count(stats, "GET /v4/accounts/{account_id}/files/{file_id}/status") >= 3);
+    auto row = fx.journal().at("up/clip.mov");
+    CHECK(row.state == JournalState::failed);
+    CHECK(row.attempts == 3);
+    CHECK(row.asset_id.empty());
+    CHECK(row.next_retry_at.has_value()); // backoff, not "failed for good"
+    CHECK(row.last_error.find("Frame.io marked the upload failed after 3 attempts") !=
+          std::string::npos);
+    const Tree remote = fx.remote_tree(); // no placeholder, no duplicate
+    CHECK(remote.count("up/clip.mov") == 0);
+    CHECK(std::none_of(remote.begin(), remote.end(),
+                       [](const auto& kv) { return kv.second.kind == NodeKind::incomplete; }));
+
+    // The fault is gone, but the retry is not due yet: nothing is sent.
+    fx.emulator().set_faults("{}");
+    fx.emulator().reset_stats();
+    const RunOutcome waiting = fx.sync_once();
+    REQUIRE_RUN(waiting);
+    INFO(waiting.describe());
+    CHECK(waiting.has("up/clip.mov", ActionKind::skip, SkipReason::backoff));
+    CHECK(count(fx.emulator().stats(), "POST") == 0);
+
+    // Once due (row 70, our asset gone): uploaded and verified by Content-MD5 and size.
+    fx.clock().advance(std::chrono::hours(1));
+    const RunOutcome retried = fx.sync_once();
+    REQUIRE_RUN(retried);
+    INFO(retried.describe());
+    CHECK(retried.report->result == RunResult::ok);
+    CHECK(retried.totals().uploaded == 1);
+    row = fx.journal().at("up/clip.mov");
+    CHECK(row.state == JournalState::synced);
+    CHECK(fios::policy::verified_by(row) == "content-md5+size");
+    CHECK_TREES_EQUAL(fx.local_tree(), fx.remote_tree());
+}
