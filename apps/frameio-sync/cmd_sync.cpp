@@ -163,6 +163,11 @@ public:
             j.member("bytes", static_cast<std::int64_t>(e.bytes));
             j.member("attempt", static_cast<std::int64_t>(e.attempt));
             j.member("reason", e.reason);
+            j.key("verified_by");
+            if (!e.verified_by.empty())
+                j.value(e.verified_by);
+            else
+                j.null();
             write_error(j, e.error);
             j.end_object();
             m_ctx.out.data(j.str());
@@ -434,6 +439,14 @@ ExitCode run_sync(Context& ctx, const SyncOptions& opt) {
             run.verify_timeout = std::chrono::seconds{std::max<std::int64_t>(*v, 0)};
     }
 
+    {
+        // `--verify readback` (V4 only; V2 compares Frame.io's checksum).
+        auto settings = ctx.settings();
+        if (!settings)
+            return fail(ctx, settings.error());
+        run.readback = (*settings)->string("verify") == "readback";
+    }
+
     auto api = ctx.api_generation();
     if (!api)
         return fail(ctx, api.error());
@@ -568,7 +581,7 @@ void add_sync_command(CLI::App& app, Context& ctx, Action& action) {
     sync->add_flag("--json", opt->json,
                    "One JSON object per line on stdout (items, warnings, plan, summary)");
     sync->footer("Also: --jobs N (files at once), --part-jobs N, --settle-seconds S, "
-                 "--verify-timeout-seconds S (see `frameio-sync config`).\n"
+                 "--verify-timeout-seconds S, --verify size|readback (see `frameio-sync config`).\n"
                  "Exit codes: 0 nothing needs attention; 1 some items failed or are in "
                  "conflict; 2 usage; 75 temporary (Frame.io unreachable, another sync running); "
                  "77 login needed; 78 configuration; 130 interrupted.");

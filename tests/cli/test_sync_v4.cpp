@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 using namespace fios::test;
@@ -209,4 +210,54 @@ TEST_CASE("status warns when the saved login cannot renew and ends within a day"
     CHECK(status.exit_code == 0);
     CHECK(contains(status.err, "cannot renew itself"));
     CHECK(contains(status.err, "login --oauth --client-id spa1"));
+}
+
+TEST_CASE("V4: sync --once --verify readback reports each upload read back; status counts "
+          "how files were verified",
+          "[cli][sync][v4][readback]") {
+    CliFixture f({"--v4-legacy-token", k_legacy, "--seed-demo", "--no-rate-limit"});
+    log_in_v4(f);
+    const fs::path local = f.home.path() / "Demo";
+    auto sel = f.run({"select", "Demo Project", "--to", local.string()});
+    INFO(sel.err);
+    REQUIRE(sel.exit_code == 0);
+    write_file(local / "from-here.txt", "made on this machine");
+
+    auto run = f.run({"sync", "--once", "--json", "--verify", "readback"});
+    INFO(run.err);
+    INFO(run.out);
+    REQUIRE(run.exit_code == 0);
+    std::map<std::string, std::string> verified_by; // path -> kind, files synced by the run
+    for (std::size_t start = 0; start < run.out.size();) {
+        auto end = run.out.find('\n', start);
+        auto line = run.out.substr(start, end - start);
+        start = end == std::string::npos ? run.out.size() : end + 1;
+        if (!contains(line, "\"event\":\"item\""))
+            continue;
+        auto e = parse_json(line);
+        REQUIRE(e.HasMember("verified_by"));
+        if (e["verified_by"].IsString())
+            verified_by[e["path"].GetString()] = e["verified_by"].GetString();
+    }
+    CHECK(verified_by["from-here.txt"] == "readback");
+    CHECK(verified_by["notes.txt"] == "size"); // a download: verified by its size
+    std::size_t downloads = 0;
+    for (const auto& [path, kind] : verified_by)
+        downloads += kind == "size" ? 1U : 0U;
+    CHECK(downloads + 1 == verified_by.size());
+
+    // The journal records a file read back as content-md5+size (no column for readback yet).
+    auto status = f.run({"status", "--json"});
+    INFO(status.err);
+    REQUIRE(status.exit_code == 0);
+    auto s = parse_json(status.out);
+    REQUIRE(s["projects"].Size() == 1);
+    const auto& by = s["projects"][0]["verified_by"];
+    CHECK(by["checksum"].GetInt64() == 0);
+    CHECK(by["content-md5+size"].GetInt64() == 1);
+    CHECK(by["size"].GetInt64() == static_cast<std::int64_t>(downloads));
+
+    auto text = f.run({"status"});
+    REQUIRE(text.exit_code == 0);
+    CHECK(contains(text.out, "by content-md5+size 1"));
 }

@@ -2,6 +2,7 @@
 #include "fios/engine/plan_runner.hpp"
 
 #include "fios/engine/local_fs.hpp"
+#include "fios/engine/readback.hpp"
 #include "fios/scan/path_map.hpp"
 #include "fios/transfer/common.hpp"
 #include "fios/transfer/downloader.hpp"
@@ -65,11 +66,11 @@ remote::UploadSession to_remote(const store::UploadSession& s) {
     return r;
 }
 
+} // namespace
+
 bool is_run_wide(const Error& e) {
     return transfer::scope_of(e) == transfer::ErrorScope::run;
 }
-
-} // namespace
 
 struct PlanRunner::Job {
     Action action;
@@ -82,6 +83,7 @@ struct PlanRunner::Job {
     std::uint64_t reserved = 0;    ///< downloads: free space reserved
     std::uint64_t bytes = 0;       ///< bytes moved so far for this item
     bool verifying = false;        ///< waiting for Frame.io's checksum (not a transfer)
+    bool read_back = false;        ///< `--verify readback` found the content we sent
 };
 
 PlanRunner::PlanRunner(const ProjectScope& scope, store::Journal& journal, remote::Remote& remote,
@@ -163,7 +165,7 @@ void PlanRunner::submit_pending() {
 // ---- reporting -----------------------------------------------------------------------------
 
 void PlanRunner::item(const Action& a, ItemResult result, std::uint64_t bytes,
-                      std::optional<Error> error) {
+                      std::optional<Error> error, std::string_view verified_by) {
     if (m_observer == nullptr)
         return;
     ItemEvent e;
@@ -178,6 +180,8 @@ void PlanRunner::item(const Action& a, ItemResult result, std::uint64_t bytes,
     e.attempt = a.attempt;
     e.reason = a.reason;
     e.error = std::move(error);
+    if (result == ItemResult::done && a.record)
+        e.verified_by = verified_by.empty() ? policy::verified_by(*a.record) : verified_by;
     m_observer->on_item(e);
 }
 
@@ -293,9 +297,12 @@ Status PlanRunner::execute(const plan::Plan& plan) {
             do_create_local_folder(a);
             break;
         case ActionKind::adopt:
-        case ActionKind::verify:
         case ActionKind::mark_failed:
             do_write_record(a);
+            break;
+        case ActionKind::verify:
+            if (const Action* again = do_verify(a))
+                transfers.push_back(again);
             break;
         case ActionKind::forget:
             do_forget(a);
@@ -486,7 +493,7 @@ void PlanRunner::do_create_local_folder(const Action& a) {
     item(a, ItemResult::done);
 }
 
-void PlanRunner::do_write_record(const Action& a) {
+void PlanRunner::do_write_record(const Action& a, std::string_view verified_by) {
     if (!a.record) {
         item(a, ItemResult::failed, 0, Error{ErrorCode::internal, "the plan gave no record"});
         ++m_counts.failed;
@@ -504,7 +511,7 @@ void PlanRunner::do_write_record(const Action& a) {
         ++m_counts.adopted;
     else
         ++m_counts.verified;
-    item(a, ItemResult::done);
+    item(a, ItemResult::done, 0, std::nullopt, verified_by);
 }
 
 void PlanRunner::do_forget(const Action& a) {
@@ -1078,6 +1085,9 @@ void PlanRunner::on_verify_finished(Job& job, Result<transfer::VerifyResult>& re
     switch (v.state) {
     case transfer::VerifyState::verified:
     case transfer::VerifyState::verified_by_size: {
+        if (v.state == transfer::VerifyState::verified_by_size && m_policy.readback &&
+            !read_back(job))
+            return;
         job.record.state = JournalState::synced;
         job.record.verified = v.state == transfer::VerifyState::verified;
         // Verified by size (row 75): the direction stays `up`, so that policy::verified_by
@@ -1134,6 +1144,35 @@ void PlanRunner::on_verify_finished(Job& job, Result<transfer::VerifyResult>& re
             SkipReason::deleted_remotely);
         return;
     }
+}
+
+bool PlanRunner::read_back(Job& job) {
+    auto got = read_back_xxh64(m_remote, job.record.asset_id, job.record.size, m_cancel);
+    if (!got) {
+        // Not a failure of the upload: the row stays awaiting verification; a later run
+        // reads it back (row 75, PlanRunner::do_verify).
+        if (is_run_wide(got.error()))
+            run_scope_error(got.error());
+        ++m_counts.awaiting_verification;
+        m_counts.bytes_uploaded += job.bytes;
+        m_settled = false;
+        finish_job(job, ItemResult::awaiting_verification, job.bytes, got.error());
+        return false;
+    }
+    const std::string sent = job.record.xxh64.value_or("");
+    if (*got == sent) {
+        job.read_back = true;
+        return true;
+    }
+    // Our own upload holds other bytes than we sent: the checksum mismatch of rows 49 / 51.
+    const std::string detail =
+        fmt::format("reading it back gave XXH64 {}, {} was sent, after {} {}", *got, sent,
+                    job.attempt, job.attempt == 1 ? "attempt" : "attempts");
+    if (job.attempt >= m_policy.max_upload_attempts)
+        mark_failed_for_good(job, detail + "; not uploaded again");
+    else
+        reupload_after_mismatch(std::move(job), detail);
+    return false;
 }
 
 void PlanRunner::retry_failed_upload(Job job, const std::string& attempts) {
@@ -1360,6 +1399,9 @@ void PlanRunner::finish_job(Job& job, ItemResult result, std::uint64_t bytes,
         e.attempt = shown.attempt;
         e.reason = shown.reason;
         e.error = std::move(error);
+        if (result == ItemResult::done)
+            e.verified_by = job.read_back ? std::string(policy::k_verified_by_readback)
+                                          : std::string(policy::verified_by(job.record));
         m_observer->on_item(e);
     }
     emit_progress(true);

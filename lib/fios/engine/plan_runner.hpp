@@ -12,10 +12,12 @@
 #include "fios/transfer/executor.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 /// Private to engine/: the phase "execute" (and "record") of one project. Implements the
@@ -38,6 +40,10 @@ struct ProjectScope {
     /// space reserved by downloads.
     std::size_t window = 64;
 };
+
+/// True for errors that end the whole run (disk full, unauthorized, cancelled, db), not one
+/// item (transfer::ErrorScope::run).
+[[nodiscard]] bool is_run_wide(const Error& e);
 
 class PlanRunner {
 public:
@@ -64,7 +70,12 @@ private:
     // synchronous actions
     void do_create_remote_folder(const plan::Action& a);
     void do_create_local_folder(const plan::Action& a);
-    void do_write_record(const plan::Action& a);
+    /// `verified_by`: how the file was verified when the record cannot say (readback).
+    void do_write_record(const plan::Action& a, std::string_view verified_by = {});
+    /// A verify action (rows 48, 75, 76). With `--verify readback` on a backend without
+    /// checksums, our upload is read back first (plan_runner_readback.cpp); returns the
+    /// re-upload to start when the bytes read back differ (row 49), else nullptr.
+    const plan::Action* do_verify(const plan::Action& a);
     void do_forget(const plan::Action& a);
     void do_skip(const plan::Action& a);
 
@@ -78,6 +89,10 @@ private:
     void on_verify_finished(Job& job, Result<transfer::VerifyResult>& result);
     void on_download_finished(Job& job, Result<transfer::DownloadResult>& result);
     void reupload_after_mismatch(Job job, const std::string& detail);
+    /// `--verify readback` of an upload verified by size: true when the bytes read back are
+    /// the ones sent (the job goes on to be recorded synced); else the job was finished
+    /// (awaiting verification on an error) or handed to rows 49 / 51 (mismatch).
+    bool read_back(Job& job);
     void retry_failed_upload(Job job, const std::string& attempts);
     Status delete_our_asset(const std::string& asset_id, const model::RelPath& path);
     Status discard_lost_create(const model::RelPath& path, std::uint64_t fallback_size,
@@ -101,7 +116,7 @@ private:
     // helpers
     std::optional<std::string> remote_parent(const plan::Action& a);
     void item(const plan::Action& a, ItemResult result, std::uint64_t bytes = 0,
-              std::optional<Error> error = std::nullopt);
+              std::optional<Error> error = std::nullopt, std::string_view verified_by = {});
     void count_skip(plan::SkipReason reason);
     void emit_progress(bool force);
     [[nodiscard]] bool stopping() const;
@@ -137,6 +152,8 @@ private:
     std::map<model::RelPath, std::string> m_created_remote; ///< folders created this run
     std::map<model::RelPath, store::LostCreate> m_lost;     ///< lost creates to look for
     std::map<transfer::JobId, Job> m_jobs;
+    /// Re-uploads made by do_verify (a readback mismatch); stable addresses for execute().
+    std::deque<plan::Action> m_readback_reuploads;
     transfer::JobId m_next_id = 1;
     Clock::time_point m_last_progress{};
 };

@@ -307,6 +307,7 @@ public:
         m_policy.settle = options.settle;
         m_policy.verify_timeout = options.verify_timeout;
         m_policy.direction = options.direction;
+        m_policy.readback = options.readback;
         // What counts as verified is the backend's to say (rows 73-77 without a checksum).
         if (deps.remote != nullptr && !deps.remote->capabilities().has_content_checksum)
             m_policy.verification = policy::Verification::size;

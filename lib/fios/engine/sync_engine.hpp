@@ -69,6 +69,9 @@ struct RunOptions {
     std::chrono::milliseconds settle{std::chrono::seconds{5}};
     /// How long the run waits (without blocking other work) for a fresh upload's checksum.
     std::chrono::seconds verify_timeout{60};
+    /// `--verify readback` (policy::Policy::readback): read each fresh upload back on a
+    /// backend without checksums (V4). Ignored on V2.
+    bool readback = false;
     /// Stored in the runs table ("sync --once").
     std::string command = "sync --once";
     /// List teams and projects first (recording new ones) and, when the directory has change
@@ -102,6 +105,9 @@ struct ItemEvent {
     std::uint32_t attempt = 0;  ///< transfers: the attempt for the current content
     std::string reason;         ///< the plan's one-sentence reason
     std::optional<Error> error; ///< failed / conflict: what went wrong (never a secret)
+    /// A file synced by this action: how its content was verified ("checksum",
+    /// "content-md5+size", "readback", "size"; policy::verified_by); "" otherwise.
+    std::string verified_by;
 };
 
 /// Something the user should know that is not an item failure. Reaches `--json` via

@@ -69,6 +69,11 @@ struct Policy {
     Direction direction = Direction::both;
     /// What the backend allows (see Verification); the engine sets it before reconciling.
     Verification verification = Verification::checksum;
+    /// `--verify readback`: an upload verified by Content-MD5 + size (Verification::size) is
+    /// downloaded again and its XXH64 compared with the bytes sent; a difference is a
+    /// mismatch of our own upload (rows 49 / 51). Ignored with Verification::checksum (V2:
+    /// Frame.io's checksum already proves the content). Used by the engine, not by plan.
+    bool readback = false;
     DeletionRule deletions = DeletionRule::never_propagate;
     DuplicateRule duplicates = DuplicateRule::first_seen_wins;
     ChangedLocallyRule changed_locally = ChangedLocallyRule::report_only;
@@ -105,6 +110,10 @@ struct Policy {
 [[nodiscard]] model::LocalObservation observe(const model::LocalEntry& entry,
                                               const model::LocalObservation* previous,
                                               model::TimePoint now);
+
+/// The verification kind of a file read back after its upload (`--verify readback`). Not
+/// derivable from a row: it is reported by the run that read the file back (`sync --json`).
+inline constexpr std::string_view k_verified_by_readback = "readback";
 
 /// How a journal row's file was verified, for `status` and `--json`: "checksum" (the remote
 /// XXH64 equalled ours), "content-md5+size" (our upload, every part checked by storage with
