@@ -206,6 +206,18 @@ struct RestClient::Impl {
         return (options.cancel && options.cancel->cancelled()) || (also && also->cancelled());
     }
 
+    /// Sends a request on a pre-signed URL and traces it (the URL redacted: its query carries
+    /// the signature), success or transport failure alike.
+    Result<net::HttpResponse> send_signed(const net::HttpRequest& req, std::string_view method,
+                                          std::string_view route, const std::string& url,
+                                          int attempt) {
+        const auto started = std::chrono::steady_clock::now();
+        auto sent = transport.send(req);
+        trace(method, route, net::redact_url(url), sent ? sent->status : 0, started, attempt,
+              sent ? std::nullopt : std::optional<ErrorCode>(sent.error().code));
+        return sent;
+    }
+
     void trace(std::string_view method, std::string_view route, std::string path, int status,
                std::chrono::steady_clock::time_point started, int attempt,
                std::optional<ErrorCode> error) const {
@@ -429,16 +441,11 @@ Status RestClient::upload_part(const std::string& upload_url,
         req.headers.emplace_back("User-Agent", impl.options.user_agent);
         req.upload = &source;
         req.cancel = cancel ? cancel : impl.options.cancel;
-        const auto started = std::chrono::steady_clock::now();
-        auto sent = impl.transport.send(req);
+        auto sent = impl.send_signed(req, "PUT", k_upload_route, upload_url, attempt);
         std::optional<Error> failure;
         if (!sent) {
-            impl.trace("PUT", k_upload_route, net::redact_url(upload_url), 0, started, attempt,
-                       sent.error().code);
             failure = sent.error();
         } else {
-            impl.trace("PUT", k_upload_route, net::redact_url(upload_url), sent->status, started,
-                       attempt, std::nullopt);
             const int status = sent->status;
             if (status >= 200 && status < 300)
                 return {};
@@ -489,16 +496,11 @@ Result<DownloadResult> RestClient::download(const std::string& url, std::optiona
         }
         req.download = &counting;
         req.cancel = cancel ? cancel : impl.options.cancel;
-        const auto started = std::chrono::steady_clock::now();
-        auto sent = impl.transport.send(req);
+        auto sent = impl.send_signed(req, "GET", k_download_route, url, attempt);
         std::optional<Error> failure;
         if (!sent) {
-            impl.trace("GET", k_download_route, net::redact_url(url), 0, started, attempt,
-                       sent.error().code);
             failure = sent.error();
         } else {
-            impl.trace("GET", k_download_route, net::redact_url(url), sent->status, started,
-                       attempt, std::nullopt);
             const int status = sent->status;
             if (range && status == 206) {
                 auto cr_text = sent->header("content-range");

@@ -187,4 +187,20 @@ std::string guess_content_type(std::string_view name) {
     return "application/octet-stream";
 }
 
+Status put_session_part(const UploadSession& session, std::size_t index,
+                        const net::BodySource& body,
+                        const std::function<Status(const std::string& url)>& put) {
+    if (index >= session.parts.size() || body.size() != session.parts[index].length) {
+        return Error{ErrorCode::internal, "upload part " + std::to_string(index + 1) + " of '" +
+                                              session.asset_id + "': no such part or wrong size"};
+    }
+    auto st = put(session.parts[index].url);
+    if (!st) {
+        return st.error().with_context("part " + std::to_string(index + 1) + "/" +
+                                       std::to_string(session.parts.size()) + " of '" +
+                                       session.asset_id + "'");
+    }
+    return {};
+}
+
 } // namespace fios::remote

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -197,6 +198,12 @@ public:
     /// upload again. Deleting an already deleted asset is success.
     virtual Status delete_asset(const std::string& asset_id) = 0;
 };
+
+/// The part of upload_part both backends share: checks that `index` names a part of `session`
+/// and that `body` has its length, calls `put(url)`, and names the part in an error.
+Status put_session_part(const UploadSession& session, std::size_t index,
+                        const net::BodySource& body,
+                        const std::function<Status(const std::string& url)>& put);
 
 /// True for the error a create returns when the request was sent but its answer was lost
 /// (network error, timeout, 5xx): the item may or may not exist. Not retryable as such:

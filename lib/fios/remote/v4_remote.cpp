@@ -282,17 +282,9 @@ Result<UploadSession> V4Remote::create_file(const std::string& parent_id, const 
 
 Status V4Remote::upload_part(const UploadSession& session, std::size_t index, net::BodySource& body,
                              const CancelToken* cancel) {
-    if (index >= session.parts.size() || body.size() != session.parts[index].length) {
-        return Error{ErrorCode::internal, "upload part " + std::to_string(index + 1) + " of '" +
-                                              session.asset_id + "': no such part or wrong size"};
-    }
-    auto st = m_client.upload_part(session.parts[index].url, session.content_type, body, cancel);
-    if (!st) {
-        return st.error().with_context("part " + std::to_string(index + 1) + "/" +
-                                       std::to_string(session.parts.size()) + " of '" +
-                                       session.asset_id + "'");
-    }
-    return {};
+    return put_session_part(session, index, body, [&](const std::string& url) {
+        return m_client.upload_part(url, session.content_type, body, cancel);
+    });
 }
 
 Result<DownloadResponse> V4Remote::download(const DownloadRequest& request, net::BodySink& sink,
