@@ -41,7 +41,7 @@ Result<std::vector<T>> parse_list(std::string_view body, std::string_view endpoi
                                            type_phrase(doc) + ", expected an array"};
     }
     std::vector<T> out;
-    out.reserve(doc.Size());
+    out.reserve(std::min<std::size_t>(doc.Size(), k_reserve_at_most));
     for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
         std::string where = std::string(endpoint) + ": item " + std::to_string(i);
         const Value& item = doc[i];
@@ -270,7 +270,9 @@ Result<std::vector<Asset>> parse_assets(std::string_view body, std::string_view 
 
 std::string error_detail(std::string_view body) {
     rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
+    if (!check_json_bounds(body))
+        return {};
+    doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
     if (doc.HasParseError() || !doc.IsObject())
         return {};
     std::string out;

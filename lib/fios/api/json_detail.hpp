@@ -6,6 +6,7 @@
 // library sees RapidJSON (docs/api-client.md).
 
 #include "fios/api/model.hpp"
+#include "fios/core/json_bounds.hpp"
 #include "fios/core/result.hpp"
 
 #include <rapidjson/document.h>
@@ -13,6 +14,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -185,10 +187,17 @@ private:
     std::optional<Error> m_error;
 };
 
-/// Parses `body` into `doc`; the error names the endpoint.
+/// A list is reserved for at most this many items up front: the count comes from the server,
+/// and `[0,0,...]` must fail on its first item, not on a reservation for millions.
+inline constexpr std::size_t k_reserve_at_most = 1024;
+
+/// Parses `body` into `doc` within check_json_bounds() (iteratively: no recursion on the
+/// call stack); the error names the endpoint.
 inline Status parse_document(rapidjson::Document& doc, std::string_view body,
                              std::string_view endpoint) {
-    doc.Parse(body.data(), body.size());
+    if (auto bounded = check_json_bounds(body); !bounded)
+        return bounded.error().with_context(std::string(endpoint));
+    doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
     if (doc.HasParseError()) {
         return Error{ErrorCode::parse, std::string(endpoint) + ": malformed JSON at offset " +
                                            std::to_string(doc.GetErrorOffset()) + ": " +

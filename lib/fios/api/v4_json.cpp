@@ -70,7 +70,7 @@ Result<v4::Page<T>> parse_page(std::string_view body, std::string_view endpoint,
     if (page.next && page.next->empty())
         page.next.reset();
     const Value& items = data->value;
-    page.items.reserve(items.Size());
+    page.items.reserve(std::min<std::size_t>(items.Size(), k_reserve_at_most));
     for (rapidjson::SizeType i = 0; i < items.Size(); ++i) {
         std::string item_where = where + ": item " + std::to_string(i);
         if (!items[i].IsObject()) {
@@ -402,7 +402,9 @@ Result<v4::FileUploadStatus> parse_upload_status(std::string_view body, std::str
 
 std::string error_detail(std::string_view body) {
     rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
+    if (!check_json_bounds(body))
+        return {};
+    doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
     if (doc.HasParseError() || !doc.IsObject())
         return {};
     auto errors = doc.FindMember("errors");

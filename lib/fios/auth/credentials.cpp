@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "fios/auth/credentials.hpp"
 
+#include "fios/core/json_bounds.hpp"
+
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
@@ -230,8 +232,10 @@ Result<Credentials> parse_credentials(std::string_view json, std::string_view so
                                  "login` again to replace it",
                                  source, why)};
     };
+    if (auto bounded = check_json_bounds(json); !bounded)
+        return damaged(bounded.error().message);
     rapidjson::Document doc;
-    doc.Parse(json.data(), json.size());
+    doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
     if (doc.HasParseError()) {
         return damaged(fmt::format("not valid JSON at byte {}", doc.GetErrorOffset()));
     }

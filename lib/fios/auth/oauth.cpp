@@ -2,6 +2,7 @@
 #include "fios/auth/oauth.hpp"
 
 #include "fios/auth/url.hpp"
+#include "fios/core/json_bounds.hpp"
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
@@ -79,7 +80,9 @@ OAuthErrorBody parse_error_body(std::string_view body,
                                 const std::vector<std::string_view>& secrets) {
     OAuthErrorBody out;
     rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
+    if (!check_json_bounds(body))
+        return out;
+    doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
     if (doc.HasParseError() || !doc.IsObject())
         return out;
     if (auto it = doc.FindMember("error"); it != doc.MemberEnd() && it->value.IsString()) {
@@ -99,8 +102,11 @@ Result<TokenResponse> parse_token_body(std::string_view body, const std::string&
         return Error{ErrorCode::parse, fmt::format("token endpoint {}: the response field '{}' {}",
                                                    url, field, what)};
     };
+    if (auto bounded = check_json_bounds(body); !bounded)
+        return Error{ErrorCode::parse,
+                     fmt::format("token endpoint {}: {}", url, bounded.error().message)};
     rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
+    doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
     if (doc.HasParseError() || !doc.IsObject()) {
         return Error{ErrorCode::parse,
                      fmt::format("token endpoint {}: the response is not a JSON object", url)};
