@@ -308,9 +308,14 @@ public:
         m_policy.verify_timeout = options.verify_timeout;
         m_policy.direction = options.direction;
         m_policy.readback = options.readback;
-        // What counts as verified is the backend's to say (rows 73-77 without a checksum).
-        if (deps.remote != nullptr && !deps.remote->capabilities().has_content_checksum)
-            m_policy.verification = policy::Verification::size;
+        // What counts as verified, and what can be uploaded, is the backend's to say (rows
+        // 73-77 without a checksum, row 79 without empty files).
+        if (deps.remote != nullptr) {
+            const remote::Capabilities caps = deps.remote->capabilities();
+            if (!caps.has_content_checksum)
+                m_policy.verification = policy::Verification::size;
+            m_policy.uploads_empty_files = caps.uploads_empty_files;
+        }
     }
 
     Result<RunReport> run();

@@ -61,7 +61,8 @@ struct RemoteEntry {
     std::string asset_id;  ///< the asset whose bytes this is (for a stack: its head)
     std::string parent_id; ///< the folder that contains it (for a stack: the stack's folder)
     std::uint64_t filesize = 0;
-    bool upload_completed = false;       ///< V2 upload_completed_at set / V4 upload_complete
+    bool upload_completed = false; ///< V2 upload_completed_at set / V4 upload_complete
+    bool upload_failed = false;    ///< Frame.io gave up on this upload (V4 only; never completes)
     std::optional<std::string> checksum; ///< XXH64, 16 lowercase hex; absent until computed,
                                          ///< and always absent on backends without one (V4)
     TimePoint created_at{};              ///< breaks ties between duplicates ("first seen")

@@ -538,6 +538,11 @@ private:
         }
         if (!settled(l))
             return skip(SkipReason::settling, l.path, EntryKind::file, settling_text());
+        if (l.size == 0 && !m_policy.uploads_empty_files) { // row 79
+            return skip(SkipReason::unsupported_type, l.path, EntryKind::file,
+                        "an empty file: Frame.io V4 accepts no file of 0 bytes; kept here, not "
+                        "uploaded");
+        }
         Action a = make(ActionKind::upload, l.path, EntryKind::file, std::move(why));
         a.local = l;
         a.attempt = attempt;
@@ -783,6 +788,8 @@ private:
         const RelPath& p = l.path;
         const EntryKind ek = EntryKind::file;
         const bool down = j.direction == TransferDirection::down;
+        if (!down && r.upload_failed)
+            return resend_failed_upload(l, r, j);                 // row 78
         if (!r.upload_completed || (!by_size() && !r.checksum)) { // row 47
             Action a = skip(SkipReason::awaiting_verification, p, ek,
                             (by_size() ? "waiting for Frame.io to report the upload complete to "
@@ -859,6 +866,17 @@ private:
                     mismatch + ", and the local file changed since; the local file is kept");
     }
 
+    /// Row 78: Frame.io gave up on our upload (V4 `upload_failed`): it can never complete, so
+    /// waiting for it (rows 47, 59) would wait forever. Our asset is replaced by a new upload;
+    /// past the attempt limit the runner records a failure with backoff (row 67), since the
+    /// cause is on Frame.io's side.
+    Action resend_failed_upload(const LocalEntry& l, const RemoteEntry& r,
+                                const JournalRecord& j) const {
+        return reupload(l, &r, j.attempts + 1,
+                        "Frame.io marked our upload failed after " + std::to_string(j.attempts) +
+                            (j.attempts == 1 ? " attempt" : " attempts") + "; sending it again");
+    }
+
     Action failed_for_good(const LocalEntry& l, const RemoteEntry& r, const JournalRecord& j,
                            std::string why) const {
         Action a = make(ActionKind::mark_failed, l.path, EntryKind::file, why);
@@ -905,7 +923,9 @@ private:
             return compare(*l, *r, &j, ""); // row 61
         if (!lm)
             return reupload(*l, r, j.attempts + 1, changed_text); // row 57
-        if (!r->upload_completed) {                               // row 59
+        if (r->upload_failed)
+            return resend_failed_upload(*l, *r, j); // row 78
+        if (!r->upload_completed) {                 // row 59
             Action a = make(ActionKind::resume_upload, p, EntryKind::file,
                             "continue the interrupted upload of asset " + r->asset_id);
             a.local = *l;

@@ -74,6 +74,9 @@ struct Policy {
     /// mismatch of our own upload (rows 49 / 51). Ignored with Verification::checksum (V2:
     /// Frame.io's checksum already proves the content). Used by the engine, not by plan.
     bool readback = false;
+    /// The backend accepts files of 0 bytes (remote::Capabilities::uploads_empty_files). When
+    /// false, an empty local file that would be uploaded is skipped as unsupported (row 79).
+    bool uploads_empty_files = true;
     DeletionRule deletions = DeletionRule::never_propagate;
     DuplicateRule duplicates = DuplicateRule::first_seen_wins;
     ChangedLocallyRule changed_locally = ChangedLocallyRule::report_only;

@@ -76,6 +76,9 @@ struct Capabilities {
     /// create_file's part URLs stay usable across process restarts for a while, so an
     /// interrupted upload can be resumed with its missing parts (both V2 and V4: ~24 h).
     bool resumable_uploads = true;
+    /// A file of 0 bytes can be uploaded (V2: yes; V4: no, local_upload's `file_size` has
+    /// `minimum: 1` in the OpenAPI document and a 0 is refused with 422).
+    bool uploads_empty_files = true;
 };
 
 /// One part of an upload: PUT exactly `length` bytes of the file, from `offset`, to `url`.

@@ -62,6 +62,7 @@ Capabilities V4Remote::capabilities() const {
     Capabilities c;
     c.has_content_checksum = false;
     c.resumable_uploads = true;
+    c.uploads_empty_files = false;
     return c;
 }
 

@@ -125,12 +125,14 @@ private:
                 entry.asset_id = item.id;
                 entry.filesize = item.filesize;
                 entry.upload_completed = item.upload_completed;
+                entry.upload_failed = item.upload_failed;
                 entry.checksum = std::move(item.checksum);
                 break;
             case remote::ItemKind::version_stack:
                 entry.asset_id = item.head_asset_id;
                 entry.filesize = item.filesize;
                 entry.upload_completed = item.upload_completed;
+                entry.upload_failed = item.upload_failed;
                 entry.checksum = std::move(item.checksum);
                 entry.version_stack = model::VersionStackRef{item.id, item.head_asset_id};
                 break;

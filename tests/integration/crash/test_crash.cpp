@@ -183,7 +183,7 @@ TEST_CASE("row 56: a create whose answer was lost is resolved by listing the par
     SyncFixture fx; // in-process: the retry after the failure's backoff needs the fake clock
     fx.local().insert("lost.mov", k_three_parts);
     // The create happens on the emulator, then the client gets a 500 instead of the answer.
-    fx.emulator().fail_next("POST /v2/assets/{id}/children", 500, true);
+    fx.fail_next_creates(500, true, 0, 1);
     const RunOutcome first = fx.sync_once();
     REQUIRE_RUN(first);
     INFO(first.describe());
@@ -204,18 +204,21 @@ TEST_CASE("crash: killed between a create and its answer - no duplicate after a 
     fx.local().insert("A/one.mov", k_three_parts);
     fx.local().insert("A/two.mov", k_three_parts + 1);
     // Every create's answer is lost; the child is killed once the creates have happened.
-    fx.emulator().fail_next("POST /v2/assets/{id}/children", 502, true, 3);
+    fx.fail_next_creates(502, true, 1, 2);
     {
         SlowSync sync(fx, R"({"latency_ms": 100})");
-        sync.kill_when([&] { return count(fx.emulator().stats(), "POST /v2/assets") >= 2; });
+        sync.kill_when([&] { return count_creates(fx.emulator().stats()) >= 2; });
     }
     fx.emulator().api("DELETE", "/_emulator/fail-next", {}, 0);
+    // A create in flight when the child died (held by the 100 ms latency) lands after the kill,
+    // possibly after the first rerun looked: a lost create the next run sweeps (row 56). So
+    // the trees must agree after two runs in a row, not just once.
     std::string reruns;
-    for (int i = 0; i < 2; ++i) {
+    int agreeing = 0;
+    for (int i = 0; i < 4 && agreeing < 2; ++i) {
         const ProcessResult r = rerun(fx);
         reruns += describe(r) + "\n";
-        if (r.exit_code == 0 && fx.local_tree() == fx.remote_tree())
-            break;
+        agreeing = r.exit_code == 0 && fx.local_tree() == fx.remote_tree() ? agreeing + 1 : 0;
     }
     INFO(reruns);
     CHECK(fx.remote().list_names(fx.remote().root_id()) == std::map<std::string, int>{{"A", 1}});
@@ -278,9 +281,9 @@ TEST_CASE("row 60: killed after every part arrived - the next run only verifies"
     INFO(describe(r));
     CHECK(r.exit_code == 0);
     CHECK(parts_put(fx) == 0);
-    CHECK(count(fx.emulator().stats(), "POST /v2/assets") == 0);
+    CHECK(count_creates(fx.emulator().stats()) == 0);
     CHECK(fx.journal().at("done.mov").state == fios::model::JournalState::synced);
-    CHECK(fx.journal().at("done.mov").verified);
+    CHECK(fx.verified(fx.journal().at("done.mov")));
     CHECK_TREES_EQUAL(fx.local_tree(), fx.remote_tree());
 }
 
@@ -298,8 +301,15 @@ TEST_CASE("row 61: an interrupted upload replaced by someone else's file is judg
     fx.publish_checksums();
     const ProcessResult r = rerun(fx);
     INFO(describe(r));
-    CHECK(r.exit_code == 0);
-    CHECK(has_item(r, "theirs.mov", "adopt"));
+    // The pair is judged afresh: adopted by checksum on V2; on V4 nothing proves the two
+    // equal, so it is a conflict (row 73, exit 1) and the local file is kept.
+    if (fx.generation() == Generation::v2) {
+        CHECK(r.exit_code == 0);
+        CHECK(has_item(r, "theirs.mov", "adopt"));
+    } else {
+        CHECK(r.exit_code == 1);
+        CHECK(has_item(r, "theirs.mov", "skip", "conflict"));
+    }
     CHECK(fx.remote().ids_at("theirs.mov") == std::vector<std::string>{other});
     CHECK(parts_put(fx) == 0);
     CHECK_TREES_EQUAL(fx.local_tree(), fx.remote_tree());

@@ -9,6 +9,7 @@
 #include "fios/engine/project_directory.hpp"
 #include "fios/net/curl_transport.hpp"
 #include "fios/net/retry.hpp"
+#include "fios/policy/policy.hpp"
 #include "fios/remote/v2_remote.hpp"
 #include "fios/remote/v4_remote.hpp"
 #include "fios/store/journal.hpp"
@@ -374,6 +375,52 @@ long count(const Stats& stats, const std::string& route) {
     return n;
 }
 
+namespace {
+const std::string k_v2_children = "/v2/assets/{id}/children";
+const std::string k_v4_folder = "/v4/accounts/{account_id}/folders/{folder_id}";
+} // namespace
+
+long count_creates(const Stats& stats) {
+    return count(stats, "POST " + k_v2_children) +
+           count(stats, "POST " + k_v4_folder + "/folders") +
+           count(stats, "POST " + k_v4_folder + "/files/local_upload");
+}
+
+long count_listings(const Stats& stats) {
+    return count(stats, "GET " + k_v2_children) + count(stats, "GET " + k_v4_folder + "/folders");
+}
+
+bool SyncFixture::verified(const model::JournalRecord& row) const {
+    const std::string_view by = policy::verified_by(row);
+    if (generation() == Generation::v2)
+        return by == "checksum";
+    return by == "content-md5+size" || by == "size";
+}
+
+RemoteSide SyncFixture::create_project(const std::string& name) {
+    if (generation() == Generation::v4)
+        return create_project_v4(name);
+    const auto teams = parse(m_emulator.api("GET", "/v2/teams").body, "teams");
+    const auto project =
+        parse(m_emulator
+                  .api("POST", "/v2/teams/" + get_str(teams[0], "id") + "/projects",
+                       "{\"name\": " + json_string(name) + "}")
+                  .body,
+              "create project");
+    return RemoteSide(m_emulator, get_str(project, "id"), get_str(project, "root_asset_id"));
+}
+
+void SyncFixture::fail_next_creates(int status, bool after, long folders, long files) {
+    if (generation() == Generation::v2) {
+        m_emulator.fail_next("POST " + k_v2_children, status, after, folders + files);
+        return;
+    }
+    if (folders > 0)
+        m_emulator.fail_next("POST " + k_v4_folder + "/folders", status, after, folders);
+    if (files > 0)
+        m_emulator.fail_next("POST " + k_v4_folder + "/files/local_upload", status, after, files);
+}
+
 // --- local side --------------------------------------------------------------------------------
 
 void LocalSide::insert(const std::string& path, std::uint64_t size) {
@@ -500,12 +547,6 @@ std::string RemoteSide::mkdir_named(const std::string& parent, const std::string
     return create_folder(parent.empty() ? m_root_id : id_of(parent), raw_name);
 }
 
-void RemoteSide::require_v2(const char* verb) const {
-    if (m_generation != Generation::v2)
-        throw std::runtime_error(std::string("the harness's RemoteSide::") + verb +
-                                 " is V2 only; run this scenario on V2");
-}
-
 std::string RemoteSide::create_folder(const std::string& parent_id, const std::string& name) {
     if (m_generation == Generation::v4)
         return create_folder_v4(parent_id, name);
@@ -578,17 +619,23 @@ void RemoteSide::remove(const std::string& path) {
 
 std::string RemoteSide::add_version(const std::string& path, const std::string& content,
                                     std::size_t max_parts) {
-    require_v2("add_version");
     const std::string target = id_of(path);
     const std::string parent_id = mkdir(parent_of(path));
     const std::string next = upload(parent_id, name_of(path), content, max_parts);
+    if (m_generation == Generation::v4) {
+        stack_v4(parent_id, target, next);
+        return next;
+    }
     m_emu->api("POST", "/v2/assets/" + target + "/version",
                "{\"next_asset_id\": " + json_string(next) + "}", 0);
     return next;
 }
 
 void RemoteSide::rename(const std::string& path, const std::string& new_name) {
-    require_v2("rename");
+    if (m_generation == Generation::v4) {
+        rename_v4(id_of(path), new_name);
+        return;
+    }
     m_emu->api("PUT", "/v2/assets/" + id_of(path), "{\"name\": " + json_string(new_name) + "}");
 }
 
@@ -624,7 +671,8 @@ std::string RemoteSide::id_of(const std::string& path) const {
 }
 
 std::map<std::string, int> RemoteSide::list_names(const std::string& folder_id) const {
-    require_v2("list_names");
+    if (m_generation == Generation::v4)
+        return list_names_v4(folder_id);
     std::map<std::string, int> out;
     for (int page = 1;; ++page) {
         const auto r =
@@ -659,8 +707,8 @@ Tree RemoteSide::tree() const {
     const auto content_hash = [&](const StateAsset& a) -> std::string {
         if (!a.computed_hash.empty())
             return a.computed_hash;
-        if (m_generation == Generation::v4) // no checksums: the bytes through the API
-            return xxh64_hex(content_v4(a.id));
+        if (m_generation == Generation::v4) // no checksums: the stored bytes' hash
+            return content_hash_v4(a.id);
         // Never checksummed (--no-checksum-rate): fetch the bytes through the API.
         const auto r = m_emu->api("GET", "/v2/assets/" + a.id);
         const std::string url = get_str(parse(r.body, "asset"), "original");
@@ -795,7 +843,7 @@ std::vector<std::string> emulator_args(const FixtureOptions& o) {
                                   std::to_string(o.checksum_delay),
                                   "--part-size",
                                   std::to_string(o.part_size)};
-    if (!o.rate_limited)
+    if (!o.rate_limited.value_or(o.generation == Generation::v2))
         args.emplace_back("--no-rate-limit");
     if (o.generation == Generation::v4) {
         args.insert(args.end(), {"--v4-legacy-token", k_v4_token, "--v4-part-size",

@@ -69,6 +69,11 @@ inline constexpr const char* k_v4_token = "sync-harness-v4-token";
 /// V4Remote, V4ProjectDirectory: no checksums (policy::Verification::size), no counters.
 enum class Generation { v2, v4 };
 std::string_view to_string(Generation generation);
+/// The generation a scenario runs on unless it chooses one: FIOS_HARNESS_GENERATION (`v2` or
+/// `v4`; `v2` when unset). ctest runs the harness suites once per generation (tests/integration
+/// /sync/CMakeLists.txt); a scenario tagged [v2-only] or [v4-only] tells a story one
+/// generation cannot have, and names its counterpart.
+Generation harness_generation();
 
 // --- trees -------------------------------------------------------------------------------------
 
@@ -168,6 +173,12 @@ private:
 
 /// Sum of the request counts whose route starts with `prefix`.
 long count(const Stats& stats, const std::string& route);
+/// Creates of folders and files, on either generation (V2: POST /v2/assets/{id}/children; V4:
+/// folder creates and local_upload).
+long count_creates(const Stats& stats);
+/// Folder listings, one per folder listed, on either generation (V2: GET .../children; V4:
+/// the folder's `folders` list, the first of its three lists).
+long count_listings(const Stats& stats);
 
 // --- the two sides
 // ---------------------------------------------------------------------------------
@@ -218,6 +229,7 @@ public:
           m_generation(generation), m_account_id(std::move(account_id)) {}
 
     [[nodiscard]] Generation generation() const { return m_generation; }
+    [[nodiscard]] const std::string& account_id() const { return m_account_id; }
     [[nodiscard]] const std::string& project_id() const { return m_project_id; }
     [[nodiscard]] const std::string& root_id() const { return m_root_id; }
 
@@ -232,7 +244,8 @@ public:
     /// DELETE of the live item at `path`.
     void remove(const std::string& path);
     /// Uploads `content` as a new version on top of the item at `path` (making a stack when
-    /// it is a file); returns the new version's id. V2 only (so are rename and list_names).
+    /// it is a file); returns the new version's id. V4 stacks files only (version_stacks.create
+    /// takes files of one folder): on V4 `path` must be a file.
     std::string add_version(const std::string& path, const std::string& content,
                             std::size_t max_parts = SIZE_MAX);
     /// Renames the item at `path` (hostile names come through this or insert_named).
@@ -248,6 +261,10 @@ public:
     }
     /// A folder with a raw name; returns its id.
     std::string mkdir_named(const std::string& parent, const std::string& raw_name);
+    /// A folder with a raw name in the folder with id `folder_id`; returns its id.
+    std::string mkdir_into(const std::string& folder_id, const std::string& raw_name) {
+        return create_folder(folder_id, raw_name);
+    }
 
     /// The live item at `path` (throws when none); with several, the smallest id.
     [[nodiscard]] std::string id_of(const std::string& path) const;
@@ -270,9 +287,13 @@ private:
     std::string upload_v4(const std::string& parent_id, const std::string& name,
                           const std::string& content, std::size_t max_parts);
     void remove_v4(const std::string& id, bool folder);
-    /// The bytes of a V4 file, through its `media_links.original` link.
-    std::string content_v4(const std::string& id) const;
-    void require_v2(const char* verb) const;
+    /// version_stacks.create of [bottom, top] in the folder.
+    void stack_v4(const std::string& folder_id, const std::string& bottom, const std::string& top);
+    /// PATCH of a file's name, else of a folder's.
+    void rename_v4(const std::string& id, const std::string& new_name);
+    [[nodiscard]] std::map<std::string, int> list_names_v4(const std::string& folder_id) const;
+    /// XXH64 of a completed file's stored bytes (admin API: not counted in the stats).
+    std::string content_hash_v4(const std::string& id) const;
 
     const Emulator* m_emu;
     std::string m_project_id;
@@ -284,12 +305,13 @@ private:
 // --- the fixture ---------------------------------------------------------------------------------
 
 struct FixtureOptions {
-    Generation generation = Generation::v2;
+    Generation generation = harness_generation();
     /// Emulator arguments besides the harness's own (--token, --checksum-delay, --part-size).
     std::vector<std::string> emulator_args;
-    /// The emulator's default rate limits (the main scenarios) unless false (V2 and
-    /// V4 alike: `--no-rate-limit`).
-    bool rate_limited = true;
+    /// The emulator's default rate limits unless false (`--no-rate-limit`). Unset: V2 runs at
+    /// its defaults (its scenarios always have), V4 lifts them (its per-operation limits would
+    /// make the breadth of the harness take hours); the pacing and 429 scenarios set it.
+    std::optional<bool> rate_limited;
     double checksum_delay = 1.0;        ///< seconds of emulator time; > 0 by default
     std::int64_t part_size = 64 * 1024; ///< --part-size and --v4-part-size (k_three_parts)
     std::string project_name = "Harness";
@@ -343,6 +365,14 @@ public:
     RunOutcome sync_once(engine::RunOptions options);
     RunOutcome sync_once() { return sync_once(run_options()); }
 
+    /// Another project beside the scenario's, in the same team (V4: workspace), not selected.
+    RemoteSide create_project(const std::string& name);
+
+    /// Queues failures (docs/emulator.md, fail-next) for the next creates: `folders` folder
+    /// creates and `files` file creates on V4; the next folders + files creates of either kind
+    /// on V2 (one route).
+    void fail_next_creates(int status, bool after, long folders, long files);
+
     /// Moves the emulator clock past the checksum delay, so that every upload completed so
     /// far has its checksum published (as for files uploaded long before the run).
     void publish_checksums();
@@ -361,6 +391,10 @@ public:
     ProcessResult cli(const std::vector<std::string>& args,
                       std::chrono::milliseconds deadline = std::chrono::seconds(120));
 
+    /// Whether a journal row is synced and verified as well as the generation allows: by
+    /// Frame.io's checksum on V2, by Content-MD5 + size (up) or size (down) on V4.
+    [[nodiscard]] bool verified(const model::JournalRecord& row) const;
+
     /// The journal's rows of the project (read through the library's Journal).
     std::map<std::string, model::JournalRecord> journal();
     /// Writes one journal row of the project, as a run killed at that point would have left
@@ -374,6 +408,7 @@ private:
     /// returns the project as a listing would show it.
     store::ProjectInfo connect_v2();
     store::ProjectInfo connect_v4(); // sync_fixture_v4.cpp
+    RemoteSide create_project_v4(const std::string& name);
 
     FixtureOptions m_options;
     TempDir m_home{"fios-sync"};

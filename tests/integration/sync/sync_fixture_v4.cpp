@@ -15,6 +15,7 @@
 #include "fios/store/state_db.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace fios::test::sync {
@@ -25,6 +26,17 @@ using detail::parse;
 
 std::string_view to_string(Generation generation) {
     return generation == Generation::v4 ? "v4" : "v2";
+}
+
+Generation harness_generation() {
+    const char* env = std::getenv("FIOS_HARNESS_GENERATION");
+    const std::string_view value = env ? env : "";
+    if (value.empty() || value == "v2")
+        return Generation::v2;
+    if (value == "v4")
+        return Generation::v4;
+    throw std::invalid_argument("FIOS_HARNESS_GENERATION must be v2 or v4, not " +
+                                std::string(value));
 }
 
 namespace {
@@ -91,20 +103,64 @@ void RemoteSide::remove_v4(const std::string& id, bool folder) {
     require_2xx(r, "V4 delete " + id);
 }
 
-std::string RemoteSide::content_v4(const std::string& id) const {
-    const auto r = m_emu->api("GET", "/v4/accounts/" + m_account_id + "/files/" + id +
-                                         "?include=media_links.original");
-    const auto d = parse(r.body, "V4 file");
-    const auto& file = data_of(d, "V4 file");
-    const auto links = file.FindMember("media_links");
-    if (links == file.MemberEnd() || !links->value.IsObject() ||
-        !links->value.HasMember("original") || !links->value["original"].IsObject())
-        throw std::runtime_error("V4 file " + id + " has no original link");
-    const std::string url = get_str(links->value["original"], "download_url");
-    const auto body = http_request("GET", url);
-    if (body.status != 200)
-        throw std::runtime_error("download of V4 file " + id + " for the tree failed");
-    return body.body;
+void RemoteSide::stack_v4(const std::string& folder_id, const std::string& bottom,
+                          const std::string& top) {
+    // A file and a new one make a stack; onto a stack, the new file is moved in (it becomes
+    // the head: files.move into a version stack).
+    const auto moved =
+        m_emu->api("PATCH", "/v4/accounts/" + m_account_id + "/files/" + top + "/move",
+                   "{\"data\": {\"parent_id\": " + json_string(bottom) + "}}", 0);
+    if (moved.status / 100 == 2)
+        return;
+    const auto r = m_emu->api(
+        "POST", "/v4/accounts/" + m_account_id + "/folders/" + folder_id + "/version_stacks",
+        "{\"data\": {\"file_ids\": [" + json_string(bottom) + ", " + json_string(top) + "]}}", 0);
+    require_2xx(r, "V4 version stack of " + bottom + " and " + top);
+}
+
+void RemoteSide::rename_v4(const std::string& id, const std::string& new_name) {
+    const std::string body = "{\"data\": {\"name\": " + json_string(new_name) + "}}";
+    auto r = m_emu->api("PATCH", "/v4/accounts/" + m_account_id + "/files/" + id, body, 0);
+    if (r.status == 404)
+        r = m_emu->api("PATCH", "/v4/accounts/" + m_account_id + "/folders/" + id, body, 0);
+    require_2xx(r, "V4 rename of " + id);
+}
+
+std::map<std::string, int> RemoteSide::list_names_v4(const std::string& folder_id) const {
+    std::map<std::string, int> out;
+    std::string next =
+        "/v4/accounts/" + m_account_id + "/folders/" + folder_id + "/children?page_size=100";
+    for (int pages = 0; !next.empty(); ++pages) {
+        if (pages > 10000)
+            throw std::runtime_error("V4 children of " + folder_id + ": the cursor never ends");
+        const auto r = m_emu->api("GET", next, {}, 0);
+        require_2xx(r, "V4 children of " + folder_id);
+        const auto d = parse(r.body, "V4 children");
+        for (const auto& a : d["data"].GetArray())
+            ++out[get_str(a, "name")];
+        next.clear();
+        const auto links = d.FindMember("links");
+        if (links != d.MemberEnd() && links->value.IsObject() && links->value.HasMember("next") &&
+            links->value["next"].IsString())
+            next = links->value["next"].GetString();
+    }
+    return out;
+}
+
+std::string RemoteSide::content_hash_v4(const std::string& id) const {
+    const auto r = m_emu->api("GET", "/_emulator/assets/" + id + "/content-hash");
+    return get_str(parse(r.body, "content hash"), "xx_hash");
+}
+
+RemoteSide SyncFixture::create_project_v4(const std::string& name) {
+    const std::string& account = m_remote->account_id();
+    auto workspaces = m_v4_client->workspaces(account);
+    if (!workspaces || workspaces->empty())
+        throw std::runtime_error("V4 workspaces: none");
+    auto project = m_v4_client->create_project(account, workspaces->front().id, name);
+    if (!project)
+        throw std::runtime_error("V4 create project: " + project.error().message);
+    return RemoteSide(m_emulator, project->id, project->root_folder_id, Generation::v4, account);
 }
 
 store::ProjectInfo SyncFixture::connect_v4() {

@@ -50,7 +50,9 @@ void converge(SyncFixture& fx, int max_runs) {
 
 TEST_CASE("pacing: more creates than the default rate limit allows per second",
           "[sync][faults][rate-limit]") {
-    SyncFixture fx; // default limits: asset-create 5 per second, asset-list 40 per minute
+    FixtureOptions o;
+    o.rate_limited = true; // each generation's default limits (V2: asset-create 5 per second)
+    SyncFixture fx(o);
     for (int d = 0; d < 3; ++d) {
         for (int f = 0; f < 5; ++f)
             fx.local().insert("up" + std::to_string(d) + "/f" + std::to_string(f) + ".txt",
@@ -72,7 +74,9 @@ TEST_CASE("pacing: more creates than the default rate limit allows per second",
 }
 
 TEST_CASE("429 bursts are waited out without duplicates", "[sync][faults][429]") {
-    SyncFixture fx;
+    FixtureOptions o;
+    o.rate_limited = true;
+    SyncFixture fx(o);
     fx.local().insert("A/one.mov", k_three_parts);
     fx.local().insert("A/two.mov", k_three_parts + 1);
     fx.local().mkdir("A/empty");
@@ -119,7 +123,7 @@ TEST_CASE("a create whose answer is lost is resolved without a duplicate",
     SyncFixture fx;
     fx.local().insert("lost/answer.mov", k_three_parts);
     // The folder create and the file create both happen, and both answers are lost.
-    fx.emulator().fail_next("POST /v2/assets/{id}/children", 500, true, 2);
+    fx.fail_next_creates(500, true, 1, 1);
     converge(fx, 4);
     CHECK(fx.remote().list_names(fx.remote().root_id()) == std::map<std::string, int>{{"lost", 1}});
     CHECK(fx.remote().list_names(fx.remote().id_of("lost")) ==

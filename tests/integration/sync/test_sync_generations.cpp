@@ -284,7 +284,8 @@ TEST_CASE("generations: killed after a download's rename - the next run records 
 TEST_CASE("generations: V4 pacing at the default rate limits - no 429 reaches the run",
           "[sync][generations][rate-limit]") {
     FixtureOptions o;
-    o.generation = Generation::v4; // default V4 limits (rate_limited stays true)
+    o.generation = Generation::v4;
+    o.rate_limited = true; // the V4 defaults
     SyncFixture fx(o);
     for (int d = 0; d < 3; ++d) {
         for (int f = 0; f < 4; ++f)

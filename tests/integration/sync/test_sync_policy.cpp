@@ -20,12 +20,16 @@ using fios::plan::SkipReason;
 TEST_CASE("rule 1: the first run syncs both ways: nested folders - empty folders - zero-byte files",
           "[sync][rule1][rule2]") {
     SyncFixture fx;
+    // V4 holds no empty file (local_upload's file_size is at least 1): the empty local file is
+    // reported as unsupported and stays here (row 79), and there is no empty remote one.
+    const bool v4 = fx.generation() == Generation::v4;
     fx.local().insert("A/B/clip.mov", k_three_parts);
     fx.local().insert("A/zero.txt", std::string());
     fx.local().mkdir("A/empty");
     fx.local().mkdir("Empty Local");
     fx.remote().insert("R/S/take.wav", k_three_parts + 17);
-    fx.remote().insert("R/rzero.bin", std::string());
+    if (!v4)
+        fx.remote().insert("R/rzero.bin", std::string());
     fx.remote().mkdir("R/remote-empty");
     fx.remote().insert("top.txt", "hello");
 
@@ -38,23 +42,31 @@ TEST_CASE("rule 1: the first run syncs both ways: nested folders - empty folders
     REQUIRE_RUN(run);
     INFO(run.describe());
     CHECK(run.report->result == RunResult::ok);
-    CHECK(run.totals().uploaded == 2);
-    CHECK(run.totals().downloaded == 3);
+    CHECK(run.totals().uploaded == (v4 ? 1 : 2));
+    CHECK(run.totals().downloaded == (v4 ? 2 : 3));
     CHECK(run.totals().failed == 0);
     CHECK(run.totals().conflicts == 0);
 
-    CHECK_TREES_EQUAL(fx.local_tree(), fx.remote_tree());
     CHECK_TREES_EQUAL(fx.local_tree(), expected);
+    if (v4) {
+        CHECK(run.has("A/zero.txt", ActionKind::skip, SkipReason::unsupported_type));
+        expected.erase("A/zero.txt");
+        CHECK_TREES_EQUAL(fx.remote_tree(), expected);
+    } else {
+        CHECK_TREES_EQUAL(fx.local_tree(), fx.remote_tree());
+    }
     CHECK(fx.local().temp_files().empty());
 
-    // Every file is recorded synced and verified against Frame.io's checksum.
+    // Every file is recorded synced and verified as the generation allows.
     const auto rows = fx.journal();
-    for (const char* path :
-         {"A/B/clip.mov", "A/zero.txt", "R/S/take.wav", "R/rzero.bin", "top.txt"}) {
+    std::vector<std::string> files{"A/B/clip.mov", "R/S/take.wav", "top.txt"};
+    if (!v4)
+        files.insert(files.end(), {"A/zero.txt", "R/rzero.bin"});
+    for (const auto& path : files) {
         CAPTURE(path);
         REQUIRE(rows.count(path));
         CHECK(rows.at(path).state == JournalState::synced);
-        CHECK(rows.at(path).verified);
+        CHECK(fx.verified(rows.at(path)));
     }
 }
 
@@ -83,7 +95,7 @@ TEST_CASE("rule 1: a second run after success transfers nothing", "[sync][rule1]
             s += k + "=" + std::to_string(v) + " ";
         return s;
     }());
-    CHECK(count(stats, "POST /v2/assets/{id}/children") == 0);
+    CHECK(count_creates(stats) == 0);
     CHECK(count(stats, "PUT /parts") == 0);
     CHECK(count(stats, "GET /originals") == 0);
     CHECK(count(stats, "DELETE") == 0);
@@ -142,19 +154,21 @@ TEST_CASE("rule 3: an upload is sent in parts and verified by Frame.io's checksu
     CHECK(run.totals().awaiting_verification == 0);
     const Stats stats = fx.emulator().stats();
     CHECK(count(stats, "PUT /parts") == 4);
-    CHECK(count(stats, "POST /v2/assets/{id}/children") == 3); // deep, er, clip.mov
+    CHECK(count_creates(stats) == 3); // deep, er, clip.mov
     const auto rows = fx.journal();
     REQUIRE(rows.count("deep/er/clip.mov"));
     const auto& row = rows.at("deep/er/clip.mov");
     CHECK(row.state == JournalState::synced);
-    CHECK(row.verified);
+    CHECK(fx.verified(row));
     CHECK(row.xxh64 == std::optional<std::string>(xxh64_file(fx.local().abs("deep/er/clip.mov"))));
     CHECK(row.asset_id == fx.remote().id_of("deep/er/clip.mov"));
     CHECK_TREES_EQUAL(fx.local_tree(), fx.remote_tree());
 }
 
+// V2 only: a wrong checksum needs one. On V4 a mismatch of our own upload is found by
+// reading it back (test_sync_readback.cpp: "a corrupted stored upload is replaced").
 TEST_CASE("rule 3: a checksum mismatch uploads again - at most 3 times - then fails for good",
-          "[sync][rule3]") {
+          "[sync][rule3][v2-only]") {
     // A long checksum delay, so that every upload is left awaiting verification and the test
     // can publish a wrong checksum before the next run looks at it.
     FixtureOptions o;
@@ -206,8 +220,10 @@ TEST_CASE("rule 3: a checksum mismatch uploads again - at most 3 times - then fa
     CHECK(fx.journal().at("bad.mov").state == JournalState::failed);
 }
 
+// V2 only: V4 has no checksum to wait for: a complete upload of our size is
+// verified at once (rows 75-76; test_sync_generations.cpp "the first run syncs both ways").
 TEST_CASE("rule 3: without a checksum an upload stays awaiting verification - re-checked later",
-          "[sync][rule3]") {
+          "[sync][rule3][v2-only]") {
     FixtureOptions o;
     o.emulator_args = {"--no-checksum-rate", "1"};
     SyncFixture fx(o);
@@ -230,13 +246,15 @@ TEST_CASE("rule 3: without a checksum an upload stays awaiting verification - re
     INFO(second.describe());
     CHECK(second.has("nochk.mov", ActionKind::skip, SkipReason::awaiting_verification));
     CHECK(count(fx.emulator().stats(), "PUT /parts") == 0);
-    CHECK(count(fx.emulator().stats(), "POST /v2/assets/{id}/children") == 0);
+    CHECK(count_creates(fx.emulator().stats()) == 0);
     CHECK(fx.journal().at("nochk.mov").state == JournalState::awaiting_verification);
     CHECK_TREES_EQUAL(fx.local_tree(), fx.remote_tree());
 }
 
+// V2 only: V4 has no checksum to wait for: a download of the asset's size is
+// verified by size (row 76; test_sync_generations.cpp "the first run syncs both ways").
 TEST_CASE("rule 4: a download without a checksum is kept and recorded unverified",
-          "[sync][rule4]") {
+          "[sync][rule4][v2-only]") {
     FixtureOptions o;
     o.emulator_args = {"--no-checksum-rate", "1"};
     SyncFixture fx(o);
@@ -269,8 +287,10 @@ TEST_CASE("rule 4: only completed uploads are downloaded - never a partial file"
     CHECK(fx.local_tree().empty());
 }
 
+// V2 only: V4 has no checksum to compare a download with: its size is checked
+// (a truncated download, test_sync_faults.cpp "connection resets ... truncated downloads").
 TEST_CASE("rule 4: a download whose bytes do not match the checksum is retried - then fails",
-          "[sync][rule4]") {
+          "[sync][rule4][v2-only]") {
     SyncFixture fx;
     const std::string id = fx.remote().insert("rotten.mov", k_three_parts);
     fx.publish_checksums();
@@ -334,7 +354,9 @@ TEST_CASE("rule 6: hostile remote names are skipped - counted - and nothing leav
     SyncFixture fx;
     fx.remote().insert_named("", "..", "dot dot");
     fx.remote().insert_named("", "a/b", "slash");
-    fx.remote().insert_named("", std::string(300, 'x'), "too long");
+    // V4 refuses names over 255 bytes (maxLength 255): there, "." stands in for the long one.
+    fx.remote().insert_named("", fx.generation() == Generation::v2 ? std::string(300, 'x') : ".",
+                             "too long");
     fx.remote().insert_named("", "bell\x07", "control");
     fx.remote().insert_named("", ".fios-temp", "our prefix");
     const std::string evil_folder = fx.remote().mkdir_named("", "..");
@@ -414,7 +436,10 @@ TEST_CASE("rule 6: a local name that is not UTF-8 is skipped with a warning", "[
     CHECK(fx.remote_tree() == Tree{{"good.txt", file_node("good")}});
 }
 
-TEST_CASE("rule 7: equal content on both sides is adopted without any transfer", "[sync][rule7]") {
+// V2 only: without a checksum nothing proves two files equal: on V4 the same pair
+// is a conflict (row 73; test_sync_generations.cpp "adopted by checksum on V2 - a conflict on V4").
+TEST_CASE("rule 7: equal content on both sides is adopted without any transfer",
+          "[sync][rule7][v2-only]") {
     SyncFixture fx;
     const std::string content = make_content(k_three_parts, 77);
     fx.local().insert("same/clip.mov", content);
@@ -430,7 +455,7 @@ TEST_CASE("rule 7: equal content on both sides is adopted without any transfer",
     const Stats stats = fx.emulator().stats();
     CHECK(count(stats, "PUT /parts") == 0);
     CHECK(count(stats, "GET /originals") == 0);
-    CHECK(count(stats, "POST /v2/assets/{id}/children") == 0);
+    CHECK(count_creates(stats) == 0);
     const auto row = fx.journal().at("same/clip.mov");
     CHECK(row.state == JournalState::synced);
     CHECK(row.verified);
@@ -567,15 +592,8 @@ TEST_CASE("dry run changes nothing: trees - journal and emulator writes", "[sync
 
 TEST_CASE("rule 1: a new project is recorded but not synced until selected", "[sync][rule1]") {
     SyncFixture fx;
-    rapidjson::Document teams;
-    teams.Parse(fx.emulator().api("GET", "/v2/teams").body.c_str());
-    const std::string team = teams[0]["id"].GetString();
-    rapidjson::Document other;
-    other.Parse(fx.emulator()
-                    .api("POST", "/v2/teams/" + team + "/projects", R"({"name": "Unselected"})")
-                    .body.c_str());
-    const std::string other_id = other["id"].GetString();
-    RemoteSide other_side(fx.emulator(), other_id, other["root_asset_id"].GetString());
+    RemoteSide other_side = fx.create_project("Unselected");
+    const std::string other_id = other_side.project_id();
     other_side.insert("not-mine.txt", "stays there");
     fx.publish_checksums();
     fx.emulator().reset_stats();
@@ -596,8 +614,10 @@ TEST_CASE("rule 1: a new project is recorded but not synced until selected", "[s
     CHECK(again.report->new_projects.empty());
 }
 
+// V2 only: V4 has no project counters, so every V4 run lists (test_v4_listing_cost.cpp counts
+// what that costs).
 TEST_CASE("rule 1: a project unchanged since its last agreed run is not listed again",
-          "[sync][rule1]") {
+          "[sync][rule1][v2-only]") {
     SyncFixture fx;
     fx.local().insert("a.txt", "a");
     fx.remote().insert("R/b.txt", "b");
@@ -614,7 +634,7 @@ TEST_CASE("rule 1: a project unchanged since its last agreed run is not listed a
     INFO(quiet.describe());
     REQUIRE(quiet.report->projects.size() == 1);
     CHECK_FALSE(quiet.report->projects[0].discovered);
-    CHECK(count(fx.emulator().stats(), "GET /v2/assets/{id}/children") == 0);
+    CHECK(count_listings(fx.emulator().stats()) == 0);
 
     // A change on either side makes it listed again.
     fx.remote().insert("R/c.txt", "c");
@@ -623,21 +643,15 @@ TEST_CASE("rule 1: a project unchanged since its last agreed run is not listed a
     const RunOutcome changed = fx.sync_once();
     REQUIRE_RUN(changed);
     CHECK(changed.report->projects[0].discovered);
-    CHECK(count(fx.emulator().stats(), "GET /v2/assets/{id}/children") >= 1);
+    CHECK(count_listings(fx.emulator().stats()) >= 1);
     CHECK_TREES_EQUAL(fx.local_tree(), fx.remote_tree());
 }
 
 TEST_CASE("rule 1: a selection overlapping another project's folder is refused", "[sync][rule1]") {
     SyncFixture fx;
-    rapidjson::Document teams;
-    teams.Parse(fx.emulator().api("GET", "/v2/teams").body.c_str());
-    const std::string team = teams[0]["id"].GetString();
-    rapidjson::Document other;
-    other.Parse(fx.emulator()
-                    .api("POST", "/v2/teams/" + team + "/projects", R"({"name": "Inner"})")
-                    .body.c_str());
+    const RemoteSide other = fx.create_project("Inner");
     const auto r =
-        fx.cli({"select", other["id"].GetString(), "--to", fx.local().abs("inside").string()});
+        fx.cli({"select", other.project_id(), "--to", fx.local().abs("inside").string()});
     INFO(r.err);
     CHECK(r.exit_code == 2);
     CHECK_FALSE(fx.local().exists("inside"));

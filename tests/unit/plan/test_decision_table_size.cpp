@@ -244,3 +244,47 @@ TEST_CASE("verified_by names how a row was verified", "[plan][size]") {
     j.state = JournalState::awaiting_verification;
     CHECK(fios::policy::verified_by(j).empty());
 }
+
+TEST_CASE("decision table without a checksum: a failed upload, an empty file (rows 78-79)",
+          "[plan][table][size]") {
+    World w = size_world();
+    const auto l = w.lfile("a.mov", A.size());
+    // Our asset as a listing shows it once Frame.io gave up on it: never complete.
+    auto failed_asset = [&] {
+        w.rfile("a.mov", "A1", A.size(), std::nullopt, false);
+        w.remote.entries.back().upload_failed = true;
+        return w.remote.entries.back();
+    };
+
+    SECTION("row 78: an interrupted upload Frame.io marked failed is sent again (not row 59)") {
+        const auto r = failed_asset();
+        w.jrow(uploading_row(l, "A1"));
+        const auto a = one(w.plan(), "a.mov");
+        CHECK(a.kind == AK::reupload);
+        CHECK(a.asset_id == "A1"); // ours is deleted first
+        CHECK(a.attempt == 2);
+        CHECK(a.reason.find("marked our upload failed") != std::string::npos);
+    }
+    SECTION("row 78: an awaiting upload Frame.io marked failed is sent again (not row 47)") {
+        const auto r = failed_asset();
+        w.jrow(awaiting_row(l, r, H(A), TransferDirection::up, 3));
+        const auto a = one(w.plan(), "a.mov");
+        CHECK(a.kind == AK::reupload);
+        CHECK(a.attempt == 4); // past the limit: the runner backs off after this attempt
+    }
+    SECTION("row 78 is ours only: someone else's failed upload is an incomplete file (row 25)") {
+        failed_asset();
+        expect(w.plan(), "a.mov", AK::skip, SR::remote_incomplete);
+    }
+    SECTION("row 79: an empty local file is not uploaded where the backend refuses 0 bytes") {
+        const auto empty = w.lfile("empty.txt", 0);
+        w.policy.uploads_empty_files = false;
+        const auto a = one(w.plan(), "empty.txt");
+        CHECK(a.kind == AK::skip);
+        CHECK(a.skip == SR::unsupported_type);
+        CHECK_FALSE(a.record.has_value()); // the journal is not touched
+        w.policy.uploads_empty_files = true;
+        CHECK(one(w.plan(), "empty.txt").kind == AK::upload);
+        (void)empty;
+    }
+}

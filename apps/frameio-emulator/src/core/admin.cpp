@@ -465,6 +465,28 @@ void register_admin_routes(HttpServer& server, Services& s) {
                     j.end_object();
                     send_json(res, j.take());
                 }));
+
+    // The XXH64 of what is stored, for any completed file of either generation (V4 publishes
+    // no checksum): lets a test compare contents without a counted download.
+    server.Get(R"(/_emulator/assets/([^/]+)/content-hash/?)",
+               admin([&s](const httplib::Request& req, httplib::Response& res) {
+                   const std::string id = ascii_lower(std::string(req.matches[1]));
+                   Asset copy;
+                   {
+                       auto lock = s.model.lock();
+                       const Asset* a = s.model.asset(id);
+                       if (!a || !a->is_file())
+                           return send_api_error(res, 404, "file asset not found");
+                       if (!a->upload_completed_at)
+                           return send_api_error(res, 422, "the upload is not complete");
+                       copy = *a;
+                   }
+                   Json j;
+                   j.begin_object();
+                   j.key("id").str(copy.id).key("xx_hash").str(s.blobs.hash_content(copy));
+                   j.end_object();
+                   send_json(res, j.take());
+               }));
 }
 
 } // namespace fioemu
