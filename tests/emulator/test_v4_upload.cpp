@@ -391,6 +391,41 @@ TEST_CASE("V4 file status moves created uploaded transcoded on the emulator cloc
     CHECK(member(upload_status(api, p, str(text, "id")), "upload_complete").GetBool());
 }
 
+TEST_CASE("V4 --v4-complete-delay: an upload shows complete only after the delay",
+          "[v4][upload]") {
+    V4Emu emu({"--v4-complete-delay", "30", "--transcode-delay", "10", "--v4-part-size", "1000"});
+    const auto api = emu.api();
+    const auto admin = emu.v2_api();
+    const auto p = make_project(api, "Stitching");
+    const std::string data = make_bytes(1800, 6);
+    auto file = local_upload(api, p, "clip.mov", data.size());
+    const auto id = str(file, "id");
+    upload_parts(file, data);
+    // Every part is stored, yet nothing says complete and nothing can be downloaded.
+    auto status = upload_status(api, p, id);
+    CHECK_FALSE(member(status, "upload_complete").GetBool());
+    CHECK_FALSE(member(status, "upload_failed").GetBool());
+    CHECK(is_null(status, "upload_completed_at"));
+    CHECK_FALSE(is_null(status, "uploaded_at"));
+    auto shown = show_file(api, p, id);
+    CHECK(str(shown, "status") == "created");
+    CHECK(is_null(original_link(shown), "download_url"));
+    advance_clock(admin, 29);
+    CHECK_FALSE(member(upload_status(api, p, id), "upload_complete").GetBool());
+    advance_clock(admin, 2);
+    status = upload_status(api, p, id);
+    CHECK(member(status, "upload_complete").GetBool());
+    CHECK_FALSE(is_null(status, "upload_completed_at"));
+    shown = show_file(api, p, id);
+    CHECK(str(shown, "status") == "uploaded");
+    const auto r = fetch(str(original_link(shown), "download_url"));
+    REQUIRE(r.status == 200);
+    CHECK(r.body == data);
+    // Transcoding starts once the upload shows complete.
+    advance_clock(admin, 11);
+    CHECK(str(show_file(api, p, id), "status") == "transcoded");
+}
+
 TEST_CASE("V4 upload_failed fault marks the completed upload failed", "[v4][upload]") {
     V4Emu emu({"--faults", "upload_failed=1,seed=3", "--v4-part-size", "1000"});
     const auto api = emu.api();

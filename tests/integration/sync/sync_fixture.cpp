@@ -846,8 +846,9 @@ std::vector<std::string> emulator_args(const FixtureOptions& o) {
     if (!o.rate_limited.value_or(o.generation == Generation::v2))
         args.emplace_back("--no-rate-limit");
     if (o.generation == Generation::v4) {
-        args.insert(args.end(), {"--v4-legacy-token", k_v4_token, "--v4-part-size",
-                                 std::to_string(o.part_size)});
+        args.insert(args.end(),
+                    {"--v4-legacy-token", k_v4_token, "--v4-part-size", std::to_string(o.part_size),
+                     "--v4-complete-delay", std::to_string(o.v4_complete_delay)});
     }
     args.insert(args.end(), o.emulator_args.begin(), o.emulator_args.end());
     return args;
@@ -935,7 +936,8 @@ engine::RunOptions SyncFixture::run_options() const {
 }
 
 void SyncFixture::publish_checksums() {
-    m_emulator.advance_clock(static_cast<long>(std::ceil(m_options.checksum_delay)) + 1);
+    const double delay = std::max(m_options.checksum_delay, m_options.v4_complete_delay);
+    m_emulator.advance_clock(static_cast<long>(std::ceil(delay)) + 1);
 }
 
 RunOutcome SyncFixture::sync_once(engine::RunOptions options) {

@@ -312,7 +312,11 @@ struct FixtureOptions {
     /// its defaults (its scenarios always have), V4 lifts them (its per-operation limits would
     /// make the breadth of the harness take hours); the pacing and 429 scenarios set it.
     std::optional<bool> rate_limited;
-    double checksum_delay = 1.0;        ///< seconds of emulator time; > 0 by default
+    double checksum_delay = 1.0; ///< seconds of emulator time; > 0 by default (V2)
+    /// V4 (no checksum): seconds of emulator time until an upload shows complete
+    /// (--v4-complete-delay): the scenarios where our upload is left awaiting verification set
+    /// it with checksum_delay. 0: complete with the last part.
+    double v4_complete_delay = 0;
     std::int64_t part_size = 64 * 1024; ///< --part-size and --v4-part-size (k_three_parts)
     std::string project_name = "Harness";
 };
@@ -373,8 +377,9 @@ public:
     /// on V2 (one route).
     void fail_next_creates(int status, bool after, long folders, long files);
 
-    /// Moves the emulator clock past the checksum delay, so that every upload completed so
-    /// far has its checksum published (as for files uploaded long before the run).
+    /// Moves the emulator clock past the checksum delay (V4: the completion delay), so that
+    /// every upload completed so far has its checksum published / shows complete (as for
+    /// files uploaded long before the run).
     void publish_checksums();
 
     /// Whether the injected clock follows real time while sync_once() runs (default: yes;

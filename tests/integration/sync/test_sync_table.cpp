@@ -31,6 +31,7 @@ struct SlowChecksums {
     static FixtureOptions options() {
         FixtureOptions o;
         o.checksum_delay = 3600;
+        o.v4_complete_delay = 3600; // V4: our upload does not show complete either
         return o;
     }
     SyncFixture fx;
@@ -638,9 +639,7 @@ TEST_CASE("row 43: changed on both sides is judged as a new pair", "[sync][table
 
 // --- awaiting verification ---------------------------------------------------------------------
 
-// V2 only: the emulator completes a V4 upload with its last part, so our upload is
-// never left awaiting there; V4's awaiting rows run in test_decision_table_size.cpp.
-TEST_CASE("row 44: an unverified upload deleted locally is marked", "[sync][table][v2-only]") {
+TEST_CASE("row 44: an unverified upload deleted locally is marked", "[sync][table]") {
     SlowChecksums s;
     s.fx.local().insert("a.wav", k_three_parts);
     run_ok(s.fx, s.opts);
@@ -651,9 +650,7 @@ TEST_CASE("row 44: an unverified upload deleted locally is marked", "[sync][tabl
     CHECK(s.fx.remote_tree().count("a.wav"));
 }
 
-// V2 only: the emulator completes a V4 upload with its last part, so our upload is
-// never left awaiting there; V4's awaiting rows run in test_decision_table_size.cpp.
-TEST_CASE("row 45: an unverified upload deleted on Frame.io is marked", "[sync][table][v2-only]") {
+TEST_CASE("row 45: an unverified upload deleted on Frame.io is marked", "[sync][table]") {
     SlowChecksums s;
     s.fx.local().insert("a.wav", k_three_parts);
     run_ok(s.fx, s.opts);
@@ -665,10 +662,8 @@ TEST_CASE("row 45: an unverified upload deleted on Frame.io is marked", "[sync][
     CHECK(s.fx.local().exists("a.wav"));
 }
 
-// V2 only: the emulator completes a V4 upload with its last part, so our upload is
-// never left awaiting there; V4's awaiting rows run in test_decision_table_size.cpp.
 TEST_CASE("row 46: an unverified upload replaced on Frame.io is reported",
-          "[sync][table][v2-only]") {
+          "[sync][table]") {
     SlowChecksums s;
     s.fx.local().insert("a.wav", k_three_parts);
     run_ok(s.fx, s.opts);
@@ -678,8 +673,8 @@ TEST_CASE("row 46: an unverified upload replaced on Frame.io is reported",
     CHECK(r.has("a.wav", ActionKind::skip, SkipReason::remote_changed));
 }
 
-// V2 only: V4 waits only for completion (row 75): no checksum to wait for.
-TEST_CASE("row 47: without a checksum yet the item keeps awaiting", "[sync][table][v2-only]") {
+// On V4 (no checksum) the item waits while the upload does not show complete.
+TEST_CASE("row 47: without a checksum yet the item keeps awaiting", "[sync][table]") {
     SlowChecksums s;
     s.fx.local().insert("a.wav", k_three_parts);
     run_ok(s.fx, s.opts);
@@ -688,9 +683,8 @@ TEST_CASE("row 47: without a checksum yet the item keeps awaiting", "[sync][tabl
     CHECK(row(s.fx, "a.wav").state == JournalState::awaiting_verification);
 }
 
-// V2 only: on V4 completion with our size verifies (row 75; test_sync_generations.cpp).
-TEST_CASE("row 48: a checksum that appears and matches verifies the upload",
-          "[sync][table][v2-only]") {
+// On V4: completion that appears with our size verifies (row 75).
+TEST_CASE("row 48: a checksum that appears and matches verifies the upload", "[sync][table]") {
     SlowChecksums s;
     s.fx.local().insert("a.wav", k_three_parts);
     run_ok(s.fx, s.opts);
@@ -700,7 +694,7 @@ TEST_CASE("row 48: a checksum that appears and matches verifies the upload",
     INFO(r.describe());
     CHECK(r.has("a.wav", ActionKind::verify));
     CHECK(row(s.fx, "a.wav").state == JournalState::synced);
-    CHECK(row(s.fx, "a.wav").verified);
+    CHECK(s.fx.verified(row(s.fx, "a.wav")));
     CHECK(count(s.fx.emulator().stats(), "PUT /parts") == 0);
 }
 
@@ -722,7 +716,9 @@ TEST_CASE("row 49: a checksum mismatch replaces our own asset with a new upload"
     CHECK(row(s.fx, "a.wav").attempts == 2);
 }
 
-TEST_CASE("row 50: a checksum mismatch waits while the file is not settled", "[sync][table]") {
+// V2 only: a checksum mismatch needs a checksum (see row 49).
+TEST_CASE("row 50: a checksum mismatch waits while the file is not settled",
+          "[sync][table][v2-only]") {
     SlowChecksums s;
     s.fx.local().insert("a.wav", k_three_parts);
     run_ok(s.fx, s.opts);

@@ -142,6 +142,7 @@ int run_emulator(const Options& options) {
     settings.part_size = options.part_size;
     settings.checksum_delay = static_cast<Micros>(options.checksum_delay * 1e6);
     settings.transcode_delay = static_cast<Micros>(options.transcode_delay * 1e6);
+    settings.v4_complete_delay = static_cast<Micros>(options.v4_complete_delay * 1e6);
     settings.project_updated_on_any = options.project_updated_on == "any";
     settings.v4_bump_ancestors = options.v4_bump_ancestors;
     std::unique_ptr<Model> model;

@@ -392,9 +392,8 @@ void Model::load() {
     for (auto& [id, a] : m_assets) {
         if (a.is_file())
             ++m_files_ever;
-        if (a.is_file() && a.upload_completed_at && !a.transcoded_at) {
-            m_pending.emplace(*a.upload_completed_at + m_settings.checksum_delay, id);
-        }
+        if (a.is_file() && a.upload_completed_at && !a.transcoded_at)
+            m_pending.emplace(processing_due(a), id);
     }
 }
 
@@ -913,6 +912,22 @@ Asset& Model::copy_file(const Asset& src, Asset& parent, const std::string& crea
     return ref;
 }
 
+Micros Model::processing_due(const Asset& a) const {
+    // V2: the checksum pass; V4 (no checksum): transcoding, which only media files finish,
+    // once the upload shows complete.
+    if (generation_of_project(a.project_id) == Generation::v4)
+        return *a.upload_completed_at + m_settings.v4_complete_delay + m_settings.transcode_delay;
+    return *a.upload_completed_at + m_settings.checksum_delay;
+}
+
+std::optional<Micros> Model::visible_completion(const Asset& a) const {
+    if (!a.upload_completed_at || a.upload_failed)
+        return std::nullopt;
+    if (m_settings.v4_complete_delay > 0 && generation_of_project(a.project_id) == Generation::v4)
+        return *a.upload_completed_at + m_settings.v4_complete_delay;
+    return a.upload_completed_at;
+}
+
 Model::PartResult Model::part_received(Asset& a, std::int64_t i, Micros now) {
     auto& slot = a.parts[static_cast<std::size_t>(i)];
     if (slot != '1') {
@@ -931,10 +946,7 @@ Model::PartResult Model::part_received(Asset& a, std::int64_t i, Micros now) {
             p->storage += a.filesize;
             touch_project(p->id, now, true);
         }
-        // V2: the checksum pass; V4 (no checksum): transcoding, which only media files finish.
-        const bool v4 = generation_of_project(a.project_id) == Generation::v4;
-        m_pending.emplace(now + (v4 ? m_settings.transcode_delay : m_settings.checksum_delay),
-                          a.id);
+        m_pending.emplace(processing_due(a), a.id);
         result = PartResult::completed;
     }
     commit();

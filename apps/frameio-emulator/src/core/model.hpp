@@ -164,6 +164,8 @@ struct ModelSettings {
     Micros transcode_delay = 0; ///< V4: from upload completion to status `transcoded`
     bool project_updated_on_any = true;
     bool v4_bump_ancestors = false; ///< --v4-bump-ancestors (V4 projects' updated_at)
+    /// --v4-complete-delay: a V4 upload shows complete this long after its last part.
+    Micros v4_complete_delay = 0;
 };
 
 /// All emulator state, in memory, written through to the Store as it changes.
@@ -206,6 +208,19 @@ public:
                             Generation generation = Generation::v2);
     /// The generation of the account that owns `project_id` (v2 when unknown).
     Generation generation_of_project(const std::string& project_id) const;
+    /// When the background step after `a`'s completion is due (V2 checksum, V4 transcode);
+    /// requires upload_completed_at.
+    Micros processing_due(const Asset& a) const;
+    /// When the API shows `a`'s upload complete: a V2 file when its last part arrived, a V4
+    /// file --v4-complete-delay later (the media pipeline stitching the parts); nullopt
+    /// before its last part, and for a failed upload.
+    std::optional<Micros> visible_completion(const Asset& a) const;
+    /// visible_completion(a) has come by `now`: the API says complete and the bytes can be
+    /// downloaded.
+    bool upload_visible_complete(const Asset& a, Micros now) const {
+        const auto at = visible_completion(a);
+        return at && *at <= now;
+    }
     /// The account that owns `project_id`, or nullptr.
     const Account* account_of_project(const std::string& project_id) const;
     /// The oldest user of the oldest account of `generation` (who developer tokens act as).

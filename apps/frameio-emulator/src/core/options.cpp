@@ -303,6 +303,10 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
                    "Seconds (emulator clock) from a V4 upload's completion to status transcoded "
                    "(media files only)")
         ->check(CLI::Range(0.0, 365.0 * 86400));
+    app.add_option("--v4-complete-delay", o.v4_complete_delay,
+                   "Seconds (emulator clock) from a V4 upload's last part until it shows complete "
+                   "(status, media links, downloads; default 0: at once)")
+        ->check(CLI::Range(0.0, 365.0 * 86400));
     app.add_option("--v4-link-ttl", o.v4_link_ttl,
                    "Lifetime of V4 media links, seconds (default 0: until the next UTC noon or "
                    "midnight, as Frame.io's FAQ states)")
@@ -398,6 +402,8 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Options
     }
     if (!std::isfinite(o.transcode_delay))
         return fail("--transcode-delay must be finite");
+    if (!std::isfinite(o.v4_complete_delay))
+        return fail("--v4-complete-delay must be finite");
     // One flag, two defaults: V2 OAuth (3600 s, 30 days) and IMS (86399 s, 14 days).
     if (app.count("--token-ttl") > 0)
         o.ims_token_ttl = o.token_ttl;

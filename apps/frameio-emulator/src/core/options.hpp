@@ -98,6 +98,7 @@ struct Options {
     bool v4_lenient_query = false;   ///< --v4-lenient-query: ignore unknown query parameters
     bool v4_bump_ancestors = false;  ///< --v4-bump-ancestors: parents' updated_at follow changes
     double transcode_delay = 5.0;    ///< seconds from upload completion to `transcoded`
+    double v4_complete_delay = 0.0;  ///< seconds from a V4 upload's last part to complete
     std::int64_t v4_link_ttl = 0;    ///< seconds; 0: links expire at the next UTC noon/midnight
 
     // Operational.

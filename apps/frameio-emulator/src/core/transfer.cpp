@@ -440,14 +440,14 @@ void handle_download(Services& s, const httplib::Request& req, httplib::Response
         auto lock = s.model.lock();
         const Asset* a = s.model.asset(ascii_lower(raw_id));
         // A soft-deleted asset's object stays on the CDN until hard deletion.
-        if (!a || !a->is_file() || !a->upload_completed_at) {
+        if (!a || !a->is_file() || !s.model.upload_visible_complete(*a, s.clock.now())) {
             return send_s3_error(res, 404, "NoSuchKey", "The specified key does not exist.");
         }
         parts = s.blobs.parts_of(*a);
         size = a->filesize;
         filetype = a->filetype;
         name = a->name;
-        modified = *a->upload_completed_at;
+        modified = *s.model.visible_completion(*a);
     }
 
     std::int64_t first = 0, last = size - 1;

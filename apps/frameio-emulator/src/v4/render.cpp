@@ -43,7 +43,7 @@ void media_links(Json& j, V4RenderContext& ctx, const Asset& a,
     for (const auto& name : wanted) {
         j.key(name).begin_object();
         if (name == "original") {
-            if (a.upload_completed_at && !a.upload_failed) {
+            if (ctx.model.upload_visible_complete(a, ctx.now)) {
                 j.key("download_url")
                     .str(v4_original_url(ctx.signer, ctx.base_url, a.id, false, ctx.now,
                                          ctx.link_ttl));
@@ -68,7 +68,9 @@ void asset_body(Json& j, V4RenderContext& ctx, const Asset& a, const V4AssetRend
 void file_fields(Json& j, V4RenderContext& ctx, const Asset& a, const V4AssetRender& opts) {
     j.key("file_size").i64(a.filesize);
     j.key("media_type").str(a.filetype);
-    j.key("status").str(a.status.empty() ? "created" : a.status);
+    // Bytes stored but not yet stitched (--v4-complete-delay): still `created`.
+    const bool shown_complete = ctx.model.upload_visible_complete(a, ctx.now);
+    j.key("status").str(a.status.empty() || !shown_complete ? "created" : a.status);
     std::vector<std::string> links;
     if (opts.media_links_original)
         links.emplace_back("original");

@@ -101,10 +101,12 @@ void show_upload_status(V4Call& c) {
     j.begin_object().key("data").begin_object();
     j.key("id").str(a->id);
     j.key("filetype").str(a->filetype);
-    j.key("upload_complete").boolean(a->upload_completed_at.has_value());
+    const bool complete = c.s.model.upload_visible_complete(*a, c.now);
+    j.key("upload_complete").boolean(complete);
     j.key("upload_failed").boolean(a->upload_failed);
     j.key("uploaded_at").opt_time(a->first_part_at);
-    j.key("upload_completed_at").opt_time(a->upload_completed_at);
+    j.key("upload_completed_at")
+        .opt_time(complete ? c.s.model.visible_completion(*a) : std::optional<Micros>());
     j.end_object().end_object();
     c.send_json(j.take());
 }
