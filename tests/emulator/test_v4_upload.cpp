@@ -391,8 +391,7 @@ TEST_CASE("V4 file status moves created uploaded transcoded on the emulator cloc
     CHECK(member(upload_status(api, p, str(text, "id")), "upload_complete").GetBool());
 }
 
-TEST_CASE("V4 --v4-complete-delay: an upload shows complete only after the delay",
-          "[v4][upload]") {
+TEST_CASE("V4 --v4-complete-delay: an upload shows complete only after the delay", "[v4][upload]") {
     V4Emu emu({"--v4-complete-delay", "30", "--transcode-delay", "10", "--v4-part-size", "1000"});
     const auto api = emu.api();
     const auto admin = emu.v2_api();

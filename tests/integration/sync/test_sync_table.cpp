@@ -662,8 +662,7 @@ TEST_CASE("row 45: an unverified upload deleted on Frame.io is marked", "[sync][
     CHECK(s.fx.local().exists("a.wav"));
 }
 
-TEST_CASE("row 46: an unverified upload replaced on Frame.io is reported",
-          "[sync][table]") {
+TEST_CASE("row 46: an unverified upload replaced on Frame.io is reported", "[sync][table]") {
     SlowChecksums s;
     s.fx.local().insert("a.wav", k_three_parts);
     run_ok(s.fx, s.opts);
