@@ -347,7 +347,9 @@ Result<Credentials> parse_credentials(std::string_view json, std::string_view so
 
 Result<std::optional<Credentials>> CredentialStore::load() const {
     const auto path = file();
-    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    // O_NONBLOCK: a FIFO put in the file's place must not hang every command (it is refused
+    // as not a regular file below).
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (fd.get() < 0) {
         const int err = errno;
         if (err == ENOENT)

@@ -100,7 +100,10 @@ Error io_error(const std::filesystem::path& path, std::string_view what, int err
 
 Result<FileHash> hash_file(const std::filesystem::path& path, const CancelToken* cancel) {
     constexpr std::size_t k_block = std::size_t{1} << 20U;
-    const Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    // O_NONBLOCK: a file swapped for a FIFO since the scan must not block the open until a
+    // writer appears (issue 9); it is refused below as not a regular file. Reads of a
+    // regular file ignore the flag.
+    const Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (fd.get() < 0) {
         const int err = errno;
         if (err == ELOOP) {

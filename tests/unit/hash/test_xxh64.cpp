@@ -6,10 +6,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <sstream>
 #include <string>
 #include <sys/stat.h>
@@ -128,6 +131,25 @@ TEST_CASE("hash_file refuses symlinks, folders and missing files", "[hash]") {
     auto missing = hash_file(dir / "missing");
     REQUIRE_FALSE(missing);
     CHECK(missing.error().code == fios::ErrorCode::io);
+}
+
+TEST_CASE("hash_file of a file swapped for a FIFO fails at once - never blocks", "[hash]") {
+    // Issue 9: opened without O_NONBLOCK, the open waited for a writer forever.
+    TempDir dir;
+    const auto fifo = dir / "clip.mov";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto hashing = std::async(std::launch::async, [&] { return hash_file(fifo); });
+    const bool finished = hashing.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+    if (!finished) { // unblock the stuck open (a reader-writer open never blocks) to end
+        const int unblock = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);
+        if (unblock >= 0)
+            ::close(unblock);
+    }
+    REQUIRE(finished);
+    const auto r = hashing.get();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == fios::ErrorCode::io);
+    CHECK(r.error().message.find("not a regular file") != std::string::npos);
 }
 
 TEST_CASE("hash_file honours a cancel token", "[hash]") {
