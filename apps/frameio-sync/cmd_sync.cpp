@@ -424,7 +424,8 @@ ExitCode run_sync(Context& ctx, const SyncOptions& opt) {
                     : opt.direction == "down" ? policy::Direction::down
                                               : policy::Direction::both;
     run.command = opt.dry_run ? "sync --once --dry-run" : "sync --once";
-    for (const char* name : {"jobs", "part_jobs", "settle_seconds", "verify_timeout_seconds"}) {
+    for (const char* name : {"jobs", "part_jobs", "settle_seconds", "verify_timeout_seconds",
+                             "free_space_margin_mb"}) {
         auto v = integer_setting(ctx, name);
         if (!v)
             return fail(ctx, v.error());
@@ -435,6 +436,9 @@ ExitCode run_sync(Context& ctx, const SyncOptions& opt) {
             run.part_jobs = static_cast<std::size_t>(std::max<std::int64_t>(*v, 1));
         else if (n == "settle_seconds")
             run.settle = std::chrono::seconds{std::max<std::int64_t>(*v, 0)};
+        else if (n == "free_space_margin_mb")
+            run.free_space_margin = static_cast<std::uint64_t>(std::max<std::int64_t>(*v, 0))
+                                    << 20U;
         else
             run.verify_timeout = std::chrono::seconds{std::max<std::int64_t>(*v, 0)};
     }

@@ -81,6 +81,13 @@ std::vector<SettingSpec> make_registry() {
         s.min = 0;
         s.max = 86400;
     }
+    {
+        auto& s = add("free_space_margin_mb", SettingType::integer, integer(64),
+                      "MiB that must stay free on the sync folder's file system after each "
+                      "download");
+        s.min = 0;
+        s.max = 1024 * 1024;
+    }
     add("verify", SettingType::string, text("size"),
         "how a fresh V4 upload is checked: size (the server's size), or readback (download it "
         "and compare its hash)")

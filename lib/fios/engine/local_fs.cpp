@@ -152,6 +152,34 @@ Result<std::uint64_t> free_bytes_below(const std::filesystem::path& root,
     return static_cast<std::uint64_t>(vfs.f_bavail) * static_cast<std::uint64_t>(vfs.f_frsize);
 }
 
+Status check_writable_below(const std::filesystem::path& root, const model::RelPath& path) {
+    auto dir = open_folder(root, path.parent());
+    if (!dir)
+        return dir.error();
+    const std::string where =
+        path.parent().is_root() ? root.string() : (root / path.parent().str()).string();
+    struct statvfs vfs {};
+    if (::fstatvfs(dir->get(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY) != 0) {
+        return Error{ErrorCode::io,
+                     fmt::format("the folder {} is on a file system mounted read-only: nothing "
+                                 "can be downloaded there; remount it read-write or select the "
+                                 "project into another folder",
+                                 where)};
+    }
+    if (::faccessat(dir->get(), ".", W_OK, AT_EACCESS) != 0) {
+        const int err = errno;
+        if (err == EACCES || err == EPERM || err == EROFS) {
+            return Error{ErrorCode::io,
+                         fmt::format("the folder {} is not writable by this user: nothing can be "
+                                     "downloaded there; give the user write permission (chmod, "
+                                     "chown) or select the project into another folder",
+                                     where)};
+        }
+        return sys_error(err, "checking that " + where + " is writable");
+    }
+    return {};
+}
+
 bool is_folder(const std::filesystem::path& root) {
     struct stat st {};
     return ::stat(root.c_str(), &st) == 0 && S_ISDIR(st.st_mode);

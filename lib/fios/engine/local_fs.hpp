@@ -35,6 +35,11 @@ Result<LocalStat> make_folder_below(const std::filesystem::path& root, const mod
 Result<std::uint64_t> free_bytes_below(const std::filesystem::path& root,
                                        const model::RelPath& path);
 
+/// Fails when nothing can be written into `path`'s parent folder: a read-only file system
+/// (ErrorCode::io, "mounted read-only") or a folder this user may not write to. Checked before
+/// free space, so that a read-only folder is never reported as a full one.
+Status check_writable_below(const std::filesystem::path& root, const model::RelPath& path);
+
 /// True when `root` is an existing folder (following a symlink at the root itself: the
 /// user chose that path).
 bool is_folder(const std::filesystem::path& root);

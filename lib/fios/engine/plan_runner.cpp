@@ -35,7 +35,6 @@ constexpr auto k_create_skew = std::chrono::minutes{10};
 /// flight when its process died): well beyond any request timeout.
 constexpr auto k_lost_create_watch = std::chrono::hours{1};
 /// Free space a download must leave (the downloader checks again with its own margin).
-constexpr std::uint64_t k_free_margin = 64ull * 1024 * 1024;
 /// Journal writes per transaction before an intermediate commit.
 constexpr std::size_t k_batch_writes = 512;
 /// Transfers failing in a row for network reasons before the API counts as unreachable.
@@ -841,6 +840,11 @@ void PlanRunner::start_download(Job job) {
         }
         replace = true;
     }
+    // A folder nothing can be written to is said so, not reported as full.
+    if (auto writable = check_writable_below(m_scope.root, a.path); !writable) {
+        fail_transfer(job, writable.error());
+        return;
+    }
     // Free space, before anything is written (in-flight downloads reserve theirs).
     auto free = free_bytes_below(m_scope.root, a.path);
     if (!free) {
@@ -850,12 +854,14 @@ void PlanRunner::start_download(Job job) {
     std::uint64_t reserved = 0;
     for (const auto& [id, j] : m_jobs)
         reserved += j.reserved;
-    const std::uint64_t need = job.size + k_free_margin;
+    const std::uint64_t need = job.size + m_scope.free_space_margin;
     if (*free < reserved || *free - reserved < need) {
         fail_transfer(job, Error{ErrorCode::io,
-                                 fmt::format("not downloaded: it needs {} bytes (plus a {} MiB "
-                                             "margin) and only {} are free",
-                                             job.size, k_free_margin >> 20,
+                                 fmt::format("not downloaded: it needs {} bytes plus the free "
+                                             "space margin of {} MiB, and only {} are free; free "
+                                             "some space or lower the setting "
+                                             "free_space_margin_mb",
+                                             job.size, m_scope.free_space_margin >> 20,
                                              *free > reserved ? *free - reserved : 0)});
         return;
     }

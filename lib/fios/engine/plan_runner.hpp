@@ -39,6 +39,8 @@ struct ProjectScope {
     /// Transfers (and their verifications) in flight at most: bounds memory and the free
     /// space reserved by downloads.
     std::size_t window = 64;
+    /// Free space that must remain after every download (setting free_space_margin_mb).
+    std::uint64_t free_space_margin = 64ull * 1024 * 1024;
 };
 
 /// True for errors that end the whole run (disk full, unauthorized, cancelled, db), not one

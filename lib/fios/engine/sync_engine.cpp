@@ -363,6 +363,7 @@ transfer::Executor& Run::executor() {
         transfer::ExecutorOptions o;
         o.jobs = std::max<std::size_t>(m_options.jobs, 1);
         o.part_jobs = std::max<std::size_t>(m_options.part_jobs, 1);
+        o.downloader.free_space_margin = m_options.free_space_margin;
         o.verify.timeout =
             std::chrono::duration_cast<std::chrono::milliseconds>(m_options.verify_timeout);
         m_executor =
@@ -693,8 +694,8 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     }
     phase(pid, "execute");
     detail::ProjectScope scope{
-        pid, root, root_id,
-        std::max<std::size_t>(64, 8 * std::max<std::size_t>(m_options.jobs, 1))};
+        pid, root, root_id, std::max<std::size_t>(64, 8 * std::max<std::size_t>(m_options.jobs, 1)),
+        m_options.free_space_margin};
     detail::PlanRunner runner(scope, m_journal, *m_deps.remote, executor(), m_policy, *m_deps.clock,
                               m_deps.cancel, m_observer, m_progress, rep.counts);
     auto executed = runner.execute(plan);

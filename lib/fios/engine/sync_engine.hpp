@@ -72,6 +72,8 @@ struct RunOptions {
     /// `--verify readback` (policy::Policy::readback): read each fresh upload back on a
     /// backend without checksums (V4). Ignored on V2.
     bool readback = false;
+    /// Free space that must remain after each download (setting free_space_margin_mb).
+    std::uint64_t free_space_margin = 64ull * 1024 * 1024;
     /// Stored in the runs table ("sync --once").
     std::string command = "sync --once";
     /// List teams and projects first (recording new ones) and, when the directory has change

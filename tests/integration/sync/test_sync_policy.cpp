@@ -306,6 +306,33 @@ TEST_CASE("rule 4: a download whose bytes do not match the checksum is retried -
     CHECK(fx.journal().at("rotten.mov").state == JournalState::failed);
 }
 
+TEST_CASE("rule 4: the free space margin is a setting - a download it forbids fails and is retried",
+          "[sync][rule4]") {
+    SyncFixture fx;
+    fx.remote().insert("big/take.wav", k_three_parts);
+    fx.publish_checksums();
+    auto opts = fx.run_options();
+    opts.free_space_margin = std::uint64_t{1} << 60; // more than any disk holds
+    const RunOutcome refused = fx.sync_once(opts);
+    REQUIRE_RUN(refused);
+    INFO(refused.describe());
+    CHECK(refused.totals().failed == 1);
+    const auto* item = refused.item("big/take.wav");
+    REQUIRE(item != nullptr);
+    REQUIRE(item->error.has_value());
+    CHECK(item->error->message.find("free_space_margin_mb") != std::string::npos);
+    CHECK_FALSE(fx.local().exists("big/take.wav"));
+    CHECK(fx.local().temp_files().empty());
+
+    fx.clock().advance(std::chrono::hours(1)); // past the failure's backoff
+    opts.free_space_margin = 0;
+    const RunOutcome allowed = fx.sync_once(opts);
+    REQUIRE_RUN(allowed);
+    INFO(allowed.describe());
+    CHECK(allowed.totals().downloaded == 1);
+    CHECK_TREES_EQUAL(fx.local_tree(), fx.remote_tree());
+}
+
 TEST_CASE("rule 5: deletions never propagate - and nothing deleted is brought back",
           "[sync][rule5]") {
     SyncFixture fx;
