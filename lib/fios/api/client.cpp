@@ -113,14 +113,23 @@ struct V2Client::Impl {
         return *n;
     }
 
+    /// Pages in a row that bring no new item before a listing is given up: items shift
+    /// between offset pages when others are added meanwhile, so one or two such pages happen;
+    /// more means pages that repeat.
+    static constexpr int k_repeat_pages = 3;
+
     /// Fetches page 1..total-pages (re-read on every page: the listing may grow while it
     /// is read) and concatenates the items, dropping an id already seen on an earlier page
-    /// (items shift between pages when others are added or removed meanwhile).
+    /// (items shift between pages when others are added or removed meanwhile). Bounded
+    /// against a lying server (issue 9): an empty page ends the list whatever total-pages
+    /// says; k_repeat_pages pages in a row of known items only, or more than max_list_items
+    /// items, fail (ErrorCode::parse) naming the request.
     template <class T, class Fetch, class Parse>
     Result<std::vector<T>> all_pages(const Route& route, Fetch&& fetch, Parse&& parse) {
         std::vector<T> out;
         std::unordered_set<std::string> seen;
         std::int64_t last_page = 1;
+        int stale_pages = 0;
         for (std::int64_t page = 1; page <= last_page; ++page) {
             auto resp = fetch(static_cast<int>(page));
             if (!resp)
@@ -135,9 +144,28 @@ struct V2Client::Impl {
             if (!pages)
                 return pages.error();
             last_page = *pages;
+            if (items->empty())
+                break;
+            std::size_t fresh = 0;
             for (auto& item : *items) {
-                if (seen.insert(item.id).second)
+                if (seen.insert(item.id).second) {
                     out.push_back(std::move(item));
+                    ++fresh;
+                }
+            }
+            if (out.size() > options.max_list_items) {
+                return Error{ErrorCode::parse,
+                             endpoint + ": the list has more than " +
+                                 std::to_string(options.max_list_items) +
+                                 " items and total-pages keeps growing; giving up on it (a "
+                                 "server that does not end the list?)"};
+            }
+            stale_pages = fresh == 0 ? stale_pages + 1 : 0;
+            if (stale_pages >= k_repeat_pages) {
+                return Error{ErrorCode::parse,
+                             endpoint + ": " + std::to_string(k_repeat_pages) +
+                                 " pages in a row repeat only items of earlier pages; the "
+                                 "paging does not advance, giving up on this list"};
             }
         }
         return out;

@@ -27,6 +27,9 @@ struct V2ClientOptions {
     /// page_size sent on list requests; the client still follows total-pages whatever the
     /// server actually put in a page.
     int page_size = 500;
+    /// A listing that grows beyond this many items fails (a server whose total-pages keeps
+    /// growing); so does one whose pages repeat only known items k_repeat_pages times in a row.
+    std::size_t max_list_items = 1'000'000;
     std::string user_agent = default_user_agent();
     /// Called on the thread that made the call, so concurrently when the client is shared:
     /// it must be thread-safe.

@@ -129,6 +129,46 @@ TEST_CASE("paging: include_deleted, a page size option, duplicates across pages"
     CHECK(h.transport.requests()[0].query() == "page=1&page_size=2&include_deleted=true");
 }
 
+TEST_CASE("paging that lies is bounded: repeated pages, endless growth, an empty page",
+          "[api][client][paging]") {
+    using fios::test::array;
+    SECTION("pages that repeat while total-pages grows fail after 3 stale pages") {
+        Harness h;
+        for (int page = 1; page <= 6; ++page)
+            h.transport.push(
+                ok_json(array({file_json("a"), file_json("b")}), paging(page, page + 1)));
+        auto r = h.client->children("root");
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == ErrorCode::parse);
+        CHECK(r.error().message.find("repeat only items") != std::string::npos);
+        CHECK(r.error().message.find("page 4") != std::string::npos);
+        CHECK(h.transport.requests().size() == 4);
+    }
+    SECTION("a list that never ends fails at max_list_items") {
+        V2ClientOptions o;
+        o.max_list_items = 5;
+        Harness h(o);
+        for (int page = 1; page <= 6; ++page) {
+            const std::string n = std::to_string(page);
+            h.transport.push(
+                ok_json(array({file_json("a" + n), file_json("b" + n)}), paging(page, page + 1)));
+        }
+        auto r = h.client->children("root");
+        REQUIRE_FALSE(r);
+        CHECK(r.error().message.find("more than 5 items") != std::string::npos);
+        CHECK(h.transport.requests().size() == 3);
+    }
+    SECTION("an empty page ends the list whatever total-pages says") {
+        Harness h;
+        h.transport.push(ok_json(array({file_json("a"), file_json("b")}), paging(1, 1000)));
+        h.transport.push(ok_json("[]", paging(2, 1000)));
+        auto r = h.client->children("root");
+        REQUIRE(r);
+        CHECK(r->size() == 2);
+        CHECK(h.transport.requests().size() == 2);
+    }
+}
+
 TEST_CASE("a list without total-pages is one page, a bad one is an error",
           "[api][client][paging]") {
     Harness h;
