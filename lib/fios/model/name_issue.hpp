@@ -23,6 +23,10 @@ enum class NameIssue {
     bidi_control,      ///< U+202A..U+202E or U+2066..U+2069: makes a name display as another
     edge_space,        ///< begins or ends with a space: looks identical to another name
     reserved_prefix,   ///< starts with ".fios-", the prefix of our own temporary files
+    /// Not the name but the place: a folder listed again inside itself or one of its own
+    /// folders (a cycle in a broken remote tree). Its contents are synced once, at the first
+    /// place the walk met it; this place is refused (no phantom nested copies).
+    folder_cycle,
 };
 
 /// A stable identifier ("dot_dot", "control_character", ...).
@@ -54,6 +58,8 @@ constexpr std::string_view to_string(NameIssue issue) noexcept {
         return "edge_space";
     case NameIssue::reserved_prefix:
         return "reserved_prefix";
+    case NameIssue::folder_cycle:
+        return "folder_cycle";
     }
     return "none";
 }
@@ -87,6 +93,9 @@ constexpr std::string_view describe(NameIssue issue) noexcept {
         return "the name begins or ends with a space";
     case NameIssue::reserved_prefix:
         return "the name starts with \".fios-\", reserved for frameio-sync's temporary files";
+    case NameIssue::folder_cycle:
+        return "the folder is listed again inside itself or another of its places (a cycle on "
+               "Frame.io); it is synced once, where it was met first";
     }
     return "the name is usable";
 }

@@ -109,6 +109,15 @@ private:
             }
             if (item.kind == remote::ItemKind::version_stack && item.head_asset_id.empty())
                 continue; // an empty stack: no content to sync
+            // A folder id met a second time (a folder listing itself or an ancestor, or one
+            // folder in two places): reported, never entered again, so a broken tree cannot
+            // grow phantom nested folders.
+            if (item.kind == remote::ItemKind::folder && m_seen_folders.count(item.id) != 0) {
+                m_snapshot.rejected.push_back(
+                    model::RemoteRejected{job.path, std::move(item.name), std::move(item.id), kind,
+                                          model::NameIssue::folder_cycle});
+                continue;
+            }
 
             model::RemoteEntry entry;
             entry.path = std::move(*mapped.path);
@@ -141,8 +150,8 @@ private:
             if (item.kind == remote::ItemKind::folder) {
                 const bool empty = m_options.skip_empty_folders && item.item_count.has_value() &&
                                    *item.item_count == 0;
-                // A folder id seen twice would be a cycle in a broken tree: list it once.
-                if (!empty && m_seen_folders.insert(item.id).second)
+                m_seen_folders.insert(item.id);
+                if (!empty)
                     m_queue.push_back(FolderJob{item.id, entry.path});
             }
             m_snapshot.entries.push_back(std::move(entry));

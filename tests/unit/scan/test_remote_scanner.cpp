@@ -433,14 +433,25 @@ TEST_CASE("remote scanner stops when cancelled", "[scan][remote]") {
     CHECK(remote.calls.empty());
 }
 
-TEST_CASE("remote scanner survives a folder that contains itself", "[scan][remote]") {
+TEST_CASE("remote scanner reports a folder that lists itself or an ancestor - no phantom folders",
+          "[scan][remote]") {
+    // Issue 9: the cycle's folders used to become entries ("L/again", "L/up"), which the
+    // engine created locally as empty phantom folders.
     FakeRemote remote;
-    remote.folders["root"] = {folder("f-loop", "L")};
-    remote.folders["f-loop"] = {folder("f-loop", "again"), folder("root", "up")};
+    remote.folders["root"] = {folder("f-loop", "L"), file("x-top", "top.mov", 10, true)};
+    remote.folders["f-loop"] = {folder("f-loop", "again"), folder("root", "up"),
+                                file("x-in", "in.mov", 5, true)};
     const RemoteSnapshot snap = scan_ok(remote);
     CHECK(remote.times_listed("f-loop") == 1);
     CHECK(remote.times_listed("root") == 1);
-    CHECK(paths_of(snap) == std::vector<std::string>{"L", "L/again", "L/up"});
+    CHECK(paths_of(snap) == std::vector<std::string>{"L", "L/in.mov", "top.mov"});
+    REQUIRE(snap.rejected.size() == 2);
+    for (const auto& r : snap.rejected) {
+        CHECK(r.parent.str() == "L");
+        CHECK(r.issue == fios::model::NameIssue::folder_cycle);
+    }
+    CHECK(snap.rejected[0].name == "again");
+    CHECK(snap.rejected[1].name == "up");
 }
 
 TEST_CASE("remote scanner lists sibling folders concurrently - within its thread bound",
