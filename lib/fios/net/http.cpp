@@ -53,8 +53,10 @@ std::string printable(std::string_view text) {
 }
 
 /// True when a body looks like HTML: an HTML media type, or text starting with '<' (JSON
-/// never does).
+/// never does). An empty body (a 204) is no page, whatever its Content-Type.
 bool looks_like_html(const HttpResponse& response) {
+    if (response.body.empty())
+        return false;
     if (auto type = response.header("content-type")) {
         std::string lower(*type);
         std::transform(lower.begin(), lower.end(), lower.begin(),

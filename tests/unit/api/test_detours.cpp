@@ -284,3 +284,25 @@ TEST_CASE("retries of 5xx and of pre-signed transfers are announced without the 
     CHECK(contains(c.retries[0], "HTTP 503"));
     CHECK_FALSE(contains(c.retries[0], "SIGSECRET"));
 }
+
+TEST_CASE("detour_error leaves JSON answers, empty bodies and error statuses alone",
+          "[api][detour]") {
+    auto answer = [](int status, std::string type, std::string body) {
+        net::HttpResponse r;
+        r.status = status;
+        r.headers = {{"content-type", std::move(type)}};
+        r.body = std::move(body);
+        return r;
+    };
+    auto detour = [](const net::HttpResponse& r) {
+        return net::detour_error(r, "GET /v2/me", "the API at https://api.test", "check it");
+    };
+    CHECK_FALSE(detour(answer(200, "application/json", "{\"id\":\"x\"}")));
+    CHECK_FALSE(detour(answer(204, "text/html", "")));
+    CHECK_FALSE(detour(answer(503, "text/html", k_portal_page))); // a gateway's 5xx page
+    CHECK_FALSE(detour(answer(404, "application/json", "{}")));
+    CHECK(detour(answer(200, "TEXT/HTML; charset=utf-8", "<p>hi</p>")));
+    auto no_location = detour(answer(307, "", ""));
+    REQUIRE(no_location);
+    CHECK(contains(no_location->message, "redirected without saying where (HTTP 307)"));
+}
