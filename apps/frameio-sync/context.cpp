@@ -5,6 +5,7 @@
 #include "fios/config/paths.hpp"
 #include "fios/config/settings.hpp"
 #include "fios/config/toml.hpp"
+#include "fios/net/transfer_watch.hpp"
 
 #include <fmt/core.h>
 
@@ -220,9 +221,14 @@ Result<auth::CredentialStore> Context::credential_store() {
 
 Result<net::HttpTransport*> Context::transport() {
     if (!m_transport) {
+        auto settings = this->settings();
+        if (!settings)
+            return settings.error();
         net::CurlTransportOptions options;
         options.cancel = &cancel;
         options.user_agent = api::default_user_agent();
+        options.first_byte_timeout =
+            std::chrono::seconds((*settings)->integer("response_timeout_seconds"));
         auto t = net::CurlTransport::create(options);
         if (!t)
             return t.error();
@@ -370,11 +376,26 @@ api::TraceCallback Context::trace_callback() const {
     };
 }
 
+api::RetryCallback Context::retry_callback() const {
+    const Output* o = &out;
+    return [o](const api::RetryEvent& e) {
+        std::string line = fmt::format("retrying {} in {} (attempt {} of {}) after: {}", e.what,
+                                       net::describe_duration(e.delay), e.next_attempt,
+                                       e.max_attempts, e.cause.message);
+        // Waiting out a rate limit is routine; anything else is worth a warning.
+        if (e.cause.code == ErrorCode::rate_limited)
+            o->info(line);
+        else
+            o->warn(line);
+    };
+}
+
 api::V2ClientOptions Context::client_options(const std::string& url) const {
     api::V2ClientOptions options;
     options.api_base = url;
     options.cancel = &cancel;
     options.trace = trace_callback();
+    options.on_retry = retry_callback();
     return options;
 }
 
@@ -416,6 +437,7 @@ Result<std::unique_ptr<api::V4Client>> Context::v4_client_with(api::TokenProvide
     options.rest.api_base = *url;
     options.rest.cancel = &cancel;
     options.rest.trace = trace_callback();
+    options.rest.on_retry = retry_callback();
     options.legacy_token_auth = legacy_token_auth;
     return std::make_unique<api::V4Client>(**t, provider, clock(), net::RealSleeper::instance(),
                                            std::move(options));

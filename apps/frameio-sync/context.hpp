@@ -113,6 +113,8 @@ private:
     void warn_unknown_environment() const;
     api::V2ClientOptions client_options(const std::string& api_url) const;
     api::TraceCallback trace_callback() const;
+    /// Prints each retry on stderr: what, why, and when the next attempt is.
+    api::RetryCallback retry_callback() const;
     Status require_generation(auth::ApiGeneration wanted);
 
     struct SettingsCache;

@@ -62,6 +62,7 @@ RestOptions rest_options(const V2ClientOptions& o) {
     r.api_base = o.api_base;
     r.user_agent = o.user_agent;
     r.trace = o.trace;
+    r.on_retry = o.on_retry;
     r.transient_retry = o.transient_retry;
     r.rate_limit_retry = o.rate_limit_retry;
     r.pace_requests = o.pace_requests;

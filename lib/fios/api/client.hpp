@@ -34,6 +34,8 @@ struct V2ClientOptions {
     /// Called on the thread that made the call, so concurrently when the client is shared:
     /// it must be thread-safe.
     TraceCallback trace;
+    /// Told of each retry before its wait (see RestOptions::on_retry); must be thread-safe.
+    RetryCallback on_retry;
     /// Network errors, timeouts and 5xx of idempotent requests (GET, PUT, DELETE, search).
     net::RetryPolicy transient_retry{5,
                                      std::chrono::milliseconds{500},
@@ -55,7 +57,7 @@ struct V2ClientOptions {
     /// Shutdown: ends running requests and backoff waits with ErrorCode::cancelled.
     const CancelToken* cancel = nullptr;
     /// Upper bound of one API exchange (not of part uploads or downloads, which rely on the
-    /// transport's low-speed limit instead).
+    /// transport's minimum-rate deadline instead).
     std::chrono::milliseconds api_timeout{120'000};
 };
 

@@ -20,6 +20,9 @@ using Millis = std::chrono::milliseconds;
 constexpr std::string_view k_upload_route = "PUT upload-part";
 constexpr std::string_view k_download_route = "GET download";
 constexpr std::string_view k_outcome_unknown = "create outcome unknown";
+constexpr std::string_view k_detour_hint =
+    "if the network has a login page, sign in with a browser; else check the proxy settings "
+    "(https_proxy, no_proxy) and api_url (--api-url, FRAMEIO_API_URL)";
 
 bool is_transient_status(int status) {
     return status >= 500 || status == 408;
@@ -235,6 +238,15 @@ struct RestClient::Impl {
         options.trace(ev);
     }
 
+    /// Waits before retrying `what` after `cause`, telling options.on_retry first.
+    Result<bool> wait_to_retry(net::Retrier& retrier, std::string_view what, const Error& cause,
+                               std::optional<Millis> server_delay = std::nullopt) const {
+        return retrier.wait_before_retry(server_delay, [&](Millis delay, int next) {
+            if (options.on_retry)
+                options.on_retry(RetryEvent{what, cause, delay, next, retrier.max_attempts()});
+        });
+    }
+
     Error http_error(std::string_view what, int status, const std::string& body,
                      std::string_view scope, bool signed_url) const {
         std::string msg = std::string(what) + ": " + reason_for(status) + " (HTTP " +
@@ -322,6 +334,7 @@ struct RestClient::Impl {
             }
             req.total_timeout = options.api_timeout;
             req.cancel = options.cancel;
+            req.follow_redirects = false;
 
             const auto started = std::chrono::steady_clock::now();
             auto sent = transport.send(req);
@@ -338,7 +351,7 @@ struct RestClient::Impl {
                     return outcome_unknown(e);
                 if (info)
                     info->earlier_attempt_unanswered = true;
-                auto again = transient.wait_before_retry();
+                auto again = wait_to_retry(transient, where, e);
                 if (!again)
                     return again.error().with_context(where);
                 if (*again)
@@ -348,6 +361,8 @@ struct RestClient::Impl {
             net::HttpResponse& resp = *sent;
             trace(method, route.pattern, path, resp.status, started, attempt, std::nullopt);
             const int status = resp.status;
+            if (auto detour = net::detour_error(resp, where, "the API at " + base, k_detour_hint))
+                return *detour;
             if (status >= 200 && status < 300)
                 return std::move(resp);
 
@@ -367,12 +382,12 @@ struct RestClient::Impl {
                 if (auto ra = resp.header("retry-after")) {
                     server_delay = net::parse_retry_after(*ra, clock.now());
                 }
-                auto again = limited.wait_before_retry(server_delay);
+                Error e = http_error(where, status, resp.body, route.scope, false);
+                auto again = wait_to_retry(limited, where, e, server_delay);
                 if (!again)
                     return again.error().with_context(where);
                 if (*again)
                     continue;
-                Error e = http_error(where, status, resp.body, route.scope, false);
                 e.message += " (gave up after " + std::to_string(limited.attempts()) + " attempts)";
                 e.retry_after = server_delay;
                 return e;
@@ -383,7 +398,7 @@ struct RestClient::Impl {
                     return outcome_unknown(e);
                 if (info)
                     info->earlier_attempt_unanswered = true;
-                auto again = transient.wait_before_retry();
+                auto again = wait_to_retry(transient, where, e);
                 if (!again)
                     return again.error().with_context(where);
                 if (*again)
@@ -461,7 +476,7 @@ Status RestClient::upload_part(const std::string& upload_url,
                 server_delay = net::parse_retry_after(*ra, impl.clock.now());
             }
         }
-        auto again = retrier.wait_before_retry(server_delay);
+        auto again = impl.wait_to_retry(retrier, where, *failure, server_delay);
         if (!again)
             return again.error().with_context(where);
         if (!*again)
@@ -531,7 +546,7 @@ Result<DownloadResult> RestClient::download(const std::string& url, std::optiona
             counting.bytes() > 0) {
             return *failure;
         }
-        auto again = retrier.wait_before_retry();
+        auto again = impl.wait_to_retry(retrier, where, *failure);
         if (!again)
             return again.error().with_context(where);
         if (!*again)

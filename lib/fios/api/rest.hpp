@@ -41,6 +41,19 @@ struct TraceEvent {
 };
 using TraceCallback = std::function<void(const TraceEvent&)>;
 
+/// A failed attempt about to be tried again, so that a user waiting on a retry learns what
+/// is retried, why and when (the CLI prints it on stderr). Never carries a token or a query
+/// string: `what` is "GET /v2/assets/<id>/children" or, for pre-signed URLs, "PUT
+/// scheme://host/path"; `cause`'s message follows the same rule.
+struct RetryEvent {
+    std::string_view what;
+    const Error& cause;
+    std::chrono::milliseconds delay{0}; ///< the wait before the next attempt
+    int next_attempt = 2;
+    int max_attempts = 1;
+};
+using RetryCallback = std::function<void(const RetryEvent&)>;
+
 /// Byte range of one upload part.
 struct PartRange {
     std::uint64_t offset = 0;
@@ -95,6 +108,8 @@ struct RestOptions {
     std::string user_agent = default_user_agent();
     /// Called on the thread that made the call: must be thread-safe.
     TraceCallback trace;
+    /// Called before each wait of a retry, on the calling thread: must be thread-safe.
+    RetryCallback on_retry;
     /// Network errors, timeouts and 5xx of idempotent requests and of transfers.
     net::RetryPolicy transient_retry{5,
                                      std::chrono::milliseconds{500},
@@ -114,7 +129,8 @@ struct RestOptions {
     std::optional<std::uint64_t> jitter_seed; ///< fixed in tests
     /// Shutdown: ends running requests and backoff waits with ErrorCode::cancelled.
     const CancelToken* cancel = nullptr;
-    /// Upper bound of one API exchange (not of transfers on pre-signed URLs).
+    /// Upper bound of one API exchange (not of transfers on pre-signed URLs). The transport's
+    /// first-byte and minimum-rate deadlines end a stalled exchange much earlier.
     std::chrono::milliseconds api_timeout{120'000};
     /// Extra headers on every API request (never on pre-signed URLs), e.g. V4's
     /// `x-frameio-legacy-token-auth: true`.
@@ -146,6 +162,8 @@ public:
     /// One API call on `path` (below api_base; `query` without '?') with pacing, 401 refresh,
     /// 429 backoff and (for reads and idempotent writes) transient retries. A JSON `body`
     /// is sent with Content-Type application/json. Returns the 2xx response or an error.
+    /// Redirects are not followed: a 3xx, or an HTML page instead of JSON, is something in
+    /// the way (net::detour_error: ErrorCode::network, not retried here).
     Result<net::HttpResponse> call(const RestRoute& route, const std::string& path,
                                    const std::string& query, const std::string& body,
                                    CallInfo* info = nullptr);

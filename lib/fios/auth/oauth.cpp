@@ -3,6 +3,7 @@
 
 #include "fios/auth/url.hpp"
 #include "fios/core/json_bounds.hpp"
+#include "fios/net/url.hpp"
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
@@ -337,6 +338,8 @@ Result<TokenResponse> post_token_request(net::HttpTransport& transport,
         request.headers.emplace_back("Authorization", *token_request.authorization);
     request.body = form_encode(token_request.form);
     request.total_timeout = token_request.timeout;
+    // A token endpoint that redirects is something in the way (see net::detour_error).
+    request.follow_redirects = false;
 
     auto response = transport.send(request);
     if (!response) {
@@ -346,6 +349,17 @@ Result<TokenResponse> post_token_request(net::HttpTransport& transport,
         return e;
     }
     const int status = response->status;
+    const std::string hint =
+        "if the network has a login page, sign in with a browser; else check the proxy settings "
+        "(https_proxy, no_proxy) and " +
+        (token_request.not_found_hint.empty() ? std::string("the server's URL")
+                                              : token_request.not_found_hint);
+    if (auto detour =
+            net::detour_error(*response, token_request.what,
+                              "the token endpoint " + net::redact_url(request.url), hint)) {
+        detour->message = redact(std::move(detour->message), secrets);
+        return *detour;
+    }
     if (status >= 200 && status < 300)
         return parse_token_body(response->body, request.url);
 

@@ -95,7 +95,9 @@ using TokenRefusal = std::function<Error(int status, const OAuthErrorBody& body)
 /// refuse(status, body) with http_status set; other statuses give
 /// error_code_for_http_status (429 with retry_after from Retry-After) with "{what} at {url}:
 /// HTTP n error: description"; transport errors keep their code, prefixed the same way.
-/// Secrets never appear in a message. Thread-safe when the transport is.
+/// Redirects are not followed: a 3xx, or an HTML page instead of JSON, is something in the way
+/// (net::detour_error, ErrorCode::network). Secrets never appear in a message. Thread-safe
+/// when the transport is.
 Result<TokenResponse> post_token_request(net::HttpTransport& transport, const TokenRequest& request,
                                          const TokenRefusal& refuse);
 

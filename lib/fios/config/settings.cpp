@@ -98,6 +98,13 @@ std::vector<SettingSpec> make_registry() {
         s.min = 0;
         s.max = 86400;
     }
+    {
+        auto& s = add("response_timeout_seconds", SettingType::integer, integer(30),
+                      "how long a request waits for the first byte of an answer before it is "
+                      "tried again");
+        s.min = 1;
+        s.max = 3600;
+    }
     add("log_level", SettingType::string, text("info"),
         "messages shown on stderr: error, warn, info, debug or trace")
         .choices = {"error", "warn", "info", "debug", "trace"};

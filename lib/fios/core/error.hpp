@@ -12,7 +12,7 @@ namespace fios {
 /// Reaches `--json` output as a string (to_string): never rename a value.
 enum class ErrorCode {
     network,         ///< connection refused/reset, DNS, TLS: retryable
-    timeout,         ///< connect or low-speed timeout: retryable
+    timeout,         ///< connect, first-byte or minimum-rate deadline: retryable
     server,          ///< HTTP 5xx: retryable for idempotent requests
     rate_limited,    ///< HTTP 429: retryable after a wait (retry_after when known)
     unauthorized,    ///< HTTP 401 or no usable credentials: run `frameio-sync login`

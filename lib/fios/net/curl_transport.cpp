@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "fios/net/curl_transport.hpp"
 
+#include "fios/net/transfer_watch.hpp"
 #include "fios/net/url.hpp"
 
 #include <curl/curl.h>
@@ -89,6 +90,10 @@ struct Transfer {
     // Request body state.
     std::uint64_t body_size = 0;
     std::uint64_t body_sent = 0;
+    // What has arrived, for the deadlines: header bytes (of every response, redirects
+    // included) and body bytes as libcurl handed them over.
+    std::uint64_t header_bytes = 0;
+    std::uint64_t body_received = 0;
 
     [[nodiscard]] bool cancelled() const {
         return (request.cancel && request.cancel->cancelled()) ||
@@ -102,6 +107,7 @@ struct Transfer {
 size_t on_header(char* data, size_t size, size_t count, void* user) {
     auto& t = *static_cast<Transfer*>(user);
     const size_t n = size * count;
+    t.header_bytes += n;
     std::string_view line(data, n);
     if (line.rfind("HTTP/", 0) == 0) {
         // A new response starts (after 100 Continue, a redirect or a proxy CONNECT): only the
@@ -120,6 +126,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 size_t on_write(char* data, size_t size, size_t count, void* user) {
     auto& t = *static_cast<Transfer*>(user);
     const size_t n = size * count;
+    t.body_received += n;
     long status = 0;
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
     const bool success = status >= 200 && status < 300;
@@ -205,6 +212,24 @@ int on_seek(void* user, curl_off_t offset, int origin) {
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     auto& t = *static_cast<Transfer*>(user);
     return t.cancelled() ? 1 : 0; // non-zero aborts with CURLE_ABORTED_BY_CALLBACK
+}
+
+/// Feeds the watch what libcurl has done so far; the error that ends the transfer when it is
+/// overdue (ErrorCode::timeout, retryable).
+std::optional<Error> check_deadlines(TransferWatch& watch, const Transfer& t) {
+    curl_off_t pretransfer = 0;
+    curl_off_t uploaded = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+    curl_easy_getinfo(t.easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
+    const auto up = static_cast<std::uint64_t>(std::max<curl_off_t>(0, uploaded));
+    // Sent: libcurl began sending (pretransfer) and the whole body went out.
+    const bool sent = pretransfer > 0 && up >= t.body_size;
+    const bool answered = t.header_bytes > 0;
+    auto late = watch.overdue(TransferWatch::Clock::now(), sent, answered,
+                              up + t.header_bytes + t.body_received);
+    if (!late)
+        return std::nullopt;
+    return Error{ErrorCode::timeout, t.where() + ": " + *late};
 }
 
 bool has_header(const HttpRequest& r, std::string_view name) {
@@ -337,16 +362,13 @@ struct CurlTransport::Impl {
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                          static_cast<long>(options.connect_timeout.count()));
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_limit);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
-                         static_cast<long>(options.low_speed_time.count()));
         if (r.total_timeout.count() > 0) {
             curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.total_timeout.count()));
         }
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(e, CURLOPT_BUFFERSIZE, options.buffer_size);
         curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, options.buffer_size);
-        if (options.follow_redirects) {
+        if (options.follow_redirects && r.follow_redirects) {
             curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
             curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
             curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -428,7 +450,7 @@ struct CurlTransport::Impl {
     }
 
     Result<HttpResponse> send(const HttpRequest& request) {
-        Transfer t{request, options, nullptr, {}, std::nullopt, 0, 0};
+        Transfer t{request, options, nullptr, {}, std::nullopt, 0, 0, 0, 0};
         if (t.cancelled())
             return Error{ErrorCode::cancelled, t.where() + ": cancelled"};
         if (request.upload && !request.body.empty()) {
@@ -459,6 +481,8 @@ struct CurlTransport::Impl {
             return Error{ErrorCode::internal, t.where() + ": curl_multi_add_handle failed"};
         }
         const int poll_ms = static_cast<int>(std::max<long>(1, options.cancel_poll.count()));
+        TransferWatch watch({options.first_byte_timeout, options.min_rate, options.rate_window},
+                            TransferWatch::Clock::now());
         while (true) {
             int running = 0;
             CURLMcode mc = curl_multi_perform(handle->multi, &running);
@@ -478,6 +502,11 @@ struct CurlTransport::Impl {
             }
             if (t.cancelled()) {
                 aborted_by_us = true;
+                break;
+            }
+            // Checked at least every poll_ms: curl_multi_poll returns by then.
+            if (auto late = check_deadlines(watch, t)) {
+                t.failure = std::move(late);
                 break;
             }
             mc = curl_multi_poll(handle->multi, nullptr, 0, poll_ms, nullptr);

@@ -17,10 +17,16 @@ namespace fios::net {
 struct CurlTransportOptions {
     /// Time allowed for DNS, TCP and TLS setup of a new connection.
     std::chrono::milliseconds connect_timeout{15'000};
-    /// A transfer slower than `low_speed_limit` bytes/s for `low_speed_time` ends with
-    /// ErrorCode::timeout: a stalled connection never hangs a worker forever.
-    long low_speed_limit = 1;
-    std::chrono::seconds low_speed_time{60};
+    /// Once a request has gone out, the first byte of the answer must arrive within this
+    /// long, or the request ends with ErrorCode::timeout (a server or proxy that accepts the
+    /// connection and never answers). Zero: no such deadline (the rate rule applies instead).
+    std::chrono::milliseconds first_byte_timeout{30'000};
+    /// While a request is sent and while its answer arrives, a transfer that moved fewer than
+    /// `min_rate` bytes/s on average over the last `rate_window` ends with ErrorCode::timeout
+    /// (an average, so a trickle of 1 byte/s cannot keep it alive; see TransferWatch). Zero
+    /// for either: no rate rule.
+    std::uint64_t min_rate = 1024;
+    std::chrono::milliseconds rate_window{30'000};
     /// nullopt: libcurl reads the proxy environment (http_proxy, HTTPS_PROXY/https_proxy,
     /// ALL_PROXY/all_proxy, NO_PROXY/no_proxy; for http:// URLs only the lower-case
     /// `http_proxy` is read, never `HTTP_PROXY`). "" disables proxies, environment included.
@@ -39,8 +45,9 @@ struct CurlTransportOptions {
     std::size_t max_error_body = 64 * 1024;
     /// A 2xx body kept in memory beyond this fails the request (ErrorCode::parse).
     std::size_t max_body = 256 * 1024 * 1024;
-    /// Follows up to 5 redirects (http and https only). libcurl does not send a custom
-    /// Authorization header to another host.
+    /// Follows up to 5 redirects (http and https only) for requests that allow it
+    /// (HttpRequest::follow_redirects). libcurl does not send a custom Authorization header to
+    /// another host.
     bool follow_redirects = true;
     /// Share TLS session ids between handles (fewer full handshakes). Only honoured on
     /// libcurl < 8.9, whose documentation still supports it across threads.

@@ -59,9 +59,13 @@ struct HttpRequest {
     /// Checked while the request runs (and by the transport's own token, if it has one):
     /// once cancelled, send() ends promptly with ErrorCode::cancelled. Not owned.
     const CancelToken* cancel = nullptr;
-    /// Upper bound for the whole exchange; zero means none (the transport's connect and
-    /// low-speed timeouts still apply, so a stalled transfer always ends).
+    /// Upper bound for the whole exchange; zero means none (the transport's connect,
+    /// first-byte and minimum-rate deadlines still apply, so a stalled transfer always ends).
     std::chrono::milliseconds total_timeout{0};
+    /// False: a 3xx comes back as the response (with its Location header) instead of being
+    /// followed. API calls set it: an API that redirects elsewhere is a proxy or captive
+    /// portal in the way, never a place to send the request again.
+    bool follow_redirects = true;
 };
 
 struct HttpResponse {
@@ -74,6 +78,17 @@ struct HttpResponse {
     /// First header with that name (case-insensitive), if any.
     [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
 };
+
+/// When `response` did not come from the server that was asked but from something in the
+/// way, the error that says so; nullopt otherwise. Something is in the way when a request
+/// that does not follow redirects gets a 3xx (a captive portal, a proxy, a wrong base URL) or
+/// when a 2xx is an HTML page where JSON was expected (a captive portal's login page). The
+/// error is ErrorCode::network: a network-level failure, retryable later (the CLI exits 75),
+/// never a rejected token or malformed JSON. `where` names the request ("GET /v2/me"),
+/// `server` the server asked ("the API at https://api.frame.io"), `hint` what to check. The
+/// redirect target is named without its query or user info (it may echo our own URL).
+std::optional<Error> detour_error(const HttpResponse& response, std::string_view where,
+                                  std::string_view server, std::string_view hint);
 
 /// Sends requests. Implementations are thread-safe: many threads may send at once, sharing
 /// connections. A Result error means no HTTP status was obtained (network, timeout,

@@ -125,7 +125,7 @@ Retrier::Retrier(const RetryPolicy& policy, const Clock& clock, Sleeper& sleeper
     : m_policy(policy), m_clock(clock), m_sleeper(sleeper), m_jitter(jitter), m_cancel(cancel),
       m_also(also), m_start(clock.now()) {}
 
-Result<bool> Retrier::wait_before_retry(std::optional<Millis> server_delay) {
+Result<bool> Retrier::wait_before_retry(std::optional<Millis> server_delay, const Notice& notice) {
     if (any_cancelled(m_cancel, m_also))
         return cancelled_error();
     if (m_attempts >= m_policy.max_attempts)
@@ -141,6 +141,8 @@ Result<bool> Retrier::wait_before_retry(std::optional<Millis> server_delay) {
     auto spent = std::chrono::duration_cast<Millis>(m_clock.now() - m_start);
     if (spent + delay > m_policy.max_total)
         return false;
+    if (notice)
+        notice(delay, m_attempts + 1);
     auto slept = m_sleeper.sleep_for(delay, m_cancel, m_also);
     if (!slept)
         return slept.error();

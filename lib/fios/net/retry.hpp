@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -99,15 +100,20 @@ public:
     Retrier(const RetryPolicy& policy, const Clock& clock, Sleeper& sleeper, Jitter& jitter,
             const CancelToken* cancel = nullptr, const CancelToken* also = nullptr);
 
+    /// Told, just before a wait, how long it is and the number of the attempt after it.
+    using Notice = std::function<void(Millis delay, int next_attempt)>;
+
     /// Called after a failed attempt that may be retried. Waits `server_delay` when the
     /// server said how long (Retry-After), else the jittered backoff, and returns true: try
     /// again. Returns false without waiting when the attempts or the total time are used up
     /// (or the server's delay exceeds max_retry_after); ErrorCode::cancelled when a token
-    /// fired before or during the wait.
-    Result<bool> wait_before_retry(std::optional<Millis> server_delay = std::nullopt);
+    /// fired before or during the wait. `notice` (optional) hears of each wait before it.
+    Result<bool> wait_before_retry(std::optional<Millis> server_delay = std::nullopt,
+                                   const Notice& notice = {});
 
     /// Attempts made so far, as counted by wait_before_retry (1 before the first retry).
     [[nodiscard]] int attempts() const { return m_attempts; }
+    [[nodiscard]] int max_attempts() const { return m_policy.max_attempts; }
 
 private:
     const RetryPolicy& m_policy;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "bodies.hpp"
-#include "local_server.hpp"
+#include "support/local_server.hpp"
 
 #include "fios/net/curl_transport.hpp"
 
@@ -13,6 +13,7 @@
 
 using namespace fios;
 using namespace fios::net;
+using fios::test::Gate;
 using fios::test::LocalServer;
 using fios::test::StringSink;
 using fios::test::StringSource;
@@ -37,32 +38,6 @@ HttpRequest get(const std::string& url) {
     r.url = url;
     return r;
 }
-
-/// Lets a handler block until the test releases it (with a deadline, so no test can hang).
-class Gate {
-public:
-    void wait() {
-        std::unique_lock lock(m_mutex);
-        m_entered = true;
-        m_cv.notify_all();
-        m_cv.wait_for(lock, std::chrono::seconds(30), [&] { return m_open; });
-    }
-    void open() {
-        std::lock_guard lock(m_mutex);
-        m_open = true;
-        m_cv.notify_all();
-    }
-    bool entered() {
-        std::lock_guard lock(m_mutex);
-        return m_entered;
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    bool m_open = false;
-    bool m_entered = false;
-};
 
 } // namespace
 
@@ -371,7 +346,8 @@ TEST_CASE("the transport-wide cancel token refuses new requests", "[net][curl]")
     CHECK(r.error().code == ErrorCode::cancelled);
 }
 
-TEST_CASE("a stalled transfer ends by the low-speed limit", "[net][curl]") {
+TEST_CASE("a stalled transfer ends by the minimum rate when there is no first-byte deadline",
+          "[net][curl]") {
     LocalServer srv;
     Gate gate;
     srv.server().Get("/stall", [&](const httplib::Request&, httplib::Response& res) {
@@ -380,14 +356,16 @@ TEST_CASE("a stalled transfer ends by the low-speed limit", "[net][curl]") {
     });
     srv.start();
     auto o = loopback_options();
-    o.low_speed_limit = 1000;
-    o.low_speed_time = std::chrono::seconds(1);
+    o.first_byte_timeout = std::chrono::milliseconds(0);
+    o.min_rate = 1000;
+    o.rate_window = std::chrono::seconds(1);
     auto t = make_transport(o);
     auto r = t->send(get(srv.url("/stall")));
     gate.open();
     REQUIRE_FALSE(r);
     CHECK(r.error().code == ErrorCode::timeout);
     CHECK(r.error().retryable());
+    CHECK(r.error().message.find("too slow") != std::string::npos);
 }
 
 TEST_CASE("redirects resend a streamed body and drop Authorization for another host",

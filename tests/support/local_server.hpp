@@ -5,6 +5,9 @@
 
 #include <httplib.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -12,7 +15,9 @@
 namespace fios::test {
 
 /// A cpp-httplib server on 127.0.0.1 (free port) running on its own thread for the lifetime
-/// of the object. Configure routes on server() before start().
+/// of the object. Configure routes on server() before start(). For tests that need a server
+/// the emulator cannot play (a redirecting proxy, a captive portal, a stall, a trickle); a test
+/// that includes it links PkgConfig::HTTPLIB.
 class LocalServer {
 public:
     LocalServer() {
@@ -49,6 +54,32 @@ private:
     httplib::Server m_server;
     std::thread m_thread;
     int m_port = 0;
+};
+
+/// Lets a handler block until the test releases it (with a deadline, so no test can hang).
+class Gate {
+public:
+    void wait() {
+        std::unique_lock lock(m_mutex);
+        m_entered = true;
+        m_cv.notify_all();
+        m_cv.wait_for(lock, std::chrono::seconds(30), [&] { return m_open; });
+    }
+    void open() {
+        std::lock_guard lock(m_mutex);
+        m_open = true;
+        m_cv.notify_all();
+    }
+    bool entered() {
+        std::lock_guard lock(m_mutex);
+        return m_entered;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    bool m_open = false;
+    bool m_entered = false;
 };
 
 } // namespace fios::test
