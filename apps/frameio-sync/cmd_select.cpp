@@ -82,6 +82,33 @@ Status check_overlap(store::StateDb& state, const std::string& project_id,
     return {};
 }
 
+/// What select did with the project's journal, for people ("" when there was none).
+std::string describe_binding(const store::JournalBinding& journal, const std::string& folder) {
+    switch (journal.outcome) {
+    case store::FolderBinding::fresh:
+        return {};
+    case store::FolderBinding::kept:
+        if (journal.records == 0)
+            return {};
+        return fmt::format("The journal of {} is kept ({} entries): the next sync continues "
+                           "where the last one stopped.",
+                           folder, journal.records);
+    case store::FolderBinding::dropped:
+        return fmt::format("The journal of the previous folder {} ({} entries) does not apply to "
+                           "{}, and was dropped: the next sync starts {} from nothing (files "
+                           "equal to Frame.io's are adopted; nothing is overwritten or deleted, "
+                           "here, in {} or on Frame.io).",
+                           journal.previous_folder.value_or("?"), journal.records, folder, folder,
+                           journal.previous_folder.value_or("?"));
+    case store::FolderBinding::unknown:
+        return fmt::format("The journal ({} entries) was written before frameio-sync recorded "
+                           "its folder: the next sync keeps it if the files of {} are the ones "
+                           "it describes, else starts {} from nothing.",
+                           journal.records, folder, folder);
+    }
+    return {};
+}
+
 ExitCode run_select(Context& ctx, const SelectOptions& opt) {
     auto projects = list_all_projects(ctx, false);
     if (!projects)
@@ -107,7 +134,8 @@ ExitCode run_select(Context& ctx, const SelectOptions& opt) {
         ctx.out.error(folder.error().message);
         return folder.error().code == ErrorCode::io ? ExitCode::failed : ExitCode::usage;
     }
-    auto selection = (*state)->select(project->id, *folder);
+    store::JournalBinding journal;
+    auto selection = (*state)->select(project->id, *folder, &journal);
     if (!selection) {
         ctx.out.error(selection.error().message);
         return selection.error().code == ErrorCode::conflict ? ExitCode::usage
@@ -120,11 +148,18 @@ ExitCode run_select(Context& ctx, const SelectOptions& opt) {
         j.member("team_id", project->team_id).member("team_name", project->team_name);
         j.member("api", std::string(store::to_string(selection->generation)));
         j.member("account_id", selection->account_id).end_object();
-        j.member("local_path", selection->local_path.string()).end_object();
+        j.member("local_path", selection->local_path.string());
+        j.key("journal").begin_object();
+        j.member("outcome", std::string(store::to_string(journal.outcome)));
+        j.member("previous_folder", journal.previous_folder);
+        j.member("records", static_cast<std::int64_t>(journal.records)).end_object();
+        j.end_object();
         ctx.out.data(j.str());
     }
     ctx.out.info(
         fmt::format("Selected {} -> {}", project_label(*project), selection->local_path.string()));
+    if (auto what = describe_binding(journal, selection->local_path.string()); !what.empty())
+        ctx.out.info(what);
     return ExitCode::ok;
 }
 
@@ -158,22 +193,36 @@ ExitCode run_unselect(Context& ctx, const std::string& wanted, bool json) {
         return project.error().code == ErrorCode::not_found ? ExitCode::failed : ExitCode::usage;
     }
     auto folder = (*state)->find_selection(project->id);
+    if (!folder)
+        return fail(ctx, folder.error());
+    // The journal stays, bound to the folder (StateDb::unselect): count what is kept.
+    store::Journal journal((*state)->db());
+    auto rows = journal.records(project->id);
+    if (!rows)
+        return fail(ctx, rows.error());
     auto removed = (*state)->unselect(project->id);
     if (!removed)
         return fail(ctx, removed.error());
-    const std::string path =
-        (folder && folder->has_value()) ? (**folder).local_path.string() : std::string();
+    const std::string path = folder->has_value() ? (**folder).local_path.string() : std::string();
     if (json) {
         JsonWriter j;
         j.begin_object().member("v", 1).member("event", "unselect");
         j.key("project").begin_object().member("id", project->id).member("name", project->name);
         j.member("team_id", project->team_id).member("team_name", project->team_name);
-        j.end_object().member("local_path", path).end_object();
+        j.end_object().member("local_path", path);
+        j.key("kept").begin_object().member("local_folder", true);
+        j.member("frameio_project", true).member("journal", true).end_object();
+        j.member("journal_records", static_cast<std::int64_t>(rows->size())).end_object();
         ctx.out.data(j.str());
     }
-    ctx.out.info(fmt::format("Stopped syncing {}. Nothing was deleted: {} and the Frame.io "
-                             "project are untouched.",
+    ctx.out.info(fmt::format("Stopped syncing {}. Nothing was deleted: {} and its files are "
+                             "kept as they are, and nothing on Frame.io changed.",
                              project_label(*project), path));
+    ctx.out.info(fmt::format("Its journal ({} entries) is kept for {}: selecting the project into "
+                             "{} again continues where it stopped; selecting it into another "
+                             "folder starts that folder from nothing (files equal to Frame.io's "
+                             "are adopted; nothing is overwritten).",
+                             rows->size(), path, path));
     return ExitCode::ok;
 }
 

@@ -322,6 +322,7 @@ public:
 
 private:
     void project(const store::Selection& sel, ProjectReport& rep);
+    Result<bool> bind_journal(const store::Selection& sel, const model::LocalSnapshot& local);
     void warn(WarningKind kind, const std::string& project_id, const std::string& message) {
         if (m_observer == nullptr)
             return;
@@ -547,6 +548,68 @@ Status Run::record_project_run(const ProjectReport& rep, const std::string& resu
     return m_journal.put_project_run(pr);
 }
 
+/// True when the row is a file that `local` still holds with exactly the row's fingerprint
+/// (size, mtime to the nanosecond, inode): the row was recorded in this folder.
+bool recorded_here(const model::JournalRecord& row, const model::LocalSnapshot& local) {
+    if (row.kind != model::EntryKind::file || row.inode == 0)
+        return false;
+    auto it = local.entries.find(row.path);
+    return it != local.entries.end() && it->second.kind == model::EntryKind::file &&
+           it->second.size == row.size && it->second.mtime == row.local_mtime &&
+           it->second.inode == row.inode;
+}
+
+/// Whose journal is it? A project's rows describe what ONE folder and Frame.io agreed on;
+/// applied to another folder every file would look deleted there and nothing would come down
+/// (issue 9). StateDb::select binds the journal to the selected folder; this is the same rule
+/// where the journal is read, so no run applies rows to a folder they were not recorded for:
+/// rows bound to another folder are dropped (Journal::reset_folder), and rows from before schema
+/// version 5 (no folder recorded) are kept only when some file here still has a row's exact
+/// fingerprint. Returns true when the rows do not apply to this folder and were left in place
+/// (a dry run writes nothing: it plans from an empty journal instead).
+Result<bool> Run::bind_journal(const store::Selection& sel, const model::LocalSnapshot& local) {
+    const std::string& pid = sel.project_id;
+    const std::string folder = sel.local_path.string();
+    auto bound = m_journal.folder(pid);
+    if (!bound)
+        return bound.error();
+    if (*bound && **bound == folder)
+        return false;
+    bool here = false;
+    if (!*bound) {
+        auto rows = m_journal.records(pid);
+        if (!rows)
+            return rows.error();
+        here = rows->empty() || std::any_of(rows->begin(), rows->end(), [&](const auto& row) {
+                   return recorded_here(row.second, local);
+               });
+    }
+    if (m_options.dry_run)
+        return !here;
+    auto tx = m_journal.transaction();
+    if (!tx)
+        return tx.error();
+    if (here) {
+        if (auto s = m_journal.adopt_folder(pid, folder); !s)
+            return s.error();
+        if (auto s = tx->commit(); !s)
+            return s.error();
+        return false;
+    }
+    auto dropped = m_journal.reset_folder(pid, folder);
+    if (!dropped)
+        return dropped.error();
+    if (auto s = tx->commit(); !s)
+        return s.error();
+    warn(WarningKind::project, pid,
+         fmt::format("{}: the journal ({} rows) was recorded for {}, not for {}: this folder "
+                     "starts from nothing (files equal to Frame.io's are adopted; nothing is "
+                     "overwritten or deleted, here or on Frame.io)",
+                     describe_project(sel), *dropped,
+                     *bound ? **bound : std::string("a folder not recorded"), folder));
+    return false;
+}
+
 void Run::project(const store::Selection& sel, ProjectReport& rep) {
     const std::string& pid = sel.project_id;
     const std::filesystem::path root = sel.local_path;
@@ -600,10 +663,17 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     }
     const std::string digest = local_digest(*local);
 
+    // Whose journal: rows recorded for another folder never apply to this one.
+    auto foreign = bind_journal(sel, *local);
+    if (!foreign) {
+        set_fatal(foreign.error());
+        return;
+    }
+
     // Unchanged since the last fully agreed run: not listed again.
     // Only a directory whose counters move with every change can prove it (V2, not V4).
     const bool counters = m_deps.projects != nullptr && m_deps.projects->has_change_counters();
-    if (listed != nullptr && counters) {
+    if (listed != nullptr && counters && !*foreign) {
         auto disc = m_journal.discovery(pid);
         if (!disc) {
             set_fatal(disc.error());
@@ -647,8 +717,9 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
         return;
     }
 
-    // 4. journal
-    auto journal = m_journal.snapshot(pid);
+    // 4. journal (a dry run over rows of another folder plans from nothing, as the run would)
+    auto journal = *foreign ? Result<model::JournalSnapshot>(model::JournalSnapshot{})
+                            : m_journal.snapshot(pid);
     if (!journal) {
         set_fatal(journal.error());
         return;

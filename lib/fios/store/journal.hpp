@@ -140,6 +140,30 @@ struct StatusCounts {
     friend bool operator==(const StatusCounts&, const StatusCounts&) = default;
 };
 
+/// What Journal::bind_folder did with a project's rows when it was selected into a folder.
+/// Reaches `select --json` via to_string(): never rename a value.
+enum class FolderBinding : std::uint8_t {
+    fresh,   ///< there were no rows: the folder starts from nothing
+    kept,    ///< the rows were recorded for this folder: kept (a re-select of the same folder)
+    dropped, ///< the rows were recorded for another folder: dropped, the folder starts afresh
+    /// Rows from before schema version 5, whose folder was not recorded: left as they are; the
+    /// engine's next run keeps them if the folder's files still carry their fingerprints, else
+    /// drops them (engine::SyncEngine, "whose journal").
+    unknown,
+};
+[[nodiscard]] std::string_view to_string(FolderBinding binding) noexcept;
+
+/// The outcome of Journal::bind_folder.
+struct JournalBinding {
+    FolderBinding outcome = FolderBinding::fresh;
+    /// The folder the rows had been recorded for (kept: the same folder; dropped: the old one);
+    /// std::nullopt when none was recorded.
+    std::optional<std::string> previous_folder;
+    std::uint64_t records = 0; ///< journal_records rows kept, dropped, or left unbound
+
+    friend bool operator==(const JournalBinding&, const JournalBinding&) = default;
+};
+
 class Journal {
 public:
     /// Uses `db`, which must be migrated (StateDb::open does it) and outlive the Journal.
@@ -148,6 +172,31 @@ public:
     /// A write transaction (BEGIN IMMEDIATE): batch related writes and commit them at once.
     /// Not nestable.
     Result<Transaction> transaction();
+
+    // --- the folder the rows belong to -------------------------------------------------------
+    //
+    // A project's rows describe what ONE local folder and Frame.io agreed on: applied to another
+    // folder they would make every file look deleted there (and nothing would come down). So
+    // the journal is bound to the folder it was recorded for (table journal_folders, schema
+    // version 5), and a project selected into another folder starts from nothing. Folders are
+    // compared by the selection's stored path (absolute, normal, symlinks resolved by the CLI),
+    // not by inode: a disk that is not mounted must not make its journal look foreign.
+
+    /// The folder the project's rows were recorded for; std::nullopt when none is recorded.
+    Result<std::optional<std::string>> folder(std::string_view project_id);
+    /// Binds the project's journal to `local_path` (a selection's folder as StateDb stores it):
+    /// kept when it was recorded for that folder; rows recorded for another folder are dropped
+    /// (reset_folder); rows with no folder recorded are left unbound (FolderBinding::unknown).
+    /// Writes several tables: call inside a transaction.
+    Result<JournalBinding> bind_folder(std::string_view project_id, std::string_view local_path);
+    /// Records that the project's rows, as they are, belong to `local_path`.
+    Status adopt_folder(std::string_view project_id, std::string_view local_path);
+    /// Drops everything kept for the project's folder (records, upload sessions, temporary
+    /// downloads, observations, hashes, failures, discovery, last run) and binds the empty
+    /// journal to `local_path`. Lost creates are kept: they describe Frame.io, not a folder, and
+    /// later runs still look for them. Nothing on disk or on Frame.io is touched. Returns the
+    /// number of journal_records rows dropped. Call inside a transaction.
+    Result<std::uint64_t> reset_folder(std::string_view project_id, std::string_view local_path);
 
     // --- records ----------------------------------------------------------------------------
 

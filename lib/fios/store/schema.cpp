@@ -189,6 +189,21 @@ ALTER TABLE selections ADD COLUMN account_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX selections_by_generation ON selections (generation);
 )sql";
 
+// Issue 9: the local folder a project's journal rows were recorded for. Rows describe what one
+// folder and Frame.io agreed on; applied to another folder they would make every file look
+// deleted there (store::Journal::bind_folder). A selected project's rows were recorded for its
+// selected folder (a project could not change folder without unselecting). The rows of an
+// unselected project stay unbound: the engine compares them with the folder's files when the
+// project is selected again (docs/journal-schema.md, "Version 5").
+constexpr std::string_view k_v5_sql = R"sql(
+CREATE TABLE journal_folders (
+    project_id TEXT NOT NULL PRIMARY KEY,
+    local_path TEXT NOT NULL
+) STRICT;
+INSERT INTO journal_folders (project_id, local_path)
+    SELECT project_id, local_path FROM selections;
+)sql";
+
 constexpr std::array k_migrations{
     Migration{1, "projects, selections and runs", k_v1_sql},
     Migration{2,
@@ -197,6 +212,7 @@ constexpr std::array k_migrations{
               k_v2_sql},
     Migration{3, "sync journal: lost creates to look for again", k_v3_sql},
     Migration{4, "API generation and account of projects and selections", k_v4_sql},
+    Migration{5, "the local folder each project's journal was recorded for", k_v5_sql},
 };
 
 } // namespace

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "fios/store/state_db.hpp"
 
+#include "fios/store/journal.hpp"
 #include "fios/store/schema.hpp"
 
 #include <fmt/format.h>
@@ -309,7 +310,8 @@ Result<std::optional<KnownProject>> StateDb::find_project(std::string_view proje
 // --- selections -----------------------------------------------------------------------------
 
 Result<Selection> StateDb::select(std::string_view project_id,
-                                  const std::filesystem::path& local_path) {
+                                  const std::filesystem::path& local_path,
+                                  JournalBinding* journal) {
     auto folder = normalise_selection_path(local_path);
     if (!folder)
         return folder.error();
@@ -330,13 +332,27 @@ Result<Selection> StateDb::select(std::string_view project_id,
     const ProjectInfo& info = (*project)->info;
     const std::string me = describe_project(info.team_name, info.name, info.id);
 
+    // The journal follows the folder: bound to it, or dropped when it was recorded for
+    // another folder (docs/journal-schema.md, "Version 5").
+    auto bind_journal = [&]() -> Status {
+        auto bound = Journal(m_db).bind_folder(project_id, folder->string());
+        if (!bound)
+            return bound.error();
+        if (journal != nullptr)
+            *journal = std::move(*bound);
+        return tx->commit();
+    };
+
     auto existing = selections();
     if (!existing)
         return existing.error();
     for (const Selection& other : *existing) {
         if (other.project_id == project_id) {
-            if (other.local_path == *folder)
-                return other; // already selected there
+            if (other.local_path == *folder) { // already selected there
+                if (auto s = bind_journal(); !s)
+                    return s.error();
+                return other;
+            }
             return Error{ErrorCode::conflict,
                          fmt::format("project {} is already selected into {}; run "
                                      "`frameio-sync unselect {}` first to select it into {}",
@@ -379,7 +395,7 @@ Result<Selection> StateDb::select(std::string_view project_id,
         .bind(5, info.account_id);
     if (auto s = (*insert)->run(); !s)
         return s.error();
-    if (auto s = tx->commit(); !s)
+    if (auto s = bind_journal(); !s)
         return s.error();
 
     Selection sel;

@@ -15,6 +15,8 @@
 
 namespace fios::store {
 
+struct JournalBinding; // journal.hpp
+
 /// The Frame.io API generation a project was listed from and a selection was made under
 /// (column `generation`: 'v2' or 'v4'). Rows older than schema version 4 are V2.
 enum class Generation { v2, v4 };
@@ -117,13 +119,19 @@ public:
     /// Selects a known project into `local_path` (absolute; normalised here), under the
     /// project's generation and account as last recorded. Selecting a project again into the
     /// same folder is a no-op returning the existing selection.
+    /// The project's journal is bound to the folder in the same transaction
+    /// (Journal::bind_folder): kept when it was recorded for this folder, dropped when it was
+    /// recorded for another one (the new folder starts from nothing; files equal to Frame.io's
+    /// are adopted by the next sync). `journal`, when given, receives what happened to it.
     /// Errors: invalid_config for a relative path; not_found for a project never recorded
     /// (record_projects first); conflict when the project is already selected into another
     /// folder (unselect it first), or when the folder overlaps another selection's folder
     /// (equal, inside, or containing it): the message names both projects and folders.
-    Result<Selection> select(std::string_view project_id, const std::filesystem::path& local_path);
-    /// Removes the project's selection row; nothing on disk is touched. Returns false when the
-    /// project was not selected.
+    Result<Selection> select(std::string_view project_id, const std::filesystem::path& local_path,
+                             JournalBinding* journal = nullptr);
+    /// Removes the project's selection row; nothing on disk is touched, and the project's
+    /// journal is kept, bound to the folder it was recorded for (selecting the project into that
+    /// folder again continues from it). Returns false when the project was not selected.
     Result<bool> unselect(std::string_view project_id);
     /// Every selection with its project's names, ordered by team name, project name, id.
     Result<std::vector<Selection>> selections();

@@ -404,3 +404,104 @@ TEST_CASE("journal: lost creates are kept until deleted, forget does not drop th
     REQUIRE(f.journal.delete_lost_create("p1", a.path));
     CHECK(*f.journal.lost_creates("p1") == std::vector<store::LostCreate>{b});
 }
+
+// --- the folder a journal belongs to (schema version 5, issue 9) -------------------------------
+
+namespace {
+
+/// One row of every per-project table, for `project`.
+void fill_project(store::Journal& j, const std::string& project) {
+    auto r = full_record();
+    REQUIRE(j.put_record(project, r));
+    REQUIRE(j.put_hash(project, {r.path, 5, at_ns(6), 7, "00000000000000aa"}));
+    REQUIRE(j.add_failure(project, r.path, "x", at_ns(1)));
+    store::UploadSession u;
+    u.path = r.path;
+    u.asset_id = "asset-1";
+    u.parent_id = "root";
+    u.name = "A001.mov";
+    u.filesize = 10;
+    u.parts = {{0, 0, 10, "https://parts.example/0?sig=secret", false}};
+    REQUIRE(j.put_upload_session(project, u));
+    REQUIRE(j.put_download_temp(project, {r.path, ".fios-x.part", "asset-1", 10, at_ns(2)}));
+    const std::vector<model::LocalObservation> obs{{r.path, 5, at_ns(6), at_ns(7)}};
+    REQUIRE(j.replace_observations(project, obs));
+    REQUIRE(j.put_discovery({project, "/data/one", 1, 0, "t", "digest", at_ns(3)}));
+    REQUIRE(j.put_project_run({project, 1, at_ns(5), "ok", "{}", 0, 0, 0, 0, 2}));
+    REQUIRE(j.put_lost_create(project, {r.path, "root", "A001.mov", 10, at_ns(4)}));
+}
+
+store::ProjectInfo known(const std::string& id) {
+    store::ProjectInfo p;
+    p.id = id;
+    p.team_id = "t";
+    p.team_name = "Team";
+    p.name = id;
+    p.root_asset_id = "root-" + id;
+    return p;
+}
+
+} // namespace
+
+TEST_CASE("journal: a project's journal belongs to its folder: kept when the project is "
+          "selected there again, dropped for another folder",
+          "[journal][folder]") {
+    Fixture f;
+    const std::vector<store::ProjectInfo> projects{known("p1"), known("p2")};
+    REQUIRE(f.db.record_projects(projects));
+    store::JournalBinding b;
+    REQUIRE(f.db.select("p1", "/data/one", &b));
+    CHECK(b == store::JournalBinding{store::FolderBinding::fresh, std::nullopt, 0});
+    CHECK(*f.journal.folder("p1") == std::optional<std::string>("/data/one"));
+    fill_project(f.journal, "p1");
+    fill_project(f.journal, "p2"); // another project's rows are never touched
+
+    // unselect keeps the journal, bound to its folder; the same folder again keeps it.
+    REQUIRE(*f.db.unselect("p1"));
+    CHECK(f.journal.records("p1")->size() == 1);
+    REQUIRE(f.db.select("p1", "/data/one/", &b));
+    CHECK(b == store::JournalBinding{store::FolderBinding::kept, "/data/one", 1});
+    REQUIRE(f.db.select("p1", "/data/one", &b)); // the no-op re-select says the same
+    CHECK(b.outcome == store::FolderBinding::kept);
+    CHECK(f.journal.snapshot("p1")->records.size() == 1);
+
+    // Another folder: everything kept for the old one is dropped, except the lost creates
+    // (they describe Frame.io, and later runs still look for them).
+    REQUIRE(*f.db.unselect("p1"));
+    REQUIRE(f.db.select("p1", "/data/two", &b));
+    CHECK(b == store::JournalBinding{store::FolderBinding::dropped, "/data/one", 1});
+    CHECK(*f.journal.folder("p1") == std::optional<std::string>("/data/two"));
+    const auto snap = f.journal.snapshot("p1");
+    REQUIRE(snap);
+    CHECK(snap->records.empty());
+    CHECK(snap->observations.empty());
+    CHECK(snap->hashes.empty());
+    CHECK(*f.journal.failures("p1", full_record().path) == 0);
+    CHECK_FALSE(*f.journal.upload_session("p1", full_record().path));
+    CHECK(f.journal.download_temps("p1")->empty());
+    CHECK_FALSE(*f.journal.discovery("p1"));
+    CHECK_FALSE(*f.journal.project_run("p1"));
+    CHECK(f.journal.lost_creates("p1")->size() == 1);
+    // p2 is untouched.
+    CHECK(f.journal.records("p2")->size() == 1);
+    CHECK(*f.journal.project_run("p2"));
+    CHECK(f.journal.upload_session("p2", full_record().path)->has_value());
+}
+
+TEST_CASE("journal: rows whose folder was never recorded are left for the engine to judge",
+          "[journal][folder]") {
+    Fixture f;
+    REQUIRE(f.journal.put_record("p1", full_record()));
+    CHECK_FALSE(*f.journal.folder("p1"));
+    auto tx = f.journal.transaction();
+    REQUIRE(tx);
+    auto b = f.journal.bind_folder("p1", "/data/one");
+    REQUIRE(b);
+    CHECK(*b == store::JournalBinding{store::FolderBinding::unknown, std::nullopt, 1});
+    CHECK_FALSE(*f.journal.folder("p1"));
+    CHECK(f.journal.records("p1")->size() == 1);
+    REQUIRE(f.journal.adopt_folder("p1", "/data/one"));
+    CHECK(*f.journal.folder("p1") == std::optional<std::string>("/data/one"));
+    REQUIRE(tx->commit());
+    CHECK(store::to_string(store::FolderBinding::dropped) == "dropped");
+}

@@ -318,3 +318,47 @@ TEST_CASE("schema version 4 refuses a generation other than v2 or v4", "[store][
     CHECK(text_of(*db, "SELECT generation FROM projects WHERE id = 'p'") == "v2");
     CHECK(text_of(*db, "SELECT account_id FROM projects WHERE id = 'p'").empty());
 }
+
+// --- schema version 5: the folder each journal belongs to ---------------------------------------
+
+TEST_CASE("a database of schema version 4 migrates to 5: a selected project's journal belongs to "
+          "its folder, an unselected one's is left unbound",
+          "[store][schema]") {
+    TempDir dir;
+    const auto path = dir / "state.db";
+    {
+        auto db = Db::open(path);
+        REQUIRE(db);
+        REQUIRE(fios::store::migrate(*db, fios::store::migrations().first(4)));
+        REQUIRE(version_of(*db) == 4);
+        exec(*db, "INSERT INTO projects (id, team_id, team_name, name, root_asset_id, "
+                  "first_seen_at, last_seen_at, generation, account_id) VALUES "
+                  "('p1', 'w1', 'Work', 'One', 'root-1', 5, 6, 'v4', 'acc-1'), "
+                  "('p2', 'w1', 'Work', 'Two', 'root-2', 5, 6, 'v4', 'acc-1')");
+        exec(*db, "INSERT INTO selections (project_id, local_path, selected_at, generation, "
+                  "account_id) VALUES ('p1', '/data/one', 7, 'v4', 'acc-1')");
+        exec(*db, "INSERT INTO journal_records (project_id, path, kind, asset_id, size) VALUES "
+                  "('p1', 'a.mov', 0, 'asset-1', 3), ('p2', 'b.mov', 0, 'asset-2', 4)");
+    }
+
+    fios::FakeClock clock;
+    auto sdb = fios::store::StateDb::open(path, clock);
+    REQUIRE(sdb);
+    CHECK(version_of(sdb->db()) == fios::store::latest_schema_version());
+    CHECK(table_exists(sdb->db(), "journal_folders"));
+    fios::store::Journal journal{sdb->db()};
+    CHECK(*journal.folder("p1") == std::optional<std::string>("/data/one"));
+    CHECK_FALSE(*journal.folder("p2"));
+
+    // The selected project goes on as before: selecting it there again keeps its rows.
+    REQUIRE(*sdb->unselect("p1"));
+    fios::store::JournalBinding b;
+    REQUIRE(sdb->select("p1", "/data/one", &b));
+    CHECK(b.outcome == fios::store::FolderBinding::kept);
+    CHECK(journal.records("p1")->size() == 1);
+    // The unselected one's rows are kept for the engine to judge against the folder's files.
+    REQUIRE(sdb->select("p2", "/data/two", &b));
+    CHECK(b.outcome == fios::store::FolderBinding::unknown);
+    CHECK(b.records == 1);
+    CHECK(journal.records("p2")->size() == 1);
+}
