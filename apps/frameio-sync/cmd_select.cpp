@@ -268,11 +268,11 @@ void warn_other_generation(Context& ctx, const std::vector<store::Selection>& se
     }
 }
 
-/// Synced files by how they were verified (policy::verified_by): checksum, content-md5+size,
-/// size. Derived from the journal's rows: `readback` has no column yet, so a file read back
-/// counts as content-md5+size here (`sync --json` reports readback per file).
+/// Synced files by how they were verified (policy::verified_by): checksum, readback,
+/// content-md5+size, size.
 struct VerifiedCounts {
     std::uint64_t checksum = 0;
+    std::uint64_t readback = 0;
     std::uint64_t content_md5_size = 0;
     std::uint64_t size = 0;
 };
@@ -286,6 +286,8 @@ Result<VerifiedCounts> verified_counts(store::Journal& journal, const std::strin
         const std::string_view by = policy::verified_by(row);
         if (by == "checksum")
             ++v.checksum;
+        else if (by == policy::k_verified_by_readback)
+            ++v.readback;
         else if (by == "content-md5+size")
             ++v.content_md5_size;
         else if (by == "size")
@@ -344,6 +346,7 @@ ExitCode run_status(Context& ctx, bool json) {
             j.member("skipped_names", n(c.skipped_names)).end_object();
             const auto& v = verified[i];
             j.key("verified_by").begin_object().member("checksum", n(v.checksum));
+            j.member("readback", n(v.readback));
             j.member("content-md5+size", n(v.content_md5_size));
             j.member("size", n(v.size)).end_object();
             j.key("last_sync");
@@ -403,10 +406,10 @@ ExitCode run_status(Context& ctx, bool json) {
         for (std::size_t i = 0; i < selections->size(); ++i) {
             const auto& c = counts[i];
             const auto& v = verified[i];
-            if (v.content_md5_size > 0 || v.size > 0) {
-                ctx.out.data(fmt::format("{}: files verified by checksum {}, by content-md5+size "
-                                         "{}, by size {}",
-                                         (*selections)[i].project_name, v.checksum,
+            if (v.readback > 0 || v.content_md5_size > 0 || v.size > 0) {
+                ctx.out.data(fmt::format("{}: files verified by checksum {}, by readback {}, by "
+                                         "content-md5+size {}, by size {}",
+                                         (*selections)[i].project_name, v.checksum, v.readback,
                                          v.content_md5_size, v.size));
             }
             if (c.changed_locally > 0 || c.remote_changed > 0) {

@@ -1095,11 +1095,11 @@ void PlanRunner::on_verify_finished(Job& job, Result<transfer::VerifyResult>& re
             !read_back(job))
             return;
         job.record.state = JournalState::synced;
-        job.record.verified = v.state == transfer::VerifyState::verified;
-        // Verified by size (row 75): the direction stays `up`, so that policy::verified_by
-        // says "content-md5+size".
-        job.record.direction =
-            job.record.verified ? TransferDirection::none : TransferDirection::up;
+        job.record.verified = v.state == transfer::VerifyState::verified || job.read_back;
+        // Verified by size (row 75) or read back: the direction stays `up`, so that
+        // policy::verified_by says "content-md5+size" or "readback".
+        job.record.direction = v.state == transfer::VerifyState::verified ? TransferDirection::none
+                                                                          : TransferDirection::up;
         job.record.attempts = 0;
         job.record.next_retry_at.reset();
         job.record.last_error.clear();

@@ -47,7 +47,10 @@ const Action* PlanRunner::do_verify(const Action& a) {
         return nullptr;
     }
     if (*got == *row.xxh64) {
-        do_write_record(a, policy::k_verified_by_readback);
+        Action read_back = a; // recorded as read back: verified, direction up (policy.hpp)
+        read_back.record->verified = true;
+        read_back.record->direction = TransferDirection::up;
+        do_write_record(read_back, policy::k_verified_by_readback);
         return nullptr;
     }
     // Our own upload holds other bytes than we sent: the checksum mismatch of rows 49-51.

@@ -35,8 +35,9 @@ model::TimePoint next_retry_at(const Policy& policy, std::uint32_t failures, mod
 std::string_view verified_by(const model::JournalRecord& record) noexcept {
     if (record.kind != model::EntryKind::file || record.state != model::JournalState::synced)
         return "";
-    if (record.verified)
-        return "checksum";
+    if (record.verified) // a read-back upload keeps its direction (see policy.hpp)
+        return record.direction == model::TransferDirection::up ? k_verified_by_readback
+                                                                : "checksum";
     switch (record.direction) {
     case model::TransferDirection::up:
         return "content-md5+size";

@@ -114,15 +114,17 @@ struct Policy {
                                               const model::LocalObservation* previous,
                                               model::TimePoint now);
 
-/// The verification kind of a file read back after its upload (`--verify readback`). Not
-/// derivable from a row: it is reported by the run that read the file back (`sync --json`).
+/// The verification kind of a file read back after its upload (`--verify readback`).
 inline constexpr std::string_view k_verified_by_readback = "readback";
 
 /// How a journal row's file was verified, for `status` and `--json`: "checksum" (the remote
-/// XXH64 equalled ours), "content-md5+size" (our upload, every part checked by storage with
+/// XXH64 equalled ours), "readback" (our upload downloaded again and its XXH64 equalled the
+/// bytes sent), "content-md5+size" (our upload, every part checked by storage with
 /// Content-MD5, complete with our size), "size" (our download, or a download found in place,
 /// whose size equalled the backend's), or "" (not a synced file). Derived without a column:
-/// rows verified by size keep `verified = false` and the direction of their transfer.
+/// a checksum-verified row has `verified = true` and no direction; a read-back one
+/// `verified = true` and direction up (the strongest proof, so `verified`); rows verified by
+/// size keep `verified = false` and the direction of their transfer.
 [[nodiscard]] std::string_view verified_by(const model::JournalRecord& record) noexcept;
 
 /// When to retry an item that has now failed `failures` times in a row (1 = first failure).

@@ -73,10 +73,18 @@ TEST_CASE("readback: a fresh V4 upload is read back; V2 ignores the setting", "[
         REQUIRE(e != nullptr);
         CHECK(e->result == ItemResult::done);
         CHECK(e->verified_by == expected);
+        // The journal keeps it, for `status`.
+        CHECK(fios::policy::verified_by(fx.journal().at(path)) == expected);
     }
     // One download per upload on V4 (the readback), none on V2.
     CHECK(count(fx.emulator().stats(), "GET /originals") == (g == Generation::v4 ? 2 : 0));
     CHECK_TREES_EQUAL(fx.local_tree(), fx.remote_tree());
+    // Read back once: a later run downloads nothing again.
+    fx.emulator().reset_stats();
+    const RunOutcome again = fx.sync_once(readback(fx));
+    REQUIRE_RUN(again);
+    CHECK(count(fx.emulator().stats(), "GET /originals") == 0);
+    CHECK(fios::policy::verified_by(fx.journal().at("note.txt")) == expected);
 }
 
 TEST_CASE("readback: a later run reads back our upload left awaiting verification",
@@ -103,6 +111,7 @@ TEST_CASE("readback: a later run reads back our upload left awaiting verificatio
     const auto row = fx.journal().at("clip.mov");
     CHECK(row.state == JournalState::synced);
     CHECK(row.asset_id == id);
+    CHECK(fios::policy::verified_by(row) == "readback");
 }
 
 TEST_CASE("readback: a corrupted stored upload is replaced, as on a checksum mismatch",
