@@ -45,6 +45,21 @@ bool admin_body(const httplib::Request& req, httplib::Response& res, rapidjson::
     return true;
 }
 
+/// The completed file asset `id`, or nullptr after answering 404 (no such file) or 422 (its
+/// upload is not complete). The caller holds the model lock.
+const Asset* completed_file(Services& s, const std::string& id, httplib::Response& res) {
+    const Asset* a = s.model.asset(id);
+    if (!a || !a->is_file()) {
+        send_api_error(res, 404, "file asset not found");
+        return nullptr;
+    }
+    if (!a->upload_completed_at) {
+        send_api_error(res, 422, "the upload is not complete");
+        return nullptr;
+    }
+    return a;
+}
+
 std::string clock_json(Services& s) {
     Json j;
     j.begin_object();
@@ -417,11 +432,9 @@ void register_admin_routes(HttpServer& server, Services& s) {
                     }
                     {
                         auto lock = s.model.lock();
-                        const Asset* a = s.model.asset(id);
-                        if (!a || !a->is_file())
-                            return send_api_error(res, 404, "file asset not found");
-                        if (!a->upload_completed_at)
-                            return send_api_error(res, 422, "the upload is not complete");
+                        const Asset* a = completed_file(s, id, res);
+                        if (!a)
+                            return;
                         if (what == "content" && a->filesize == 0) {
                             return send_api_error(res, 422, "an empty file has no byte to corrupt");
                         }
@@ -474,11 +487,9 @@ void register_admin_routes(HttpServer& server, Services& s) {
                    Asset copy;
                    {
                        auto lock = s.model.lock();
-                       const Asset* a = s.model.asset(id);
-                       if (!a || !a->is_file())
-                           return send_api_error(res, 404, "file asset not found");
-                       if (!a->upload_completed_at)
-                           return send_api_error(res, 422, "the upload is not complete");
+                       const Asset* a = completed_file(s, id, res);
+                       if (!a)
+                           return;
                        copy = *a;
                    }
                    Json j;
