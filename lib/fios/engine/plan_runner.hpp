@@ -9,6 +9,7 @@
 #include "fios/policy/policy.hpp"
 #include "fios/remote/remote.hpp"
 #include "fios/store/journal.hpp"
+#include "fios/transfer/common.hpp"
 #include "fios/transfer/executor.hpp"
 
 #include <cstdint>
@@ -46,6 +47,9 @@ struct ProjectScope {
 /// True for errors that end the whole run (disk full, unauthorized, cancelled, db), not one
 /// item (transfer::ErrorScope::run).
 [[nodiscard]] bool is_run_wide(const Error& e);
+
+/// A path as messages show it: in quotes, hostile characters escaped (scan::escape_name).
+[[nodiscard]] std::string quoted(const model::RelPath& p);
 
 class PlanRunner {
 public:
@@ -158,6 +162,22 @@ private:
     std::deque<plan::Action> m_readback_reuploads;
     transfer::JobId m_next_id = 1;
     Clock::time_point m_last_progress{};
+};
+
+/// One transfer in flight (or a verification waiting for Frame.io's checksum). Defined here
+/// because PlanRunner's members that use it live in several files (plan_runner_*.cpp).
+struct PlanRunner::Job {
+    plan::Action action;
+    model::JournalRecord record; ///< the row as last written for this job
+    std::uint32_t attempt = 1;
+    std::string parent_id; ///< uploads: the remote folder
+    std::optional<transfer::LocalFingerprint> expected;
+    std::uint64_t size = 0;
+    bool fresh_retry_done = false; ///< a resumed session was refused once already
+    std::uint64_t reserved = 0;    ///< downloads: free space reserved
+    std::uint64_t bytes = 0;       ///< bytes moved so far for this item
+    bool verifying = false;        ///< waiting for Frame.io's checksum (not a transfer)
+    bool read_back = false;        ///< `--verify readback` found the content we sent
 };
 
 } // namespace fios::engine::detail

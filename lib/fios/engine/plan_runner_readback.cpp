@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `--verify readback` of an upload verified by size in a later run (docs/sync-policy.md,
 // "Without a content checksum"). The run that uploads a file reads it back in
-// PlanRunner::read_back (plan_runner.cpp).
+// PlanRunner::read_back (plan_runner_upload.cpp).
 #include "fios/engine/plan_runner.hpp"
 #include "fios/engine/readback.hpp"
 
