@@ -28,7 +28,6 @@ namespace {
 /// Pre-signed part URLs are valid for about a day (docs/frameio-api.md); resume only well
 /// within that, so that a resumed upload does not spend its parts on refused URLs.
 constexpr auto k_url_lifetime = std::chrono::hours{20};
-/// Free space a download must leave (the downloader checks again with its own margin).
 /// Journal writes per transaction before an intermediate commit.
 constexpr std::size_t k_batch_writes = 512;
 /// Transfers failing in a row for network reasons before the API counts as unreachable.

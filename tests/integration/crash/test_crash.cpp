@@ -269,7 +269,8 @@ TEST_CASE("row 58: an interrupted upload whose asset was deleted is uploaded aga
 TEST_CASE("row 60: killed after every part arrived - the next run only verifies",
           "[crash][upload][row60]") {
     FixtureOptions o;
-    o.checksum_delay = 3600; // the first run waits for a checksum that does not come
+    o.checksum_delay = 3600;    // the first run waits for a checksum that does not come
+    o.v4_complete_delay = 3600; // V4: for a completion that does not come
     SyncFixture fx(o);
     fx.local().insert("done.mov", k_three_parts);
     {
