@@ -505,6 +505,22 @@ void PlanRunner::handle(transfer::Event& ev) {
         on_verify_finished(done, *ev.verify);
 }
 
+void PlanRunner::end_transfer(Job& job, const Error& error) {
+    if (error.code == ErrorCode::cancelled) {
+        ++m_counts.cancelled;
+        finish_job(job, ItemResult::cancelled, job.bytes, error);
+        return;
+    }
+    if (is_run_wide(error)) {
+        run_scope_error(error);
+        ++m_counts.failed;
+        m_settled = false;
+        finish_job(job, ItemResult::failed, job.bytes, error);
+        return;
+    }
+    fail_transfer(job, error);
+}
+
 void PlanRunner::fail_transfer(Job& job, const Error& error) {
     if (is_run_wide(error) && error.code != ErrorCode::cancelled) {
         run_scope_error(error);

@@ -106,6 +106,9 @@ private:
     Status sweep_lost_create(const store::LostCreate& lost, const std::string& keep_asset);
     void sweep_lost_creates();
     void fail_transfer(Job& job, const Error& error);
+    /// A transfer that ended in `error`: cancelled (its intent stays for the next run), a
+    /// run-wide failure (ends the project's run), or a failure of this item (fail_transfer).
+    void end_transfer(Job& job, const Error& error);
     void mark_failed_for_good(Job& job, const std::string& why);
     void finish_job(Job& job, ItemResult result, std::uint64_t bytes,
                     std::optional<Error> error = std::nullopt,

@@ -101,20 +101,7 @@ void PlanRunner::start_download(Job job) {
 void PlanRunner::on_download_finished(Job& job, Result<transfer::DownloadResult>& result) {
     job.reserved = 0;
     if (!result) {
-        const Error& e = result.error();
-        if (e.code == ErrorCode::cancelled) {
-            ++m_counts.cancelled;
-            finish_job(job, ItemResult::cancelled, job.bytes, e);
-            return;
-        }
-        if (is_run_wide(e)) {
-            run_scope_error(e);
-            ++m_counts.failed;
-            m_settled = false;
-            finish_job(job, ItemResult::failed, job.bytes, e);
-            return;
-        }
-        fail_transfer(job, e);
+        end_transfer(job, result.error());
         return;
     }
     transfer::DownloadResult& r = *result;

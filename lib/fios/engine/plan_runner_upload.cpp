@@ -219,13 +219,8 @@ void PlanRunner::start_upload(Job job, bool resume_session) {
 void PlanRunner::on_upload_finished(Job& job, Result<transfer::UploadResult>& result) {
     if (!result) {
         const Error& e = result.error();
-        if (e.code == ErrorCode::cancelled) {
-            // The intent (and any session and parts) stay: the next run resumes.
-            ++m_counts.cancelled;
-            finish_job(job, ItemResult::cancelled, job.bytes, e);
-            return;
-        }
-        if (remote::is_outcome_unknown(e) && job.record.asset_id.empty()) {
+        if (e.code != ErrorCode::cancelled && remote::is_outcome_unknown(e) &&
+            job.record.asset_id.empty()) {
             // The create may have made an asset: find it and delete it before retrying, or
             // leave the intent for the next run (row 56) if that fails too.
             if (auto s = discard_lost_create(job.action.path, job.size, job.parent_id); !s) {
@@ -237,14 +232,8 @@ void PlanRunner::on_upload_finished(Job& job, Result<transfer::UploadResult>& re
                 return;
             }
         }
-        if (is_run_wide(e)) {
-            run_scope_error(e);
-            ++m_counts.failed;
-            m_settled = false;
-            finish_job(job, ItemResult::failed, job.bytes, e);
-            return;
-        }
-        fail_transfer(job, e);
+        // Cancelled: the intent (and any session and parts) stay, the next run resumes.
+        end_transfer(job, e);
         return;
     }
     transfer::UploadResult& r = *result;
