@@ -321,6 +321,13 @@ struct FixtureOptions {
     std::string project_name = "Harness";
 };
 
+/// Options of a scenario on `generation`, with that generation's default rate-limit choice.
+inline FixtureOptions options_for(Generation generation) {
+    FixtureOptions o;
+    o.generation = generation;
+    return o;
+}
+
 /// Bytes of a file that takes 3 parts (2 full + a remainder) at the default part size.
 inline constexpr std::uint64_t k_three_parts = 2 * 64 * 1024 + 1000;
 

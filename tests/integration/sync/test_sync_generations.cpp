@@ -21,13 +21,6 @@ using fios::plan::SkipReason;
 
 namespace {
 
-FixtureOptions options_for(Generation g) {
-    FixtureOptions o;
-    o.generation = g;
-    o.rate_limited = g == Generation::v2; // V2 keeps its defaults, as its own scenarios do
-    return o;
-}
-
 /// How a synced file is recorded as verified on this generation, by transfer direction.
 std::string_view expected_method(Generation g, bool uploaded) {
     if (g == Generation::v2)

@@ -18,13 +18,6 @@ using fios::plan::ActionKind;
 
 namespace {
 
-FixtureOptions options_for(Generation g) {
-    FixtureOptions o;
-    o.generation = g;
-    o.rate_limited = g == Generation::v2;
-    return o;
-}
-
 fios::engine::RunOptions readback(const SyncFixture& fx) {
     auto o = fx.run_options();
     o.readback = true;
