@@ -46,10 +46,18 @@ void RateLimiter::refill(Bucket& b, Clock::time_point now) {
     }
 }
 
-std::chrono::milliseconds RateLimiter::reserve(const std::string& route, Clock::time_point now) {
+std::chrono::milliseconds RateLimiter::reserve(const std::string& route, Clock::time_point now,
+                                               const std::optional<RateLimitInfo>& documented) {
     std::lock_guard lock(m_mutex);
     Bucket& b = m_buckets[route];
     ++b.in_flight;
+    if (!b.known && documented && documented->limit > 0 && documented->window.count() > 0) {
+        b.known = true;
+        b.limit = static_cast<double>(documented->limit);
+        b.window_ms = static_cast<double>(documented->window.count());
+        b.tokens = b.limit;
+        b.updated = now;
+    }
     if (!b.known)
         return std::chrono::milliseconds{0};
     refill(b, now);

@@ -42,8 +42,11 @@ public:
     explicit RateLimiter(double low_water = 0.2) : m_low_water(low_water) {}
 
     /// Reserves a send slot for `route` and returns how long to wait before sending
-    /// (zero: send now). Unknown routes are not paced until a response tells their limits.
-    std::chrono::milliseconds reserve(const std::string& route, Clock::time_point now);
+    /// (zero: send now). A route no response has told the limits of is paced by `documented`
+    /// (the API reference's limit, bucket assumed full) when given, else not at all; the first
+    /// response's headers replace it.
+    std::chrono::milliseconds reserve(const std::string& route, Clock::time_point now,
+                                      const std::optional<RateLimitInfo>& documented = {});
     /// The request reserved for `route` is over; `info` is the server's view from its
     /// response headers, when it answered with them.
     void complete(const std::string& route, const std::optional<RateLimitInfo>& info,

@@ -24,6 +24,13 @@ constexpr std::string_view k_detour_hint =
     "if the network has a login page, sign in with a browser; else check the proxy settings "
     "(https_proxy, no_proxy) and api_url (--api-url, FRAMEIO_API_URL)";
 
+std::optional<RateLimitInfo> documented_limit(const RestRoute& route) {
+    if (route.documented_limit <= 0 || route.documented_window_ms <= 0)
+        return std::nullopt;
+    return RateLimitInfo{route.documented_limit, route.documented_limit,
+                         Millis{route.documented_window_ms}};
+}
+
 bool is_transient_status(int status) {
     return status >= 500 || status == 408;
 }
@@ -311,7 +318,7 @@ struct RestClient::Impl {
             if (cancelled())
                 return Error{ErrorCode::cancelled, where + ": cancelled"};
             if (options.pace_requests) {
-                Millis wait = limiter.reserve(route_key, clock.now());
+                Millis wait = limiter.reserve(route_key, clock.now(), documented_limit(route));
                 if (wait.count() > 0) {
                     auto slept = sleeper.sleep_for(wait, options.cancel);
                     if (!slept) {

@@ -101,6 +101,11 @@ struct RestRoute {
     std::string_view pattern;
     CallKind kind = CallKind::read;
     std::string_view scope;
+    /// The rate limit the API reference documents for this route (requests per window; 0:
+    /// none documented). The pacer starts from it, so that a fresh process does not learn
+    /// the limit from 429s; the server's x-ratelimit-* headers replace it.
+    std::int64_t documented_limit = 0;
+    std::int64_t documented_window_ms = 0;
 };
 
 struct RestOptions {

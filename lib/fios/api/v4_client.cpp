@@ -19,40 +19,57 @@ using net::Method;
 // Patterns are the OpenAPI path templates (the emulator's stats and fail-next keys). Each is
 // its own rate-limit bucket: V4 limits every operation separately, per account_user.
 #define FIOS_V4_A "/v4/accounts/{account_id}"
-constexpr RestRoute k_me{Method::get, "GET /v4/me", CallKind::read, ""};
-constexpr RestRoute k_accounts{Method::get, "GET /v4/accounts", CallKind::read, ""};
-constexpr RestRoute k_workspaces{Method::get, "GET " FIOS_V4_A "/workspaces", CallKind::read, ""};
-constexpr RestRoute k_projects{Method::get, "GET " FIOS_V4_A "/workspaces/{workspace_id}/projects",
-                               CallKind::read, ""};
+// The last two numbers are the limit each operation's OpenAPI description documents
+// ("Rate Limits: N calls per 1 second(s) | 1.00 minute(s) per account_user"; recorded in
+// docs/frameio-api-notes.md): the pacer starts from them (RestRoute::documented_limit).
+constexpr std::int64_t k_sec = 1000;
+constexpr std::int64_t k_min = 60'000;
+constexpr RestRoute k_me{Method::get, "GET /v4/me", CallKind::read, "", 100, k_min};
+constexpr RestRoute k_accounts{Method::get, "GET /v4/accounts", CallKind::read, "", 100, k_min};
+constexpr RestRoute k_workspaces{
+    Method::get, "GET " FIOS_V4_A "/workspaces", CallKind::read, "", 100, k_min};
+constexpr RestRoute k_projects{
+    Method::get, "GET " FIOS_V4_A "/workspaces/{workspace_id}/projects", CallKind::read, "", 100,
+    k_min};
 constexpr RestRoute k_create_project{
-    Method::post, "POST " FIOS_V4_A "/workspaces/{workspace_id}/projects", CallKind::create, ""};
-constexpr RestRoute k_project{Method::get, "GET " FIOS_V4_A "/projects/{project_id}",
-                              CallKind::read, ""};
-constexpr RestRoute k_folder{Method::get, "GET " FIOS_V4_A "/folders/{folder_id}", CallKind::read,
-                             ""};
-constexpr RestRoute k_folder_folders{Method::get, "GET " FIOS_V4_A "/folders/{folder_id}/folders",
-                                     CallKind::read, ""};
-constexpr RestRoute k_folder_files{Method::get, "GET " FIOS_V4_A "/folders/{folder_id}/files",
-                                   CallKind::read, ""};
+    Method::post, "POST " FIOS_V4_A "/workspaces/{workspace_id}/projects", CallKind::create, "", 10,
+    k_min};
+constexpr RestRoute k_project{
+    Method::get, "GET " FIOS_V4_A "/projects/{project_id}", CallKind::read, "", 100, k_min};
+constexpr RestRoute k_folder{
+    Method::get, "GET " FIOS_V4_A "/folders/{folder_id}", CallKind::read, "", 100, k_min};
+constexpr RestRoute k_folder_folders{
+    Method::get, "GET " FIOS_V4_A "/folders/{folder_id}/folders", CallKind::read, "", 5, k_sec};
+constexpr RestRoute k_folder_files{
+    Method::get, "GET " FIOS_V4_A "/folders/{folder_id}/files", CallKind::read, "", 5, k_sec};
 constexpr RestRoute k_folder_stacks{
-    Method::get, "GET " FIOS_V4_A "/folders/{folder_id}/version_stacks", CallKind::read, ""};
-constexpr RestRoute k_stack{Method::get, "GET " FIOS_V4_A "/version_stacks/{version_stack_id}",
-                            CallKind::read, ""};
+    Method::get, "GET " FIOS_V4_A "/folders/{folder_id}/version_stacks", CallKind::read, "", 5,
+    k_sec};
+constexpr RestRoute k_stack{
+    Method::get, "GET " FIOS_V4_A "/version_stacks/{version_stack_id}", CallKind::read, "", 100,
+    k_min};
 constexpr RestRoute k_stack_children{Method::get,
                                      "GET " FIOS_V4_A "/version_stacks/{version_stack_id}/children",
-                                     CallKind::read, ""};
-constexpr RestRoute k_file{Method::get, "GET " FIOS_V4_A "/files/{file_id}", CallKind::read, ""};
-constexpr RestRoute k_file_status{Method::get, "GET " FIOS_V4_A "/files/{file_id}/status",
-                                  CallKind::read, ""};
-constexpr RestRoute k_create_folder{Method::post, "POST " FIOS_V4_A "/folders/{folder_id}/folders",
-                                    CallKind::create, ""};
+                                     CallKind::read,
+                                     "",
+                                     100,
+                                     k_min};
+constexpr RestRoute k_file{Method::get, "GET " FIOS_V4_A "/files/{file_id}", CallKind::read, "", 10,
+                           k_sec};
+constexpr RestRoute k_file_status{
+    Method::get, "GET " FIOS_V4_A "/files/{file_id}/status", CallKind::read, "", 5, k_sec};
+constexpr RestRoute k_create_folder{
+    Method::post, "POST " FIOS_V4_A "/folders/{folder_id}/folders", CallKind::create, "", 3, k_sec};
 constexpr RestRoute k_local_upload{Method::post,
                                    "POST " FIOS_V4_A "/folders/{folder_id}/files/local_upload",
-                                   CallKind::create, ""};
-constexpr RestRoute k_delete_file{Method::del, "DELETE " FIOS_V4_A "/files/{file_id}",
-                                  CallKind::write, ""};
-constexpr RestRoute k_delete_folder{Method::del, "DELETE " FIOS_V4_A "/folders/{folder_id}",
-                                    CallKind::write, ""};
+                                   CallKind::create,
+                                   "",
+                                   5,
+                                   k_sec};
+constexpr RestRoute k_delete_file{
+    Method::del, "DELETE " FIOS_V4_A "/files/{file_id}", CallKind::write, "", 100, k_min};
+constexpr RestRoute k_delete_folder{
+    Method::del, "DELETE " FIOS_V4_A "/folders/{folder_id}", CallKind::write, "", 60, k_min};
 #undef FIOS_V4_A
 
 /// "/v4/accounts/<a>" + each (segment, id) pair, ids percent-encoded.

@@ -100,3 +100,32 @@ TEST_CASE("the estimate refills continuously", "[api][rate]") {
     clock.advance(600'000ms);
     CHECK(*limiter.estimate("r", clock.now()) == Approx(40.0));
 }
+
+TEST_CASE("a route with a documented limit is paced from its first request; the server's "
+          "headers replace the documented limit",
+          "[api][rate]") {
+    RateLimiter limiter; // low water 20 %
+    FakeClock clock;
+    const RateLimitInfo documented{5, 5, 1000ms};
+    // 5 per second, bucket assumed full: the first 5 go at once (the last one below the low
+    // water), then one every 200 ms: the server's bucket never goes below zero.
+    std::vector<std::chrono::milliseconds> waits;
+    for (int i = 0; i < 8; ++i)
+        waits.push_back(limiter.reserve("GET /folders", clock.now(), documented));
+    CHECK(waits[0] == 0ms);
+    CHECK(waits[1] == 0ms);
+    CHECK(waits[2] == 0ms);
+    CHECK(waits[3] == 0ms);
+    CHECK(waits[4] == 0ms);
+    CHECK(waits[5] == 200ms);
+    CHECK(waits[7] == 600ms);
+    // Without a documented limit the same burst is not paced.
+    for (int i = 0; i < 8; ++i)
+        CHECK(limiter.reserve("GET /other", clock.now()) == 0ms);
+    // The server says 100 per second with plenty left: no more waiting.
+    RateLimiter fresh;
+    (void)fresh.reserve("GET /folders", clock.now(), documented);
+    fresh.complete("GET /folders", RateLimitInfo{100, 99, 1000ms}, clock.now());
+    for (int i = 0; i < 20; ++i)
+        CHECK(fresh.reserve("GET /folders", clock.now(), documented) == 0ms);
+}
