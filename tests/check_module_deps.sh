@@ -3,7 +3,7 @@
 # (docs/ARCHITECTURE.md). Usage: check_module_deps.sh lib/fios
 set -u
 root=${1:?usage: check_module_deps.sh LIB_FIOS_DIR}
-order=(core model hash net api auth remote store config scan policy plan transfer engine)
+order=(core model hash net api auth remote store config scan policy plan transfer engine watch)
 rank() { local i; for i in "${!order[@]}"; do [[ "${order[$i]}" == "$1" ]] && { echo "$i"; return; }; done; echo 99; }
 bad=0
 for dir in "$root"/*/; do

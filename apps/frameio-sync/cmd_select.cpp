@@ -6,8 +6,10 @@
 #include "table.hpp"
 
 #include "fios/api/model.hpp"
+#include "fios/engine/run_lock.hpp"
 #include "fios/policy/policy.hpp"
 #include "fios/store/journal.hpp"
+#include "fios/watch/watch_status.hpp"
 
 #include <fmt/core.h>
 
@@ -296,6 +298,84 @@ Result<VerifiedCounts> verified_counts(store::Journal& journal, const std::strin
     return v;
 }
 
+/// A process holding the run lock now, and what a watcher published about itself.
+struct RunningSync {
+    std::optional<long> pid;                  ///< whoever holds the lock
+    std::optional<watch::WatchState> watcher; ///< set when that is a `sync --watch`
+};
+
+RunningSync running_sync(const std::filesystem::path& state_dir) {
+    RunningSync r;
+    r.pid = engine::RunLock::holder(state_dir / "sync.lock");
+    if (!r.pid)
+        return r;
+    auto w = watch::read_watch_state(watch::watch_status_path(state_dir));
+    if (w && w->pid == *r.pid)
+        r.watcher = std::move(*w);
+    return r;
+}
+
+std::string time_or_never(const std::optional<Clock::time_point>& t) {
+    return t ? api::format_timestamp(*t).substr(0, 19) + "Z" : std::string("never");
+}
+
+void write_running_json(JsonWriter& j, const RunningSync& r) {
+    j.key("running_pid");
+    if (r.pid)
+        j.value(static_cast<std::int64_t>(*r.pid));
+    else
+        j.null();
+    j.key("watcher");
+    if (!r.watcher) {
+        j.null();
+        return;
+    }
+    const auto& w = *r.watcher;
+    j.begin_object().member("pid", static_cast<std::int64_t>(w.pid));
+    j.member("started_at", api::format_timestamp(w.started_at));
+    j.member("state", w.state).member("activity", w.activity);
+    j.key("projects").begin_array();
+    for (const auto& p : w.projects) {
+        j.begin_object().member("id", p.id).member("watched", p.watched);
+        j.key("last_run");
+        if (p.last_run)
+            j.value(api::format_timestamp(*p.last_run));
+        else
+            j.null();
+        j.key("next_check");
+        if (p.next_check)
+            j.value(api::format_timestamp(*p.next_check));
+        else
+            j.null();
+        j.end_object();
+    }
+    j.end_array().end_object();
+}
+
+void print_running(Context& ctx, const RunningSync& r,
+                   const std::vector<store::Selection>& selections) {
+    if (!r.pid)
+        return;
+    if (!r.watcher) {
+        ctx.out.data(fmt::format("a sync is running (pid {})", *r.pid));
+        return;
+    }
+    const auto& w = *r.watcher;
+    ctx.out.data(fmt::format("sync --watch is running (pid {}) since {}: {}{}", w.pid,
+                             time_or_never(w.started_at), w.state,
+                             w.activity.empty() ? std::string() : ", " + w.activity));
+    for (const auto& p : w.projects) {
+        std::string name = p.id;
+        for (const auto& s : selections) {
+            if (s.project_id == p.id)
+                name = project_label(selection_info(s));
+        }
+        ctx.out.data(fmt::format("  {}: {}, last synced {}, next check of Frame.io {}", name,
+                                 p.watched ? "watched" : "polled (not watched)",
+                                 time_or_never(p.last_run), time_or_never(p.next_check)));
+    }
+}
+
 ExitCode run_status(Context& ctx, bool json) {
     warn_login_ending(ctx);
     auto state = ctx.state();
@@ -308,6 +388,7 @@ ExitCode run_status(Context& ctx, bool json) {
     auto last = (*state)->last_run();
     if (!last)
         return fail(ctx, last.error());
+    const RunningSync running = running_sync((*state)->path().parent_path());
     store::Journal journal((*state)->db());
     std::vector<store::StatusCounts> counts;
     std::vector<VerifiedCounts> verified;
@@ -374,6 +455,7 @@ ExitCode run_status(Context& ctx, bool json) {
         } else {
             j.null();
         }
+        write_running_json(j, running);
         j.end_object();
         ctx.out.data(j.str());
         return ExitCode::ok;
@@ -428,6 +510,7 @@ ExitCode run_status(Context& ctx, bool json) {
     } else {
         ctx.out.data("last run: never");
     }
+    print_running(ctx, running, *selections);
     return ExitCode::ok;
 }
 

@@ -121,6 +121,15 @@ Status Context::load_settings() {
     return {};
 }
 
+Status Context::reload_settings() {
+    auto kept = std::move(m_settings);
+    if (auto s = load_settings(); !s) {
+        m_settings = std::move(kept);
+        return s;
+    }
+    return {};
+}
+
 Result<std::optional<std::string>> Context::setting(const std::string& name) {
     if (auto s = load_settings(); !s)
         return s.error();

@@ -11,10 +11,12 @@
 #include "fios/core/cancel.hpp"
 #include "fios/core/clock.hpp"
 #include "fios/core/result.hpp"
+#include "fios/core/wakeup.hpp"
 #include "fios/net/curl_transport.hpp"
 #include "fios/net/retry.hpp"
 #include "fios/store/state_db.hpp"
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -58,6 +60,13 @@ public:
     Output out;
     GlobalOptions global;
     CancelToken cancel;
+    /// Notified by the signal handlers, so a waiting `sync --watch` wakes at once.
+    Wakeup wakeup;
+    /// Set by SIGHUP: `sync --watch` reads its settings and selections again.
+    std::atomic<bool> reload_requested{false};
+    /// Set by a command for which SIGINT/SIGTERM is the normal way to stop (`sync --watch`):
+    /// an ok exit then stays 0 instead of becoming 130.
+    bool stop_by_signal_is_success = false;
 
     /// Applies -v/-q; call once after parsing.
     void apply_verbosity();
@@ -77,6 +86,9 @@ public:
     Result<std::optional<std::string>> setting(const std::string& name);
     /// Every effective setting with its origin (for `frameio-sync config`).
     Result<const config::Settings*> settings();
+    /// Reads the settings again (environment and config file; flags stay): SIGHUP under
+    /// `sync --watch`. On an error the settings in use are kept.
+    Status reload_settings();
 
     Result<std::filesystem::path> config_dir();
     Result<auth::CredentialStore> credential_store();

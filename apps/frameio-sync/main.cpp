@@ -17,7 +17,7 @@
 
 namespace {
 
-fios::CancelToken* g_cancel = nullptr;
+fios::cli::Context* g_ctx = nullptr;
 std::atomic<int> g_signals{0}; // lock-free, so safe in a signal handler
 
 // First SIGINT/SIGTERM: ask every operation to stop at its next safe point.
@@ -25,17 +25,33 @@ std::atomic<int> g_signals{0}; // lock-free, so safe in a signal handler
 extern "C" void on_signal(int) {
     if (g_signals.fetch_add(1) > 0)
         ::_exit(130);
-    if (g_cancel)
-        g_cancel->cancel();
+    if (g_ctx != nullptr) {
+        g_ctx->cancel.cancel();
+        g_ctx->wakeup.notify();
+    }
 }
 
-void install_signal_handlers(fios::CancelToken& cancel) {
-    g_cancel = &cancel;
+// SIGHUP: `sync --watch` reads its settings and selections again; other commands ignore it
+// (a closed terminal must not kill a one-shot sync half-way: it finishes, as under nohup).
+extern "C" void on_hangup(int) {
+    if (g_ctx != nullptr) {
+        g_ctx->reload_requested.store(true);
+        g_ctx->wakeup.notify();
+    }
+}
+
+void install_signal_handlers(fios::cli::Context& ctx) {
+    g_ctx = &ctx;
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
+    struct sigaction hup {};
+    hup.sa_handler = on_hangup;
+    sigemptyset(&hup.sa_mask);
+    hup.sa_flags = SA_RESTART;
+    ::sigaction(SIGHUP, &hup, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 }
 
@@ -54,7 +70,7 @@ Documentation: docs/cli.md)";
 int main(int argc, char** argv) {
     using fios::cli::ExitCode;
     fios::cli::Context ctx;
-    install_signal_handlers(ctx.cancel);
+    install_signal_handlers(ctx);
 
     CLI::App app{"frameio-sync: keep local folders and Frame.io projects in sync", "frameio-sync"};
     app.set_version_flag("--version", std::string("frameio-sync ") + FIOS_VERSION);
@@ -108,7 +124,7 @@ int main(int argc, char** argv) {
     }
     try {
         ExitCode code = action();
-        if (ctx.cancel.cancelled() && code == ExitCode::ok)
+        if (ctx.cancel.cancelled() && code == ExitCode::ok && !ctx.stop_by_signal_is_success)
             code = ExitCode::interrupted;
         return fios::cli::to_int(code);
     } catch (const std::exception& e) {

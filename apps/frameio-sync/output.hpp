@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "fios/core/result.hpp"
+
 #include <fmt/core.h>
 
 #include <string>
@@ -15,9 +17,18 @@ public:
     enum class Level { quiet = 0, normal = 1, verbose = 2, trace = 3 };
 
     Output();
+    ~Output();
+    Output(const Output&) = delete;
+    Output& operator=(const Output&) = delete;
     void set_level(Level level) { m_level = level; }
     [[nodiscard]] Level level() const { return m_level; }
     void set_json(bool json) { m_json = json; }
+    /// Prefixes every stderr line with the UTC time (`sync --watch` on a terminal or in a log
+    /// file; not under systemd, whose journal stamps lines itself).
+    void set_timestamps(bool on) { m_timestamps = on; }
+    /// Also appends every stderr line, time-stamped and without colour, to `path` (created
+    /// 0600). Errors: io, naming the file.
+    Status set_log_file(const std::string& path);
     [[nodiscard]] bool json() const { return m_json; }
 
     /// Informational message to stderr; hidden by -q.
@@ -38,7 +49,10 @@ public:
 
 private:
     void to_stderr(std::string_view prefix, std::string_view color, std::string_view msg) const;
+    std::string stamp() const;
     Level m_level = Level::normal;
+    bool m_timestamps = false;
+    int m_log_fd = -1;
     bool m_json = false;
     bool m_color = false;
 };

@@ -82,6 +82,12 @@ std::vector<SettingSpec> make_registry() {
         s.max = 86400;
     }
     {
+        auto& s = add("watch_interval_seconds", SettingType::integer, integer(60),
+                      "sync --watch checks Frame.io this often (--interval overrides it)");
+        s.min = 1;
+        s.max = 7 * 86400;
+    }
+    {
         auto& s = add("free_space_margin_mb", SettingType::integer, integer(64),
                       "MiB that must stay free on the sync folder's file system after each "
                       "download");

@@ -20,19 +20,24 @@ namespace fios::engine {
 namespace {
 constexpr std::string_view k_held_text = "another frameio-sync (pid ";
 
-std::string read_pid(int fd) {
+std::optional<long> read_pid_number(int fd) {
     char buf[32] = {};
     const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
     if (n <= 0)
-        return "unknown";
+        return std::nullopt;
     std::string text(buf, static_cast<std::size_t>(n));
     while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
         text.pop_back();
     long pid = 0;
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
     if (ec != std::errc{} || ptr != text.data() + text.size() || pid <= 0)
-        return "unknown";
-    return std::to_string(pid);
+        return std::nullopt;
+    return pid;
+}
+
+std::string read_pid(int fd) {
+    const auto pid = read_pid_number(fd);
+    return pid ? std::to_string(*pid) : std::string("unknown");
 }
 } // namespace
 
@@ -71,6 +76,18 @@ Result<RunLock> RunLock::acquire(const std::filesystem::path& file) {
         // The pid is only informational; the lock itself holds.
     }
     return RunLock(fd, file);
+}
+
+std::optional<long> RunLock::holder(const std::filesystem::path& file) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return std::nullopt;
+    std::optional<long> pid;
+    // A shared lock that cannot be had means someone holds the exclusive one.
+    if (::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+        pid = read_pid_number(fd).value_or(0);
+    ::close(fd); // also drops the shared lock if we got it
+    return pid;
 }
 
 RunLock::RunLock(RunLock&& other) noexcept

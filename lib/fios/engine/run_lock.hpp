@@ -4,6 +4,7 @@
 #include "fios/core/result.hpp"
 
 #include <filesystem>
+#include <optional>
 
 namespace fios::engine {
 
@@ -18,6 +19,9 @@ public:
     /// running" when someone holds it (is_lock_held() is true for it); ErrorCode::io when
     /// the file cannot be opened.
     static Result<RunLock> acquire(const std::filesystem::path& file);
+    /// The pid of the process that holds the lock on `file` now, or std::nullopt when nobody
+    /// does (or the file is missing). Takes no lock that outlives the call: for `status`.
+    static std::optional<long> holder(const std::filesystem::path& file);
 
     RunLock(RunLock&& other) noexcept;
     RunLock& operator=(RunLock&& other) noexcept;

@@ -120,21 +120,6 @@ namespace {
 
 using model::RelPath;
 
-/// A digest of everything the local scan saw, to tell "the local folder is unchanged" from
-/// one stored value.
-std::string local_digest(const model::LocalSnapshot& local) {
-    hash::Xxh64 h;
-    for (const auto& [path, e] : local.entries) {
-        h.update(fmt::format("e\n{}\n{}\n{}\n{}\n{}\n", path.str(), static_cast<int>(e.kind),
-                             e.size, e.mtime.time_since_epoch().count(), e.inode));
-    }
-    for (const auto& s : local.skipped) {
-        h.update(
-            fmt::format("s\n{}\n{}\n{}\n", s.parent.str(), s.name, static_cast<int>(s.reason)));
-    }
-    return h.hex();
-}
-
 std::string describe_project(const store::Selection& s) {
     return s.team_name.empty() ? s.project_name : s.team_name + "/" + s.project_name;
 }
@@ -379,7 +364,7 @@ Result<RunReport> Run::run() {
 
     // 0. lock (a dry run changes nothing, so it neither needs nor takes the lock)
     std::optional<RunLock> lock;
-    if (!m_options.dry_run) {
+    if (!m_options.dry_run && !m_deps.lock_held) {
         auto file = m_deps.lock_file.empty() ? m_deps.state->path().parent_path() / "sync.lock"
                                              : m_deps.lock_file;
         auto l = RunLock::acquire(file);
@@ -661,7 +646,7 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
             project_error(local.error().with_context("scanning " + root.string()));
         return;
     }
-    const std::string digest = local_digest(*local);
+    const std::string digest = scan::digest(*local);
 
     // Whose journal: rows recorded for another folder never apply to this one.
     auto foreign = bind_journal(sel, *local);

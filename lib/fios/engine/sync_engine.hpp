@@ -285,6 +285,9 @@ struct EngineDeps {
     const CancelToken* cancel = nullptr;
     /// The lock file (flock, holds the pid). Empty = "sync.lock" beside the state database.
     std::filesystem::path lock_file;
+    /// True when the caller already holds the RunLock of this state directory for longer
+    /// than one run (`sync --watch` holds it for its whole life): run() does not take it.
+    bool lock_held = false;
 };
 
 /// True for the error run() returns when another process holds the lock ("another

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "fios/scan/local_scanner.hpp"
 
+#include "fios/hash/xxh64.hpp"
 #include "fios/scan/path_map.hpp"
+
+#include <fmt/format.h>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -216,6 +219,19 @@ private:
 Result<model::LocalSnapshot> scan_local(const std::filesystem::path& root,
                                         const LocalScanOptions& options) {
     return Walker(root, options).run();
+}
+
+std::string digest(const model::LocalSnapshot& local) {
+    hash::Xxh64 h;
+    for (const auto& [path, e] : local.entries) {
+        h.update(fmt::format("e\n{}\n{}\n{}\n{}\n{}\n", path.str(), static_cast<int>(e.kind),
+                             e.size, e.mtime.time_since_epoch().count(), e.inode));
+    }
+    for (const auto& s : local.skipped) {
+        h.update(
+            fmt::format("s\n{}\n{}\n{}\n", s.parent.str(), s.name, static_cast<int>(s.reason)));
+    }
+    return h.hex();
 }
 
 } // namespace fios::scan

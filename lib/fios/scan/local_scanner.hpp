@@ -39,4 +39,9 @@ struct LocalScanOptions {
 [[nodiscard]] Result<model::LocalSnapshot> scan_local(const std::filesystem::path& root,
                                                       const LocalScanOptions& options = {});
 
+/// A digest of everything a scan saw (paths, kinds, sizes, mtimes, inodes, skipped entries):
+/// equal digests mean "the local folder is unchanged" (the unchanged-project shortcut, and
+/// `sync --watch`'s polling of folders it cannot watch).
+[[nodiscard]] std::string digest(const model::LocalSnapshot& local);
+
 } // namespace fios::scan

@@ -39,11 +39,12 @@ struct SyncCli : CliFixture {
 
 } // namespace
 
-TEST_CASE("sync: without --once it is a usage error that names --watch", "[cli][sync]") {
+TEST_CASE("sync: without --once or --watch it is a usage error that names both", "[cli][sync]") {
     CliFixture f;
     auto r = f.run({"sync"});
     CHECK(r.exit_code == 2);
-    CHECK(contains(r.err, "--watch is not available yet"));
+    CHECK(contains(r.err, "sync needs --once"));
+    CHECK(contains(r.err, "--watch"));
     auto bad = f.run({"sync", "--once", "--direction", "sideways"});
     CHECK(bad.exit_code == 2);
 }

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+#include "fios/watch/schedule.hpp"
+
+#include <algorithm>
+
+namespace fios::watch {
+
+WatchSchedule::WatchSchedule(ScheduleOptions options, TimePoint now)
+    : m_options(options), m_listing_due(now) {}
+
+void WatchSchedule::set_projects(const std::vector<std::string>& ids, TimePoint now) {
+    for (auto it = m_projects.begin(); it != m_projects.end();) {
+        if (std::find(ids.begin(), ids.end(), it->first) == ids.end())
+            it = m_projects.erase(it);
+        else
+            ++it;
+    }
+    for (const auto& id : ids) {
+        if (m_projects.count(id) == 0) {
+            Project p;
+            p.remote_due = now; // a project new to the watch is synced at once
+            p.scan_due = now + m_options.rescan_interval;
+            m_projects.emplace(id, p);
+        }
+    }
+}
+
+void WatchSchedule::set_watched(const std::string& id, bool watched, TimePoint now) {
+    auto it = m_projects.find(id);
+    if (it == m_projects.end())
+        return;
+    it->second.watched = watched;
+    it->second.scan_due = now + (watched ? m_options.rescan_interval : m_options.poll_interval);
+}
+
+void WatchSchedule::local_change(const std::string& id, TimePoint now) {
+    auto it = m_projects.find(id);
+    if (it == m_projects.end())
+        return;
+    if (!it->second.change_first)
+        it->second.change_first = now;
+    it->second.change_last = now;
+}
+
+void WatchSchedule::everything_due(TimePoint now) {
+    for (auto& [id, p] : m_projects)
+        p.remote_due = std::min(p.remote_due, now);
+}
+
+void WatchSchedule::scanned(const std::vector<std::string>& ids, TimePoint now) {
+    for (const auto& id : ids) {
+        auto it = m_projects.find(id);
+        if (it == m_projects.end())
+            continue;
+        it->second.scan_due =
+            now + (it->second.watched ? m_options.rescan_interval : m_options.poll_interval);
+    }
+}
+
+void WatchSchedule::ran(const std::vector<std::string>& ids, bool listed_projects,
+                        const std::map<std::string, ProjectOutcome>& outcomes, TimePoint now) {
+    if (listed_projects)
+        m_listing_due = now + m_options.remote_interval;
+    for (const auto& id : ids) {
+        auto it = m_projects.find(id);
+        if (it == m_projects.end())
+            continue;
+        Project& p = it->second;
+        auto outcome = outcomes.find(id);
+        if (outcome == outcomes.end()) {
+            p.remote_due = now; // not reached (the run ended early): due again
+            continue;
+        }
+        // Changes seen before the run are in it; later ones (local_change after this call)
+        // start a new burst.
+        p.change_first.reset();
+        p.change_last.reset();
+        p.last_run = now;
+        p.remote_due = now + m_options.remote_interval;
+        p.settle_due.reset();
+        if (outcome->second.settling)
+            p.settle_due = now + m_options.settle + std::chrono::milliseconds{200};
+    }
+}
+
+TimePoint WatchSchedule::failed(TimePoint now) {
+    const std::uint32_t doublings = std::min<std::uint32_t>(m_failures, 16);
+    ++m_failures;
+    auto wait = std::chrono::seconds{5} * (1LL << doublings);
+    wait = std::min<std::chrono::seconds>(wait, m_options.max_backoff);
+    m_backoff_until = now + wait;
+    return *m_backoff_until;
+}
+
+void WatchSchedule::recovered() {
+    m_failures = 0;
+    m_backoff_until.reset();
+}
+
+std::optional<TimePoint> WatchSchedule::run_due(const Project& p) const {
+    std::optional<TimePoint> due = p.remote_due;
+    auto earliest = [&](std::optional<TimePoint> t) {
+        if (t && (!due || *t < *due))
+            due = t;
+    };
+    if (p.change_last) {
+        earliest(std::min(*p.change_last + m_options.debounce,
+                          *p.change_first + m_options.max_debounce));
+    }
+    earliest(p.settle_due);
+    return due;
+}
+
+DueWork WatchSchedule::due(TimePoint now) const {
+    DueWork work;
+    if (m_backoff_until && now < *m_backoff_until)
+        return work;
+    for (const auto& [id, p] : m_projects) {
+        const auto when = run_due(p);
+        if (when && *when <= now)
+            work.run.push_back(id);
+        else if (p.scan_due <= now)
+            work.scan.push_back(id);
+    }
+    work.list_projects = !work.run.empty() && m_listing_due <= now;
+    return work;
+}
+
+std::optional<TimePoint> WatchSchedule::next_due() const {
+    std::optional<TimePoint> next;
+    for (const auto& [id, p] : m_projects) {
+        for (auto t : {run_due(p), std::optional<TimePoint>(p.scan_due)}) {
+            if (t && (!next || *t < *next))
+                next = t;
+        }
+    }
+    if (next && m_backoff_until && *next < *m_backoff_until)
+        next = m_backoff_until;
+    return next;
+}
+
+std::optional<TimePoint> WatchSchedule::last_run(const std::string& id) const {
+    auto it = m_projects.find(id);
+    return it == m_projects.end() ? std::nullopt : it->second.last_run;
+}
+
+std::optional<TimePoint> WatchSchedule::next_remote_check(const std::string& id) const {
+    auto it = m_projects.find(id);
+    if (it == m_projects.end())
+        return std::nullopt;
+    return it->second.remote_due;
+}
+
+} // namespace fios::watch

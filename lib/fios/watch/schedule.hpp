@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "fios/core/clock.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fios::watch {
+
+using TimePoint = Clock::time_point;
+
+/// The timings of `sync --watch` (docs/cli.md, "sync --watch"). Defaults are the documented
+/// ones.
+struct ScheduleOptions {
+    /// A local change is acted on once no other change came for this long...
+    std::chrono::milliseconds debounce{500};
+    /// ...but never later than this after the first change of a burst (a folder that never
+    /// stops changing is still synced).
+    std::chrono::milliseconds max_debounce{3000};
+    /// Every selected project is checked on Frame.io this often (`--interval`).
+    std::chrono::seconds remote_interval{60};
+    /// The settle time: a run that left files settling runs again this much later.
+    std::chrono::seconds settle{5};
+    /// A project whose folder cannot be watched (inotify limit) is scanned this often.
+    std::chrono::seconds poll_interval{30};
+    /// Every folder is rescanned this often even when watched (a safety net for events the
+    /// kernel could not deliver, e.g. on network filesystems).
+    std::chrono::seconds rescan_interval{std::chrono::minutes{10}};
+    /// A run that failed for a temporary reason (network, 5xx, 429, disk full) is tried
+    /// again after 5 s, doubling up to this.
+    std::chrono::seconds max_backoff{std::chrono::minutes{5}};
+};
+
+/// What one finished run said about one project, for the schedule.
+struct ProjectOutcome {
+    bool settling = false; ///< files are still settling: run again after the settle time
+};
+
+/// What is due now.
+struct DueWork {
+    /// Projects to sync now (discover both sides, reconcile, transfer).
+    std::vector<std::string> run;
+    /// True when this run also lists teams and projects (new projects are recorded): at most
+    /// once per remote interval.
+    bool list_projects = false;
+    /// Projects whose folders must be scanned to learn whether they changed (not watched, or
+    /// the safety-net rescan): the caller compares scan digests and calls local_change().
+    std::vector<std::string> scan;
+    [[nodiscard]] bool empty() const noexcept { return run.empty() && scan.empty(); }
+};
+
+/// When each selected project is synced while watching: pure (no clock, no I/O), every
+/// decision of the watch loop's timing in one place, tested with made-up times.
+///
+/// A project is run when (a) a local change is debounced, (b) its remote interval is up
+/// (every run of a project checks Frame.io too, so any run restarts it), or (c) a run left
+/// files settling and the settle time has passed. A run-wide temporary failure holds every
+/// run back with an exponential backoff.
+class WatchSchedule {
+public:
+    WatchSchedule(ScheduleOptions options, TimePoint now);
+
+    [[nodiscard]] const ScheduleOptions& options() const noexcept { return m_options; }
+    void set_options(const ScheduleOptions& options) { m_options = options; }
+
+    /// The selected projects now: new ones are due at once, removed ones forgotten.
+    void set_projects(const std::vector<std::string>& ids, TimePoint now);
+    /// The project's folder is (true) or is no longer (false) watched by inotify; an
+    /// unwatched folder is scanned every poll interval.
+    void set_watched(const std::string& id, bool watched, TimePoint now);
+    /// Something changed in the project's folder at `now`.
+    void local_change(const std::string& id, TimePoint now);
+    /// Every project must be looked at now (event overflow, SIGHUP).
+    void everything_due(TimePoint now);
+    /// The caller scanned these projects (DueWork::scan) at `now`.
+    void scanned(const std::vector<std::string>& ids, TimePoint now);
+    /// A run of these projects ended at `now`; `outcomes` has an entry for each project the
+    /// run got to (a project missing from it is due again at once).
+    void ran(const std::vector<std::string>& ids, bool listed_projects,
+             const std::map<std::string, ProjectOutcome>& outcomes, TimePoint now);
+    /// A run ended early for a temporary reason: hold every run back (exponential backoff:
+    /// 5 s, doubling per failure in a row, at most max_backoff). Returns the next attempt.
+    TimePoint failed(TimePoint now);
+    /// A run ended without a run-wide error: the backoff starts from 5 s again.
+    void recovered();
+
+    [[nodiscard]] DueWork due(TimePoint now) const;
+    /// When something is next due (std::nullopt: nothing selected). May be in the past.
+    [[nodiscard]] std::optional<TimePoint> next_due() const;
+
+    /// The last time each project was synced (both sides checked), for status.
+    [[nodiscard]] std::optional<TimePoint> last_run(const std::string& id) const;
+    [[nodiscard]] std::optional<TimePoint> next_remote_check(const std::string& id) const;
+    /// Set while runs are held back after a failure.
+    [[nodiscard]] std::optional<TimePoint> backoff_until() const { return m_backoff_until; }
+
+private:
+    struct Project {
+        std::optional<TimePoint> change_first; ///< first local change not yet acted on
+        std::optional<TimePoint> change_last;  ///< last local change not yet acted on
+        std::optional<TimePoint> settle_due;   ///< a run left files settling
+        TimePoint remote_due;
+        TimePoint scan_due;
+        bool watched = true;
+        std::optional<TimePoint> last_run;
+    };
+    [[nodiscard]] std::optional<TimePoint> run_due(const Project& p) const;
+
+    ScheduleOptions m_options;
+    std::map<std::string, Project> m_projects;
+    TimePoint m_listing_due;
+    std::optional<TimePoint> m_backoff_until;
+    std::uint32_t m_failures = 0;
+};
+
+} // namespace fios::watch

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: MIT
+#include "fios/watch/watch_loop.hpp"
+
+#include "fios/engine/run_lock.hpp"
+#include "fios/scan/local_scanner.hpp"
+#include "fios/watch/watch_status.hpp"
+
+#include <fmt/format.h>
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+
+namespace fios::watch {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// The longest single wait: a missed wake-up (no eventfd) costs at most this.
+constexpr auto k_max_wait = 60s;
+constexpr auto k_max_wait_without_wakeup = 1s;
+
+/// Forwards a run's events to the caller's observer, remembers the local paths the run
+/// wrote (so their inotify events do not start another run), and keeps the progress line
+/// for the status file.
+class RunTee final : public engine::Observer {
+public:
+    RunTee(engine::Observer* next, std::function<void(const std::string&)> on_activity)
+        : m_next(next), m_on_activity(std::move(on_activity)) {}
+
+    void on_phase(const std::string& project_id, std::string_view phase) override {
+        if (m_next != nullptr)
+            m_next->on_phase(project_id, phase);
+    }
+    void on_plan(const std::string& project_id, const plan::Plan& plan) override {
+        if (m_next != nullptr)
+            m_next->on_plan(project_id, plan);
+    }
+    void on_item(const engine::ItemEvent& e) override {
+        using plan::ActionKind;
+        if (e.action == ActionKind::download || e.action == ActionKind::resume_download ||
+            e.action == ActionKind::create_local_folder)
+            m_written[e.project_id].insert(e.path.str());
+        if (m_next != nullptr)
+            m_next->on_item(e);
+    }
+    void on_warning(const engine::Warning& w) override {
+        if (m_next != nullptr)
+            m_next->on_warning(w);
+    }
+    void on_progress(const engine::Progress& p) override {
+        m_on_activity(fmt::format("{}/{} files, {}/{} bytes", p.files_done, p.files_total,
+                                  p.bytes_done, p.bytes_total));
+        if (m_next != nullptr)
+            m_next->on_progress(p);
+    }
+    void on_summary(const engine::RunReport& r) override {
+        if (m_next != nullptr)
+            m_next->on_summary(r);
+    }
+
+    /// True when this run wrote `path` of `project_id` (or `path` is "", the root).
+    [[nodiscard]] bool wrote(const std::string& project_id, const std::string& path) const {
+        auto it = m_written.find(project_id);
+        return it != m_written.end() && it->second.count(path) > 0;
+    }
+
+private:
+    engine::Observer* m_next;
+    std::function<void(const std::string&)> m_on_activity;
+    std::map<std::string, std::set<std::string>> m_written;
+};
+
+class Loop {
+public:
+    Loop(const WatchDeps& deps, const WatchHooks& hooks)
+        : m_deps(deps), m_hooks(hooks), m_started(deps.clock->now()),
+          m_schedule(ScheduleOptions{}, deps.clock->now()) {}
+
+    Status run();
+
+private:
+    [[nodiscard]] TimePoint now() const { return m_deps.clock->now(); }
+    [[nodiscard]] bool cancelled() const {
+        return m_deps.cancel != nullptr && m_deps.cancel->cancelled();
+    }
+    Status configure();
+    void watch_project(const store::Selection& sel);
+    void read_local_events(const RunTee* tee);
+    void scan(const std::vector<std::string>& ids);
+    /// Runs the due projects; an error when the watch must end.
+    std::optional<Error> run_projects(const DueWork& due);
+    void wait_for_work();
+    void publish(std::string_view state, const std::string& activity = {});
+
+    const WatchDeps& m_deps;
+    const WatchHooks& m_hooks;
+    TimePoint m_started;
+    WatchSchedule m_schedule;
+    WatchConfig m_config;
+    std::map<std::string, store::Selection> m_selections;
+    std::unique_ptr<LocalWatcher> m_watcher;
+    std::optional<Error> m_watcher_error; ///< why there is no watcher (every tree is polled)
+    std::map<std::string, std::string> m_digests; ///< last scan digest of polled projects
+    std::set<std::string> m_polled;
+    std::chrono::steady_clock::time_point m_last_publish{};
+};
+
+Status Loop::configure() {
+    auto config = m_hooks.configure();
+    if (!config)
+        return config.error();
+    const bool first = m_selections.empty() && m_config.selections.empty();
+    m_config = std::move(*config);
+    m_schedule.set_options(m_config.schedule);
+    if (first && !m_watcher && !m_watcher_error) {
+        auto watcher = LocalWatcher::create(m_config.watcher);
+        if (watcher)
+            m_watcher = std::move(*watcher);
+        else
+            m_watcher_error = watcher.error();
+    }
+    std::map<std::string, store::Selection> next;
+    std::vector<std::string> ids;
+    for (const auto& s : m_config.selections) {
+        next[s.project_id] = s;
+        ids.push_back(s.project_id);
+    }
+    for (const auto& [id, old] : m_selections) {
+        auto it = next.find(id);
+        if (it == next.end() || it->second.local_path != old.local_path) {
+            if (m_watcher)
+                m_watcher->unwatch_tree(id);
+            m_polled.erase(id);
+            m_digests.erase(id);
+        }
+    }
+    m_schedule.set_projects(ids, now());
+    for (const auto& [id, sel] : next) {
+        auto old = m_selections.find(id);
+        if (old == m_selections.end() || old->second.local_path != sel.local_path)
+            watch_project(sel);
+    }
+    m_selections = std::move(next);
+    return {};
+}
+
+void Loop::watch_project(const store::Selection& sel) {
+    TreeWatch tree;
+    if (m_watcher)
+        tree = m_watcher->watch_tree(sel.project_id, sel.local_path);
+    else
+        tree.incomplete = m_watcher_error;
+    const bool watched = !tree.incomplete;
+    if (watched)
+        m_polled.erase(sel.project_id);
+    else
+        m_polled.insert(sel.project_id);
+    m_schedule.set_watched(sel.project_id, watched, now());
+    if (m_deps.events != nullptr)
+        m_deps.events->on_watching(sel, tree);
+}
+
+void Loop::read_local_events(const RunTee* tee) {
+    if (!m_watcher)
+        return;
+    LocalChanges changes = m_watcher->read();
+    const TimePoint t = now();
+    if (changes.overflow) {
+        if (m_deps.events != nullptr)
+            m_deps.events->on_overflow();
+        for (const auto& [id, sel] : m_selections)
+            watch_project(sel); // folders created while events were lost get their watches
+        m_schedule.everything_due(t);
+    }
+    for (const auto& [id, why] : changes.fell_back) {
+        auto sel = m_selections.find(id);
+        if (sel == m_selections.end())
+            continue;
+        m_polled.insert(id);
+        m_schedule.set_watched(id, false, t);
+        if (m_deps.events != nullptr) {
+            TreeWatch tree;
+            tree.incomplete = why;
+            m_deps.events->on_watching(sel->second, tree);
+        }
+    }
+    for (const auto& [id, paths] : changes.paths) {
+        const bool ours =
+            tee != nullptr && std::all_of(paths.begin(), paths.end(), [&](const std::string& path) {
+                return tee->wrote(id, path);
+            });
+        if (!ours)
+            m_schedule.local_change(id, t);
+    }
+}
+
+void Loop::scan(const std::vector<std::string>& ids) {
+    for (const auto& id : ids) {
+        auto sel = m_selections.find(id);
+        if (sel == m_selections.end())
+            continue;
+        scan::LocalScanOptions options;
+        options.cancel = m_deps.cancel;
+        auto snapshot = scan::scan_local(sel->second.local_path, options);
+        // An unreadable or missing folder counts as a change: the run reports it.
+        const std::string digest = snapshot ? scan::digest(*snapshot) : std::string("-");
+        auto old = m_digests.find(id);
+        if (old == m_digests.end() || old->second != digest)
+            m_schedule.local_change(id, now());
+        m_digests[id] = digest;
+        // A watched folder that was unwatchable (root back, limit raised) is watched again.
+        if (m_polled.count(id) > 0 && m_watcher && snapshot) {
+            TreeWatch tree = m_watcher->watch_tree(id, sel->second.local_path);
+            if (!tree.incomplete)
+                watch_project(sel->second);
+        }
+    }
+    m_schedule.scanned(ids, now());
+}
+
+std::optional<Error> Loop::run_projects(const DueWork& due) {
+    engine::RunOptions options = m_config.run;
+    options.projects = due.run;
+    options.list_projects = due.list_projects;
+    options.command = "sync --watch";
+    publish("syncing", fmt::format("syncing {} project(s)", due.run.size()));
+    RunTee tee(m_deps.observer, [this](const std::string& activity) {
+        const auto t = std::chrono::steady_clock::now();
+        if (t - m_last_publish >= 1s) {
+            m_last_publish = t;
+            publish("syncing", activity);
+        }
+    });
+    auto report = m_hooks.run(options, tee);
+    const TimePoint t = now();
+    std::optional<Error> run_wide;
+    if (!report) {
+        run_wide = report.error();
+        if (run_wide->code == ErrorCode::not_found) {
+            // A project was unselected meanwhile: read the selections again.
+            if (auto s = configure(); !s)
+                return s.error();
+            return std::nullopt;
+        }
+    } else {
+        std::map<std::string, ProjectOutcome> outcomes;
+        for (const auto& p : report->projects)
+            outcomes[p.project_id] = ProjectOutcome{p.counts.settling > 0};
+        m_schedule.ran(due.run, due.list_projects && !report->error, outcomes, t);
+        if (report->result == engine::RunResult::interrupted)
+            return std::nullopt; // the loop sees the cancel
+        if (report->error)
+            run_wide = report->error;
+    }
+    if (run_wide) {
+        if (ends_watch(*run_wide))
+            return run_wide;
+        const TimePoint next = m_schedule.failed(t);
+        if (m_deps.events != nullptr)
+            m_deps.events->on_retry_later(*run_wide, next);
+    } else {
+        m_schedule.recovered();
+    }
+    read_local_events(&tee);
+    return std::nullopt;
+}
+
+void Loop::wait_for_work() {
+    const auto next = m_schedule.next_due();
+    const auto cap = m_deps.wakeup != nullptr && m_deps.wakeup->fd() >= 0
+                         ? std::chrono::milliseconds{k_max_wait}
+                         : std::chrono::milliseconds{k_max_wait_without_wakeup};
+    auto wait = cap;
+    if (next) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*next - now());
+        wait = std::clamp(left + 1ms, 0ms, cap);
+    }
+    std::vector<pollfd> fds;
+    if (m_watcher)
+        fds.push_back(pollfd{m_watcher->fd(), POLLIN, 0});
+    if (m_deps.wakeup != nullptr && m_deps.wakeup->fd() >= 0)
+        fds.push_back(pollfd{m_deps.wakeup->fd(), POLLIN, 0});
+    ::poll(fds.data(), fds.size(), static_cast<int>(wait.count()));
+    if (m_deps.wakeup != nullptr)
+        m_deps.wakeup->drain();
+}
+
+void Loop::publish(std::string_view state, const std::string& activity) {
+    if (m_deps.status_file.empty())
+        return;
+    WatchState s;
+    s.pid = static_cast<long>(::getpid());
+    s.started_at = m_started;
+    s.state = std::string(state);
+    s.activity = activity;
+    for (const auto& [id, sel] : m_selections) {
+        s.projects.push_back(WatchedProject{id, m_polled.count(id) == 0, m_schedule.last_run(id),
+                                            m_schedule.next_remote_check(id)});
+    }
+    // The status file is informational: a failure to write it never stops the watch.
+    (void)write_watch_state(m_deps.status_file, s);
+}
+
+Status Loop::run() {
+    if (auto s = configure(); !s)
+        return s;
+    while (!cancelled()) {
+        if (m_deps.reload_requested != nullptr && m_deps.reload_requested->exchange(false)) {
+            auto s = configure();
+            if (m_deps.events != nullptr)
+                m_deps.events->on_reload(s ? std::nullopt : std::optional<Error>(s.error()));
+        }
+        read_local_events(nullptr);
+        DueWork due = m_schedule.due(now());
+        if (!due.scan.empty()) {
+            scan(due.scan);
+            due = m_schedule.due(now());
+        }
+        if (!due.run.empty()) {
+            if (auto fatal = run_projects(due))
+                return *fatal;
+            continue;
+        }
+        const auto backoff = m_schedule.backoff_until();
+        publish(backoff && *backoff > now() ? "waiting" : "idle");
+        wait_for_work();
+    }
+    publish("stopping");
+    return {};
+}
+
+} // namespace
+
+bool ends_watch(const Error& error) {
+    switch (error.code) {
+    case ErrorCode::unauthorized:
+    case ErrorCode::forbidden:
+    case ErrorCode::invalid_config:
+    case ErrorCode::db:
+        return true;
+    default:
+        return false;
+    }
+}
+
+Status run_watch(const WatchDeps& deps, const WatchHooks& hooks) {
+    auto file =
+        deps.lock_file.empty() ? deps.state->path().parent_path() / "sync.lock" : deps.lock_file;
+    auto lock = engine::RunLock::acquire(file);
+    if (!lock)
+        return lock.error();
+    Loop loop(deps, hooks);
+    auto result = loop.run();
+    std::error_code ignored; // a stale status file is harmless: status checks the lock
+    if (!deps.status_file.empty())
+        std::filesystem::remove(deps.status_file, ignored);
+    return result;
+}
+
+} // namespace fios::watch

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+// watch::WatchSchedule: when `sync --watch` runs which project, with made-up times.
+#include "fios/watch/schedule.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+using namespace fios;
+using namespace std::chrono_literals;
+using watch::DueWork;
+using watch::ProjectOutcome;
+using watch::ScheduleOptions;
+using watch::TimePoint;
+using watch::WatchSchedule;
+
+namespace {
+
+const TimePoint t0{std::chrono::seconds{1'800'000'000}};
+
+bool runs(const DueWork& w, const std::string& id) {
+    return std::find(w.run.begin(), w.run.end(), id) != w.run.end();
+}
+
+/// A schedule with projects "a" and "b" that have both just been synced at t0.
+WatchSchedule synced_pair(ScheduleOptions o = {}) {
+    WatchSchedule s(o, t0);
+    s.set_projects({"a", "b"}, t0);
+    s.ran({"a", "b"}, true, {{"a", {}}, {"b", {}}}, t0);
+    s.recovered();
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("watch schedule: a new project is synced at once, then every interval",
+          "[watch][schedule]") {
+    WatchSchedule s(ScheduleOptions{}, t0);
+    s.set_projects({"a"}, t0);
+    auto first = s.due(t0);
+    CHECK(runs(first, "a"));
+    CHECK(first.list_projects);
+    s.ran({"a"}, true, {{"a", {}}}, t0 + 3s);
+    CHECK(s.due(t0 + 3s).empty());
+    CHECK(s.due(t0 + 62s).empty());
+    auto later = s.due(t0 + 63s);
+    CHECK(runs(later, "a"));
+    CHECK(later.list_projects);
+    REQUIRE(s.next_due());
+    CHECK(*s.next_due() == t0 + 63s);
+    CHECK(s.last_run("a") == t0 + 3s);
+}
+
+TEST_CASE("watch schedule: a local change runs its project after the debounce, without the "
+          "project listing",
+          "[watch][schedule]") {
+    auto s = synced_pair();
+    s.local_change("a", t0 + 10s);
+    CHECK(s.due(t0 + 10s + 499ms).empty());
+    auto due = s.due(t0 + 10s + 500ms);
+    CHECK(runs(due, "a"));
+    CHECK_FALSE(runs(due, "b"));
+    CHECK_FALSE(due.list_projects);
+    REQUIRE(s.next_due());
+    CHECK(*s.next_due() == t0 + 10s + 500ms);
+}
+
+TEST_CASE("watch schedule: changes that never stop still run within the longest debounce",
+          "[watch][schedule]") {
+    auto s = synced_pair();
+    TimePoint t = t0 + 10s;
+    bool ran = false;
+    for (int i = 0; i < 20 && !ran; ++i, t += 400ms) {
+        s.local_change("a", t);
+        ran = runs(s.due(t), "a");
+    }
+    CHECK(ran);
+    // Due max_debounce (3 s) after the first change; seen at the next change after that.
+    CHECK(t - 400ms <= t0 + 10s + 3s + 400ms);
+}
+
+TEST_CASE("watch schedule: a run that left files settling runs again after the settle time",
+          "[watch][schedule]") {
+    ScheduleOptions o;
+    o.settle = 5s;
+    auto s = synced_pair(o);
+    s.local_change("a", t0 + 10s);
+    s.ran({"a"}, false, {{"a", ProjectOutcome{true}}}, t0 + 11s);
+    CHECK(s.due(t0 + 16s).empty());
+    CHECK(runs(s.due(t0 + 16s + 200ms), "a"));
+    // Once settled nothing more is due before the interval.
+    s.ran({"a"}, false, {{"a", ProjectOutcome{false}}}, t0 + 17s);
+    CHECK_FALSE(runs(s.due(t0 + 76s), "a"));
+    CHECK(runs(s.due(t0 + 77s), "a"));
+}
+
+TEST_CASE("watch schedule: a change during a run starts a new burst after it",
+          "[watch][schedule]") {
+    auto s = synced_pair();
+    s.local_change("a", t0 + 10s);
+    // The run ends at 12 s; the change seen after it (read after ran()) is due again.
+    s.ran({"a"}, false, {{"a", {}}}, t0 + 12s);
+    CHECK(s.due(t0 + 13s).empty());
+    s.local_change("a", t0 + 12s);
+    CHECK(runs(s.due(t0 + 12s + 500ms), "a"));
+}
+
+TEST_CASE("watch schedule: a project the run did not reach is due again at once",
+          "[watch][schedule]") {
+    auto s = synced_pair();
+    s.local_change("a", t0 + 10s);
+    s.local_change("b", t0 + 10s);
+    s.ran({"a", "b"}, false, {{"a", {}}}, t0 + 11s);
+    auto due = s.due(t0 + 11s);
+    CHECK(runs(due, "b"));
+    CHECK_FALSE(runs(due, "a"));
+}
+
+TEST_CASE("watch schedule: temporary failures back off 5 s, doubling, capped; a success "
+          "resets it",
+          "[watch][schedule]") {
+    ScheduleOptions o;
+    o.max_backoff = 30s;
+    auto s = synced_pair(o);
+    s.local_change("a", t0 + 10s);
+    TimePoint t = t0 + 11s;
+    CHECK(s.failed(t) == t + 5s);
+    CHECK(s.due(t + 4s).empty());
+    CHECK(runs(s.due(t + 5s), "a"));
+    REQUIRE(s.next_due());
+    CHECK(*s.next_due() == t + 5s);
+    CHECK(s.failed(t) == t + 10s);
+    CHECK(s.failed(t) == t + 20s);
+    CHECK(s.failed(t) == t + 30s); // capped
+    CHECK(s.failed(t) == t + 30s);
+    s.recovered();
+    CHECK_FALSE(s.backoff_until());
+    CHECK(s.failed(t) == t + 5s);
+}
+
+TEST_CASE("watch schedule: unwatched folders are scanned every poll interval, watched ones "
+          "every rescan interval",
+          "[watch][schedule]") {
+    ScheduleOptions o;
+    o.remote_interval = 3600s; // no remote check in the way
+    o.poll_interval = 30s;
+    o.rescan_interval = 600s;
+    auto s = synced_pair(o);
+    s.set_watched("b", false, t0);
+    auto due = s.due(t0 + 30s);
+    CHECK(due.run.empty());
+    CHECK(due.scan == std::vector<std::string>{"b"});
+    s.scanned({"b"}, t0 + 30s);
+    CHECK(s.due(t0 + 59s).empty());
+    CHECK(s.due(t0 + 60s).scan == std::vector<std::string>{"b"});
+    auto has = [](const std::vector<std::string>& v, const std::string& id) {
+        return std::find(v.begin(), v.end(), id) != v.end();
+    };
+    // The watched one only at the safety-net rescan.
+    CHECK_FALSE(has(s.due(t0 + 599s).scan, "a"));
+    CHECK(has(s.due(t0 + 600s).scan, "a"));
+}
+
+TEST_CASE("watch schedule: removed projects are forgotten, everything_due runs the rest",
+          "[watch][schedule]") {
+    auto s = synced_pair();
+    s.set_projects({"b", "c"}, t0 + 5s);
+    auto due = s.due(t0 + 5s);
+    CHECK(due.run == std::vector<std::string>{"c"}); // new: at once
+    s.ran({"c"}, false, {{"c", {}}}, t0 + 6s);
+    s.everything_due(t0 + 7s);
+    CHECK(s.due(t0 + 7s).run == (std::vector<std::string>{"b", "c"}));
+    CHECK_FALSE(s.last_run("a"));
+}
