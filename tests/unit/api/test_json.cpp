@@ -72,8 +72,8 @@ TEST_CASE("a wrong type names the type found and the type expected", "[api][json
     // Issue 9: a huge whole number is named as such, not as a fraction.
     for (const char* huge : {"1e300", "18446744073709551616", "-1e300"}) {
         CAPTURE(huge);
-        auto r_huge = json::parse_asset(file_json("x").set("filesize", huge).render(),
-                                        "GET /v2/assets/{id}");
+        auto r_huge =
+            json::parse_asset(file_json("x").set("filesize", huge).render(), "GET /v2/assets/{id}");
         REQUIRE_FALSE(r_huge);
         CHECK(r_huge.error().message == "GET /v2/assets/{id}: field 'filesize' is a number too "
                                         "large for 64 bits, expected an integer");
