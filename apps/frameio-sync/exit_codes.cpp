@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "exit_codes.hpp"
 
+#include "fios/store/sqlite.hpp"
+
 namespace fios::cli {
 
 ExitCode exit_code_for(const Error& error) {
@@ -17,6 +19,20 @@ ExitCode exit_code_for(const Error& error) {
     case ErrorCode::server:
     case ErrorCode::rate_limited:
         return ExitCode::temporary;
+    case ErrorCode::db:
+        // A damaged, newer or unwritable state database needs the user (the message says
+        // what to do), as a bad configuration does; a busy one only time.
+        switch (store::db_trouble(error)) {
+        case store::DbTrouble::damaged:
+        case store::DbTrouble::unusable:
+            return ExitCode::config;
+        case store::DbTrouble::busy:
+            return ExitCode::temporary;
+        case store::DbTrouble::not_db:
+        case store::DbTrouble::other:
+            return ExitCode::failed;
+        }
+        return ExitCode::failed;
     default:
         return ExitCode::failed;
     }

@@ -15,6 +15,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,10 @@ inline std::string type_phrase(const Value& v) {
         return "a string";
     if (v.IsInt64() || v.IsUint64())
         return "an integer";
+    // A double: 1e300 or 2^64 is a whole number too large for 64 bits, not a fraction.
+    const double d = v.GetDouble();
+    if (std::fabs(d) >= 9223372036854775808.0) // 2^63; RapidJSON keeps below 2^64 as integers
+        return "a number too large for 64 bits";
     return "a fractional number";
 }
 

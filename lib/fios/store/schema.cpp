@@ -253,9 +253,9 @@ Status migrate(Db& db, std::span<const Migration> steps) {
     auto refuse_newer = [&](int found) {
         return Error{ErrorCode::db,
                      fmt::format("the state database {} has schema version {}, but this "
-                                 "frameio-sync knows versions up to {}: it was created by a newer "
-                                 "frameio-sync; upgrade frameio-sync",
-                                 db.path().string(), found, latest)};
+                                 "frameio-sync knows versions up to {}: {}; upgrade frameio-sync "
+                                 "(the file was left as it is)",
+                                 db.path().string(), found, latest, detail::k_newer_text)};
     };
 
     auto current = schema_version(db);

@@ -33,31 +33,58 @@ bool is_corruption(int rc) {
     return primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT;
 }
 
+/// The message for a damaged file (or one that is not a database), `found` saying what sqlite
+/// found during `operation`: the file, the cause, that nothing is deleted, and the fix.
+Error damaged_error(const std::filesystem::path& path, std::string_view found,
+                    std::string_view operation) {
+    return Error{ErrorCode::db,
+                 fmt::format("the state database {0} {1} (sqlite: {2}, during {3}). frameio-sync "
+                             "stops here, leaves the file as it is and deletes nothing because of "
+                             "it. Move it aside: mv '{0}' "
+                             "'{0}.damaged'; then select your projects again into the same "
+                             "folders (`frameio-sync projects`, `frameio-sync select PROJECT "
+                             "--to DIR`): the next `sync --once` builds a new journal from both "
+                             "sides, adopts the files that are equal on both and deletes nothing",
+                             path.string(), detail::k_damaged_text, found, operation)};
+}
+
 /// The message for a failed call, with the advice a user can act on for the common cases.
 Error make_error(const std::filesystem::path& path, sqlite3* db, std::string_view operation,
                  int rc) {
-    const char* detail =
+    const char* said =
         (db != nullptr && sqlite3_errcode(db) == rc) ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    const std::string shown = path.string();
-    if (is_corruption(rc)) {
-        return Error{ErrorCode::db,
-                     fmt::format("the state database {0} is not a frameio-sync database or is "
-                                 "damaged (sqlite: {1}, during {2}). Move it aside (mv '{0}' "
-                                 "'{0}.broken') and run the command again to start a fresh state "
-                                 "database; then select your projects again",
-                                 shown, detail, operation)};
-    }
+    if (is_corruption(rc))
+        return damaged_error(path, said, operation);
     const int primary = rc & 0xff;
     std::string advice;
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-        advice = "; another process holds the database: wait for it to finish and try again";
+        advice = fmt::format("; {}: wait for it to finish and try again", detail::k_busy_text);
     } else if (primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN || primary == SQLITE_PERM) {
-        advice = "; check that the file and its folder exist and are writable by you";
+        advice = fmt::format("; {}", detail::k_unwritable_text);
     } else if (primary == SQLITE_FULL) {
         advice = "; the disk is full";
     }
     return Error{ErrorCode::db, fmt::format("sqlite: {} failed on {}: {} (code {}){}", operation,
-                                            shown, detail, rc, advice)};
+                                            path.string(), said, rc, advice)};
+}
+
+/// `PRAGMA quick_check`: Ok when it answers "ok", else the damaged-file error with its first
+/// finding (it checks every page of every table and index, not that indexes match rows).
+Status quick_check(Db& db) {
+    auto st = db.prepare("PRAGMA quick_check(1)");
+    if (!st)
+        return st.error();
+    auto row = st->step();
+    if (!row)
+        return row.error();
+    const std::string verdict = *row ? st->column_text(0) : std::string("no answer");
+    st->reset();
+    if (verdict == "ok")
+        return {};
+    std::string first = verdict.substr(0, verdict.find('\n'));
+    if (first.size() > 200)
+        first = first.substr(0, 197) + "...";
+    return damaged_error(db.path(), first, "PRAGMA quick_check");
 }
 
 /// Shortens SQL text for an error message: the first line, at most 80 characters.
@@ -72,6 +99,21 @@ std::string summarise_sql(std::string_view sql) {
 }
 
 } // namespace
+
+DbTrouble db_trouble(const Error& error) {
+    if (error.code != ErrorCode::db)
+        return DbTrouble::not_db;
+    const auto has = [&](std::string_view text) {
+        return error.message.find(text) != std::string::npos;
+    };
+    if (has(detail::k_damaged_text))
+        return DbTrouble::damaged;
+    if (has(detail::k_newer_text) || has(detail::k_unwritable_text))
+        return DbTrouble::unusable;
+    if (has(detail::k_busy_text))
+        return DbTrouble::busy;
+    return DbTrouble::other;
+}
 
 // --- Statement ------------------------------------------------------------------------------
 
@@ -271,10 +313,10 @@ Result<Db> Db::open(const std::filesystem::path& path, const OpenOptions& option
     if (auto s = db.exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !s) {
         return s.error();
     }
-    // A damaged page deeper in the file is found by this cheap check of the schema pages.
-    auto check = db.exec("SELECT count(*) FROM sqlite_schema");
-    if (!check)
-        return check.error();
+    // A damaged page deeper in the file is found by the page check: before anything is
+    // written (migrations, runs), so a damaged file is never changed because of it.
+    if (auto s = quick_check(db); !s)
+        return s.error();
     return db;
 }
 

@@ -69,6 +69,16 @@ TEST_CASE("a wrong type names the type found and the type expected", "[api][json
     CHECK(r2.error().message ==
           "GET /v2/assets/{id}: field 'filesize' is a fractional number, expected an integer");
 
+    // Issue 9: a huge whole number is named as such, not as a fraction.
+    for (const char* huge : {"1e300", "18446744073709551616", "-1e300"}) {
+        CAPTURE(huge);
+        auto r_huge =
+            json::parse_asset(file_json("x").set("filesize", huge).render(), "GET /v2/assets/{id}");
+        REQUIRE_FALSE(r_huge);
+        CHECK(r_huge.error().message == "GET /v2/assets/{id}: field 'filesize' is a number too "
+                                        "large for 64 bits, expected an integer");
+    }
+
     auto neg = file_json("x").set("filesize", "-1");
     auto r3 = json::parse_asset(neg.render(), "GET /v2/assets/{id}");
     REQUIRE_FALSE(r3);

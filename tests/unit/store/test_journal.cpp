@@ -505,3 +505,44 @@ TEST_CASE("journal: rows whose folder was never recorded are left for the engine
     REQUIRE(tx->commit());
     CHECK(store::to_string(store::FolderBinding::dropped) == "dropped");
 }
+
+// Not run by default (hidden tag): measures what the page check at open costs, for
+// docs/reliability.md. Run: build/dev/tests/unit/store/fios_unit_store "[.bench]" -s
+TEST_CASE("journal: opening a 10,000-row journal, page check included", "[.bench][journal]") {
+    test::TempDir dir{"fios-journal-bench"};
+    FakeClock clock;
+    const auto file = dir.path() / "state.db";
+    {
+        auto db = store::StateDb::open(file, clock);
+        REQUIRE(db);
+        store::Journal journal{db->db()};
+        auto tx = store::Transaction::begin(db->db());
+        REQUIRE(tx);
+        for (int i = 0; i < 10'000; ++i) {
+            auto r = full_record();
+            const std::string p =
+                "Footage/Day " + std::to_string(i % 40) + "/A" + std::to_string(i) + ".mov";
+            r.path = path(p.c_str());
+            r.asset_id = "asset-" + std::to_string(i);
+            REQUIRE(journal.put_record("p1", r));
+        }
+        REQUIRE(tx->commit());
+    }
+    std::chrono::nanoseconds best = std::chrono::hours(1);
+    std::chrono::nanoseconds check = best;
+    for (int round = 0; round < 5; ++round) {
+        const auto start = std::chrono::steady_clock::now();
+        auto db = store::StateDb::open(file, clock);
+        REQUIRE(db);
+        const auto opened = std::chrono::steady_clock::now();
+        REQUIRE(db->db().exec("PRAGMA quick_check"));
+        best = std::min(best, opened - start);
+        check = std::min(check, std::chrono::steady_clock::now() - opened);
+    }
+    const auto ms = [](std::chrono::nanoseconds d) {
+        return std::chrono::duration<double, std::milli>(d).count();
+    };
+    WARN("10,000 journal rows, " << std::filesystem::file_size(file) / 1024 << " KiB: open "
+                                 << ms(best) << " ms, of which quick_check about " << ms(check)
+                                 << " ms (best of 5)");
+}

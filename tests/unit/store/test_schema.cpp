@@ -114,6 +114,7 @@ TEST_CASE("a database from a newer frameio-sync is refused", "[store][schema]") 
     CHECK(m.find("created by a newer frameio-sync; upgrade") != std::string::npos);
     CHECK(m.find(std::to_string(newer)) != std::string::npos);
     CHECK(m.find(path.string()) != std::string::npos);
+    CHECK(fios::store::db_trouble(sdb.error()) == fios::store::DbTrouble::unusable);
     // Refusing changed nothing.
     auto db = Db::open(path);
     REQUIRE(db);
