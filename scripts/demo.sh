@@ -59,6 +59,26 @@ if "$sync" sync --help >/dev/null 2>&1; then
   run status
   echo; echo "local folder after the sync:"
   (cd "$work/Demo Project" && find . -not -name '.*' | sort)
+
+  # sync --watch: a file dropped into the folder reaches Frame.io by itself; SIGTERM stops it.
+  echo; echo "\$ frameio-sync sync --watch --settle-seconds 1   (in the background; a file is dropped in, then SIGTERM)"
+  "$sync" sync --watch --settle-seconds 1 2>"$work/watch.log" &
+  watch_pid=$!
+  for _ in $(seq 600); do
+    grep -q "^state idle" "$work/state/frameio-sync/watch.status" 2>/dev/null && break
+    kill -0 "$watch_pid" 2>/dev/null || { cat "$work/watch.log"; echo "sync --watch ended early"; exit 1; }
+    sleep 0.2
+  done
+  printf 'Dropped in while watching\n' > "$work/Demo Project/From the edit bay/dropped.txt"
+  for _ in $(seq 600); do
+    grep -q 'upload: "From the edit bay/dropped.txt"' "$work/watch.log" && break
+    sleep 0.2
+  done
+  run status
+  kill -TERM "$watch_pid"
+  wait "$watch_pid" && echo "sync --watch stopped (exit 0)"
+  echo "its log:"; cat "$work/watch.log"
+  grep -q 'upload: "From the edit bay/dropped.txt"' "$work/watch.log" || { echo "the dropped file was not uploaded"; exit 1; }
 else
   run status
 fi

@@ -425,3 +425,27 @@ TEST_CASE("sync --watch: usage, login and lock errors exit with their codes; --l
     CHECK(std::regex_search(text, std::regex(R"(\n20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ stopped)")));
     CHECK((fs::status(log).permissions() & fs::perms::others_read) == fs::perms::none);
 }
+
+TEST_CASE("sync --watch on V4 at the emulator's default rate limits: never a 429 over many "
+          "remote checks",
+          "[cli][watch][v4]") {
+    WatchSetup w(Api::v4); // default V4 limits: 5/s per folder list, 100/min per show
+    auto watcher = w.start_watch({"--interval", "1s"});
+    REQUIRE(wait_until([&] { return w.synced_initially(); }, k_deadline));
+    write_file(w.folder / "Stills" / "budget.txt", "within the limits");
+    const std::string files_route = "GET /v4/accounts/{account_id}/folders/{folder_id}/files";
+    // The demo project has 8 folders: 80 listings are about ten full remote checks.
+    CHECK(wait_until([&] { return w.f.emulator_request_count_for(files_route) >= 80; },
+                     std::chrono::milliseconds{120s}, std::chrono::milliseconds{200}));
+    CHECK(w.remote_files("budget.txt", 17) == 1);
+    auto stats = http_request("GET", w.f.emulator.base_url() + "/_emulator/stats");
+    REQUIRE(stats.status == 200);
+    auto s = parse_json(stats.body);
+    INFO(stats.body);
+    CHECK_FALSE(s["statuses"].HasMember("429"));
+    signal_child(*watcher, SIGTERM);
+    auto ended = watcher->wait(20s);
+    INFO(ended.err);
+    CHECK(ended.exit_code == 0);
+    CHECK_FALSE(contains(ended.err, "rate limited"));
+}

@@ -31,8 +31,8 @@ std::optional<RateLimitInfo> read_rate_limit(const net::HttpResponse& response);
 /// left: the last x-ratelimit-remaining less the requests still in flight (the server had
 /// not counted them when it answered), refilled at limit/window since, less one per request
 /// sent since. While the estimate stays above a low-water mark (`low_water` * limit, at
-/// least 1) requests go at once. Below it, requests are spread at the refill rate, one every
-/// window/limit, each thread taking the next free slot, so the rest of the window is used
+/// least 1) requests go at once. Below it, requests are spread at 80 % of the refill rate, one
+/// every window/limit, each thread taking the next free slot, so the rest of the window is used
 /// evenly instead of running into a 429. Thread-safe.
 ///
 /// Protocol: reserve() before each request, then exactly one complete() when it is over
@@ -60,7 +60,8 @@ public:
 
 private:
     struct Bucket {
-        bool known = false; ///< a response has told the limits
+        bool known = false;       ///< a response (or the documented limit) has told the limits
+        bool from_server = false; ///< a response has told them
         double limit = 0;
         double window_ms = 0;
         double tokens = 0;

@@ -461,7 +461,15 @@ Result<std::int64_t> StateDb::begin_run(std::string_view command) {
     (*st)->bind(1, command).bind(2, now_ms());
     if (auto s = (*st)->run(); !s)
         return s.error();
-    return m_db.last_insert_rowid();
+    const std::int64_t id = m_db.last_insert_rowid();
+    // A watch records a run a minute for months: only the newest k_runs_kept are kept.
+    auto prune = m_db.cached("DELETE FROM runs WHERE id <= ?1");
+    if (!prune)
+        return prune.error();
+    (*prune)->bind(1, id - static_cast<std::int64_t>(k_runs_kept));
+    if (auto s = (*prune)->run(); !s)
+        return s.error();
+    return id;
 }
 
 Status StateDb::finish_run(std::int64_t run_id, std::string_view result,

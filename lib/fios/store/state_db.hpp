@@ -141,7 +141,10 @@ public:
 
     // --- runs -------------------------------------------------------------------------------
 
-    /// Records the start of a run; returns its id.
+    /// How many runs the runs table keeps (the newest; older ones are deleted by begin_run).
+    static constexpr std::size_t k_runs_kept = 1000;
+    /// Records the start of a run; returns its id. Deletes runs older than the newest
+    /// k_runs_kept, so a watch that runs for months keeps the table bounded.
     Result<std::int64_t> begin_run(std::string_view command);
     /// Records how a run ended. `result` is a short word ("ok", "partial", "failed",
     /// "interrupted"); `counts_json` a JSON object the caller builds (stored as given).

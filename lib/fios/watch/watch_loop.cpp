@@ -115,10 +115,9 @@ Status Loop::configure() {
     auto config = m_hooks.configure();
     if (!config)
         return config.error();
-    const bool first = m_selections.empty() && m_config.selections.empty();
     m_config = std::move(*config);
     m_schedule.set_options(m_config.schedule);
-    if (first && !m_watcher && !m_watcher_error) {
+    if (!m_watcher && !m_watcher_error) { // once, with the first configuration's limits
         auto watcher = LocalWatcher::create(m_config.watcher);
         if (watcher)
             m_watcher = std::move(*watcher);

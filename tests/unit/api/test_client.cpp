@@ -431,11 +431,12 @@ TEST_CASE("requests are paced when the rate-limit headers run low", "[api][clien
     });
     for (int i = 0; i < 5; ++i)
         REQUIRE(h.client->me());
-    // First request: nothing known. Then remaining=1 every time: one request per 100 ms.
+    // First request: nothing known. Then remaining=1 every time: one request per 125 ms
+    // (80 % of the refill rate of 10 per second).
     auto sleeps = h.sleeper.sleeps();
     REQUIRE(sleeps.size() == 3);
     for (auto d : sleeps)
-        CHECK(d == 100ms);
+        CHECK(d == 125ms);
     for (const auto& req : h.transport.requests())
         CHECK(req.url == "https://api.test/v2/me");
 }

@@ -422,3 +422,22 @@ TEST_CASE("generation names", "[store][state]") {
     CHECK_FALSE(fios::store::parse_generation("V4").has_value());
     CHECK_FALSE(fios::store::parse_generation("").has_value());
 }
+
+TEST_CASE("the runs table keeps only the newest runs (a watch records one a minute for "
+          "months)",
+          "[store][state]") {
+    Fixture f;
+    const std::size_t kept = StateDb::k_runs_kept;
+    std::int64_t last = 0;
+    for (std::size_t i = 0; i < kept + 25; ++i) {
+        auto r = f.db.begin_run("sync --watch");
+        REQUIRE(r);
+        REQUIRE(f.db.finish_run(*r, "ok", "{}"));
+        last = *r;
+    }
+    auto recent = f.db.recent_runs(kept * 2);
+    REQUIRE(recent);
+    CHECK(recent->size() == kept);
+    CHECK(recent->front().id == last);
+    CHECK(recent->back().id == last - static_cast<std::int64_t>(kept) + 1);
+}
