@@ -165,16 +165,6 @@ ExitCode run_select(Context& ctx, const SelectOptions& opt) {
     return ExitCode::ok;
 }
 
-store::ProjectInfo selection_info(const store::Selection& s) {
-    store::ProjectInfo info;
-    info.id = s.project_id;
-    info.name = s.project_name;
-    info.team_id = s.team_id;
-    info.team_name = s.team_name;
-    info.root_asset_id = s.root_asset_id;
-    return info;
-}
-
 ExitCode run_unselect(Context& ctx, const std::string& wanted, bool json) {
     auto state = ctx.state();
     if (!state)

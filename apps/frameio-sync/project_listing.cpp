@@ -198,4 +198,16 @@ std::string human_bytes(std::int64_t bytes) {
     return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
 }
 
+store::ProjectInfo selection_info(const store::Selection& s) {
+    store::ProjectInfo info;
+    info.id = s.project_id;
+    info.name = s.project_name;
+    info.team_id = s.team_id;
+    info.team_name = s.team_name;
+    info.root_asset_id = s.root_asset_id;
+    info.generation = s.generation;
+    info.account_id = s.account_id;
+    return info;
+}
+
 } // namespace fios::cli

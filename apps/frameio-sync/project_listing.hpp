@@ -34,6 +34,10 @@ Result<store::ProjectInfo> match_project(const std::string& wanted,
 /// `Team/Project` (V4: `Workspace/Project`), or the name alone when the team is unknown.
 std::string project_label(const store::ProjectInfo& p);
 
+/// The project a selection names, as far as the selection records it (for project_label and
+/// match_project).
+store::ProjectInfo selection_info(const store::Selection& s);
+
 std::string human_bytes(std::int64_t bytes);
 
 } // namespace fios::cli

@@ -37,17 +37,6 @@ Status read_run_settings(Context& ctx, engine::RunOptions& run) {
     return {};
 }
 
-store::ProjectInfo info_of(const store::Selection& s) {
-    store::ProjectInfo info;
-    info.id = s.project_id;
-    info.name = s.project_name;
-    info.team_id = s.team_id;
-    info.team_name = s.team_name;
-    info.generation = s.generation;
-    info.account_id = s.account_id;
-    return info;
-}
-
 engine::RunResult worse(engine::RunResult a, engine::RunResult b) {
     auto rank = [](engine::RunResult r) {
         switch (r) {
@@ -93,7 +82,7 @@ std::variant<SyncSetup, ExitCode> load_sync_setup(Context& ctx, const SyncOption
     setup.nothing_selected = selections->empty();
     std::vector<store::ProjectInfo> selected;
     for (const auto& s : *selections) {
-        selected.push_back(info_of(s));
+        selected.push_back(selection_info(s));
         setup.labels[s.project_id] = project_label(selected.back());
     }
     // --project names are matched among this generation's selections first, so that a name

@@ -141,6 +141,18 @@ void signal_child(const SpawnedProcess& child, int signal_number) {
     ::kill(child.pid(), signal_number);
 }
 
+/// SIGTERM, as systemd and Ctrl-C stop a watch: it must exit 0 within 10 s. Returns the
+/// result (stderr in `err`).
+ProcessResult stop(SpawnedProcess& watcher) {
+    const auto asked = std::chrono::steady_clock::now();
+    signal_child(watcher, SIGTERM);
+    auto ended = watcher.wait(20s);
+    INFO(ended.err);
+    CHECK(ended.exit_code == 0);
+    CHECK(std::chrono::steady_clock::now() - asked < 10s);
+    return ended;
+}
+
 Api generation() {
     return GENERATE(Api::v2, Api::v4);
 }
@@ -188,12 +200,8 @@ TEST_CASE("sync --watch: local changes reach Frame.io by inotify alone; status s
     CHECK(once.exit_code == 75);
     CHECK(contains(once.err, "(pid " + std::to_string(watcher->pid()) + ")"));
 
-    const auto asked = std::chrono::steady_clock::now();
-    signal_child(*watcher, SIGTERM);
-    auto ended = watcher->wait(20s);
+    auto ended = stop(*watcher);
     INFO(ended.err);
-    CHECK(ended.exit_code == 0);
-    CHECK(std::chrono::steady_clock::now() - asked < 10s);
     CHECK(contains(ended.err, "stopped"));
     // Lines carry a UTC time stamp on a terminal or in a file (not under systemd).
     CHECK(std::regex_search(ended.err, std::regex(R"(^20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ )")));
@@ -224,10 +232,8 @@ TEST_CASE("sync --watch: a new asset on Frame.io arrives within the interval", "
     CHECK(wait_until([&] { return fs::exists(w.folder / "from-colleague.txt"); }, k_deadline));
     CHECK(read_file(w.folder / "from-colleague.txt") == "added elsewhere");
 
-    signal_child(*watcher, SIGTERM);
-    auto ended = watcher->wait(20s);
+    auto ended = stop(*watcher);
     INFO(ended.err);
-    CHECK(ended.exit_code == 0);
     // The download's echo (its inotify events) did not make the watcher upload it back.
     CHECK(w.remote_files("from-colleague.txt", 15) == 1);
 }
@@ -258,8 +264,7 @@ TEST_CASE("sync --watch: a file still growing is uploaded only once it has settl
     CHECK_FALSE(seen_early);
     CHECK(
         wait_until([&] { return w.remote_files("render.mov", content.size()) == 1; }, k_deadline));
-    signal_child(*watcher, SIGTERM);
-    CHECK(watcher->wait(20s).exit_code == 0);
+    stop(*watcher);
 }
 
 TEST_CASE("sync --watch: SIGHUP reads the selections again; a new selection is synced",
@@ -277,10 +282,8 @@ TEST_CASE("sync --watch: SIGHUP reads the selections again; a new selection is s
     signal_child(*watcher, SIGHUP);
     CHECK(wait_until([&] { return w.remote_files("second.txt", 21) == 1; }, k_deadline));
 
-    signal_child(*watcher, SIGTERM);
-    auto ended = watcher->wait(20s);
+    auto ended = stop(*watcher);
     INFO(ended.err);
-    CHECK(ended.exit_code == 0);
     CHECK(contains(ended.err, "SIGHUP: configuration and selections reloaded"));
 }
 
@@ -298,10 +301,8 @@ TEST_CASE("sync --watch: out of inotify watches, a project is polled, with one w
     REQUIRE(status.exit_code == 0);
     CHECK_FALSE(parse_json(status.out)["watcher"]["projects"][0]["watched"].GetBool());
 
-    signal_child(*watcher, SIGTERM);
-    auto ended = watcher->wait(20s);
+    auto ended = stop(*watcher);
     INFO(ended.err);
-    CHECK(ended.exit_code == 0);
     std::size_t warnings = 0;
     for (std::size_t at = ended.err.find("max_user_watches"); at != std::string::npos;
          at = ended.err.find("max_user_watches", at + 1))
@@ -323,10 +324,8 @@ TEST_CASE("sync --watch: server faults and a 429 burst are survived without exit
     CHECK(wait_until([&] { return w.remote_files("through-faults.txt", 18) == 1; },
                      std::chrono::milliseconds{120s}));
     CHECK(::kill(watcher->pid(), 0) == 0); // still running
-    signal_child(*watcher, SIGTERM);
-    auto ended = watcher->wait(30s);
+    auto ended = stop(*watcher);
     INFO(ended.err);
-    CHECK(ended.exit_code == 0);
 }
 
 TEST_CASE("sync --watch: an access token that expires mid-watch is renewed", "[cli][watch]") {
@@ -355,10 +354,8 @@ TEST_CASE("sync --watch: an access token that expires mid-watch is renewed", "[c
         },
         k_deadline));
     CHECK(f.emulator_request_count_for("POST /ims/token/v3") > tokens_before);
-    signal_child(watcher, SIGTERM);
-    auto ended = watcher.wait(20s);
+    auto ended = stop(watcher);
     INFO(ended.err);
-    CHECK(ended.exit_code == 0);
 }
 
 TEST_CASE("sync --watch: SIGTERM during an upload stops within seconds; the next sync "
@@ -374,12 +371,8 @@ TEST_CASE("sync --watch: SIGTERM during an upload stops within seconds; the next
     write_file(w.folder / "big.bin", std::string(size, 'x'));
     REQUIRE(
         wait_until([&] { return w.f.emulator_request_count_for("PUT /parts") >= 2; }, k_deadline));
-    const auto asked = std::chrono::steady_clock::now();
-    signal_child(*watcher, SIGTERM);
-    auto ended = watcher->wait(20s);
+    auto ended = stop(*watcher);
     INFO(ended.err);
-    CHECK(ended.exit_code == 0);
-    CHECK(std::chrono::steady_clock::now() - asked < 10s);
     CHECK(w.remote_files("big.bin", size) == 0); // not complete yet
 
     auto resumed = w.f.run({"sync", "--once", "--json"});
@@ -413,8 +406,7 @@ TEST_CASE("sync --watch: usage, login and lock errors exit with their codes; --l
         auto watcher = w.start_watch({"--interval", "1h", "--log-file", log.string()});
         REQUIRE(wait_until([&] { return w.watching(*watcher); }, k_deadline));
         REQUIRE(wait_until([&] { return w.synced_initially(); }, k_deadline));
-        signal_child(*watcher, SIGTERM);
-        CHECK(watcher->wait(20s).exit_code == 0);
+        stop(*watcher);
     }
     const std::string text = read_file(log);
     std::size_t starts = 0;
@@ -443,9 +435,7 @@ TEST_CASE("sync --watch on V4 at the emulator's default rate limits: never a 429
     auto s = parse_json(stats.body);
     INFO(stats.body);
     CHECK_FALSE(s["statuses"].HasMember("429"));
-    signal_child(*watcher, SIGTERM);
-    auto ended = watcher->wait(20s);
+    auto ended = stop(*watcher);
     INFO(ended.err);
-    CHECK(ended.exit_code == 0);
     CHECK_FALSE(contains(ended.err, "rate limited"));
 }

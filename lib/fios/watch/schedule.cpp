@@ -4,6 +4,11 @@
 #include <algorithm>
 
 namespace fios::watch {
+namespace {
+/// Past the settle time, so that the file's mtime is older than `settle` by a clear margin
+/// (filesystem timestamps and our clock differ by a few milliseconds).
+constexpr std::chrono::milliseconds k_settle_margin{200};
+} // namespace
 
 WatchSchedule::WatchSchedule(ScheduleOptions options, TimePoint now)
     : m_options(options), m_listing_due(now) {}
@@ -79,7 +84,7 @@ void WatchSchedule::ran(const std::vector<std::string>& ids, bool listed_project
         p.remote_due = now + m_options.remote_interval;
         p.settle_due.reset();
         if (outcome->second.settling)
-            p.settle_due = now + m_options.settle + std::chrono::milliseconds{200};
+            p.settle_due = now + m_options.settle + k_settle_margin;
     }
 }
 
@@ -104,8 +109,16 @@ std::optional<TimePoint> WatchSchedule::run_due(const Project& p) const {
             due = t;
     };
     if (p.change_last) {
-        earliest(std::min(*p.change_last + m_options.debounce,
-                          *p.change_first + m_options.max_debounce));
+        // A changed file is uploaded once it has been quiet for the settle time: a run before
+        // that would only find it settling and run again. So a burst is acted on when it has
+        // been quiet for the debounce and the settle time, or when the longest debounce since
+        // its first change has passed (then files that did settle meanwhile go up).
+        const auto quiet = std::max<std::chrono::milliseconds>(
+            m_options.debounce,
+            std::chrono::duration_cast<std::chrono::milliseconds>(m_options.settle) +
+                k_settle_margin);
+        const auto longest = std::max<std::chrono::milliseconds>(m_options.max_debounce, quiet);
+        earliest(std::min(*p.change_last + quiet, *p.change_first + longest));
     }
     earliest(p.settle_due);
     return due;

@@ -17,11 +17,13 @@ using TimePoint = Clock::time_point;
 /// The timings of `sync --watch` (docs/cli.md, "sync --watch"). Defaults are the documented
 /// ones.
 struct ScheduleOptions {
-    /// A local change is acted on once no other change came for this long...
+    /// A local change is acted on once no other change came for this long and for the
+    /// settle time (+ 200 ms): a run before the changed file has settled would only find it
+    /// settling...
     std::chrono::milliseconds debounce{500};
-    /// ...but never later than this after the first change of a burst (a folder that never
-    /// stops changing is still synced).
-    std::chrono::milliseconds max_debounce{3000};
+    /// ...but never later than this (or the quiet time, if longer) after the first change of
+    /// a burst: a folder that never stops changing still has its settled files synced.
+    std::chrono::milliseconds max_debounce{std::chrono::seconds{10}};
     /// Every selected project is checked on Frame.io this often (`--interval`).
     std::chrono::seconds remote_interval{60};
     /// The settle time: a run that left files settling runs again this much later.
@@ -57,7 +59,7 @@ struct DueWork {
 /// When each selected project is synced while watching: pure (no clock, no I/O), every
 /// decision of the watch loop's timing in one place, tested with made-up times.
 ///
-/// A project is run when (a) a local change is debounced, (b) its remote interval is up
+/// A project is run when (a) a local change is debounced and settled, (b) its remote interval is up
 /// (every run of a project checks Frame.io too, so any run restarts it), or (c) a run left
 /// files settling and the settle time has passed. A run-wide temporary failure holds every
 /// run back with an exponential backoff.

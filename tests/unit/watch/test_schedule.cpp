@@ -54,7 +54,9 @@ TEST_CASE("watch schedule: a new project is synced at once, then every interval"
 TEST_CASE("watch schedule: a local change runs its project after the debounce, without the "
           "project listing",
           "[watch][schedule]") {
-    auto s = synced_pair();
+    ScheduleOptions o;
+    o.settle = 0s; // only the debounce
+    auto s = synced_pair(o);
     s.local_change("a", t0 + 10s);
     CHECK(s.due(t0 + 10s + 499ms).empty());
     auto due = s.due(t0 + 10s + 500ms);
@@ -65,9 +67,24 @@ TEST_CASE("watch schedule: a local change runs its project after the debounce, w
     CHECK(*s.next_due() == t0 + 10s + 500ms);
 }
 
+TEST_CASE("watch schedule: a change is acted on once the changed file has settled, so one run "
+          "uploads it",
+          "[watch][schedule]") {
+    ScheduleOptions o;
+    o.settle = 2s;
+    auto s = synced_pair(o);
+    s.local_change("a", t0 + 10s);
+    s.local_change("a", t0 + 11s); // still being written
+    CHECK(s.due(t0 + 13s + 199ms).empty());
+    CHECK(runs(s.due(t0 + 13s + 200ms), "a")); // 2 s + 200 ms after the last change
+}
+
 TEST_CASE("watch schedule: changes that never stop still run within the longest debounce",
           "[watch][schedule]") {
-    auto s = synced_pair();
+    ScheduleOptions o;
+    o.settle = 1s;
+    o.max_debounce = 3s;
+    auto s = synced_pair(o);
     TimePoint t = t0 + 10s;
     bool ran = false;
     for (int i = 0; i < 20 && !ran; ++i, t += 400ms) {
@@ -102,7 +119,7 @@ TEST_CASE("watch schedule: a change during a run starts a new burst after it",
     s.ran({"a"}, false, {{"a", {}}}, t0 + 12s);
     CHECK(s.due(t0 + 13s).empty());
     s.local_change("a", t0 + 12s);
-    CHECK(runs(s.due(t0 + 12s + 500ms), "a"));
+    CHECK(runs(s.due(t0 + 12s + 5s + 200ms), "a")); // settled (5 s) after the new change
 }
 
 TEST_CASE("watch schedule: a project the run did not reach is due again at once",
