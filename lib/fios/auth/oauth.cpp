@@ -76,7 +76,9 @@ std::optional<std::chrono::milliseconds> parse_retry_after(const net::HttpRespon
     return std::chrono::seconds(std::min<long long>(seconds, 3600));
 }
 
-/// Secrets are redacted before the text is shortened, so a cut can never leave part of one.
+} // namespace
+
+// Secrets are redacted before the text is shortened, so a cut can never leave part of one.
 OAuthErrorBody parse_error_body(std::string_view body,
                                 const std::vector<std::string_view>& secrets) {
     OAuthErrorBody out;
@@ -157,8 +159,6 @@ Result<TokenResponse> parse_token_body(std::string_view body, const std::string&
     }
     return out;
 }
-
-} // namespace
 
 std::vector<std::string> split_scopes(std::string_view text) {
     std::vector<std::string> out;
