@@ -13,7 +13,7 @@ endif()
 if(FIOS_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "FIOS_FUZZ needs Clang (libFuzzer), not ${CMAKE_CXX_COMPILER_ID}: "
-                        "use the preset (cmake --preset fuzz), which sets CC=clang CXX=clang++; "
+                        "use the preset (cmake --preset fuzz), which sets CMAKE_CXX_COMPILER=clang++; "
                         "scripts/install-deps.sh --fuzz installs clang")
   endif()
   target_compile_options(fios_options INTERFACE -fsanitize=fuzzer-no-link
