@@ -66,17 +66,22 @@ for t in "${targets[@]}"; do
   fi
   echo "-- fuzz_${t}: log ${dir}/log"
   status=0
+  started=$(date +%s)
   # The scratch corpus comes first: libFuzzer writes new inputs to the first directory only.
   "${bin}" "${args[@]}" "${dir}/corpus" "${seeds}" >"${dir}/log" 2>&1 || status=$?
-  runs=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "${dir}/log" | tail -1 | awk '{print $2}')
-  took=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "${dir}/log" | tail -1 | awk '{print $5}')
+  # A run that ends in a finding prints no "Done" line: every grep here may match nothing.
+  runs=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "${dir}/log" | tail -1 | awk '{print $2}' ||
+         true)
+  took=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "${dir}/log" | tail -1 | awk '{print $5}' ||
+         true)
   [[ -n "${runs}" ]] || runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "${dir}/log" |
                                tail -1 | grep -oE '[0-9]+$' || true)
+  [[ -n "${took}" ]] || took=$(( $(date +%s) - started ))
   cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "${dir}/log" | tail -1 || true)
   if [[ ${status} -eq 0 ]]; then
     result="ok"
   else
-    result="FINDING (exit ${status}): $(ls "${dir}/artifacts" | head -3 | tr '\n' ' ')"
+    result="FINDING (exit ${status}): $(ls "${dir}/artifacts" | head -3 | tr '\n' ' ' || true)"
     failed=1
     grep -E 'INVARIANT BROKEN|ERROR: |runtime error|SUMMARY' "${dir}/log" | head -5 || true
   fi
