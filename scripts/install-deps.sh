@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package frameio-sync needs to build, test and run.
 # Idempotent: installs only what is missing; safe to run again. Needs root (or sudo).
-# Usage: scripts/install-deps.sh [--with-tools]   (--with-tools adds clang-format, clang, valgrind)
+# Usage: scripts/install-deps.sh [--with-tools] [--fuzz]
+#   --with-tools adds clang-format, clang, clang-tidy, valgrind
+#   --fuzz       adds what the fuzz preset needs (scripts/fuzz.sh, the fuzz step of test.sh):
+#                clang, libFuzzer's runtime and llvm-symbolizer for readable sanitizer reports
 set -euo pipefail
 
 packages=(
@@ -16,9 +19,16 @@ packages=(
   # the OpenAPI check of the emulator's V4 and IMS answers (tests/openapi)
   python3-jsonschema
 )
-if [[ "${1:-}" == "--with-tools" ]]; then
-  packages+=(clang clang-format clang-tidy valgrind)
-fi
+for arg in "$@"; do
+  case "${arg}" in
+    --with-tools) packages+=(clang clang-format clang-tidy valgrind) ;;
+    # libclang_rt.fuzzer-x86_64.a is in libclang-rt-14-dev on Debian 12, which clang-14 only
+    # reaches through a Recommends (of libclang-common-14-dev): --no-install-recommends below
+    # would leave it out, so it is named. llvm provides /usr/bin/llvm-symbolizer.
+    --fuzz) packages+=(clang libclang-rt-14-dev llvm) ;;
+    *) echo "install-deps: unknown option '${arg}' (use --with-tools, --fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -153,7 +153,8 @@ Result<TimePoint> parse_timestamp(std::string_view s) {
 }
 
 std::string format_timestamp(TimePoint t) {
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch());
+    // floor, not duration_cast: before 1970 a cast cuts toward zero, i.e. toward a later time.
+    const auto us = std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch());
     std::int64_t total_us = us.count();
     std::int64_t secs = total_us / 1'000'000;
     std::int64_t frac = total_us % 1'000'000;

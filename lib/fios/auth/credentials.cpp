@@ -304,7 +304,15 @@ Result<Credentials> parse_credentials(std::string_view json, std::string_view so
     if (auto it = doc.FindMember("expires_at"); it != doc.MemberEnd() && !it->value.IsNull()) {
         if (!it->value.IsInt64())
             return damaged("field 'expires_at' is not an integer");
-        c.expires_at = Clock::time_point(std::chrono::seconds(it->value.GetInt64()));
+        // The clock counts nanoseconds in 64 bits: a second outside its range (years 1678 to
+        // 2261) cannot be converted, only refused.
+        using std::chrono::seconds;
+        const auto latest = std::chrono::floor<seconds>(Clock::time_point::max());
+        const auto earliest = std::chrono::ceil<seconds>(Clock::time_point::min());
+        const std::int64_t at = it->value.GetInt64();
+        if (at > latest.time_since_epoch().count() || at < earliest.time_since_epoch().count())
+            return damaged("field 'expires_at' is outside the years 1678 to 2261");
+        c.expires_at = Clock::time_point(seconds(at));
     }
     if (auto it = doc.FindMember("scopes"); it != doc.MemberEnd() && !it->value.IsNull()) {
         if (!it->value.IsArray())

@@ -76,7 +76,9 @@ std::optional<std::chrono::milliseconds> parse_retry_after(const net::HttpRespon
     return std::chrono::seconds(std::min<long long>(seconds, 3600));
 }
 
-/// Secrets are redacted before the text is shortened, so a cut can never leave part of one.
+} // namespace
+
+// Secrets are redacted before the text is shortened, so a cut can never leave part of one.
 OAuthErrorBody parse_error_body(std::string_view body,
                                 const std::vector<std::string_view>& secrets) {
     OAuthErrorBody out;
@@ -138,16 +140,18 @@ Result<TokenResponse> parse_token_body(std::string_view body, const std::string&
         }
     }
     if (auto it = doc.FindMember("expires_in"); it != doc.MemberEnd() && !it->value.IsNull()) {
-        if (it->value.IsInt64()) {
-            const auto v = it->value.GetInt64();
-            if (v <= 0)
-                return field_error("expires_in", "is not a positive number of seconds");
-            out.expires_in = std::chrono::seconds(v);
-        } else if (it->value.IsDouble() && it->value.GetDouble() > 0 &&
-                   it->value.GetDouble() < 1e12) {
+        // Every caller adds it to now(): more than k_max_expires_in could overflow the clock
+        // (nanoseconds in 64 bits end in 2262), and no real token lives that long.
+        const auto max = static_cast<double>(k_max_expires_in.count());
+        if (it->value.IsInt64() && it->value.GetInt64() > 0 &&
+            it->value.GetInt64() <= k_max_expires_in.count()) {
+            out.expires_in = std::chrono::seconds(it->value.GetInt64());
+        } else if (it->value.IsDouble() && it->value.GetDouble() >= 1 &&
+                   it->value.GetDouble() <= max) {
             out.expires_in = std::chrono::seconds(static_cast<std::int64_t>(it->value.GetDouble()));
         } else {
-            return field_error("expires_in", "is not a positive number of seconds");
+            return field_error("expires_in",
+                               "is not a positive number of seconds of at most a century");
         }
     }
     if (auto it = doc.FindMember("scope"); it != doc.MemberEnd() && !it->value.IsNull()) {
@@ -157,8 +161,6 @@ Result<TokenResponse> parse_token_body(std::string_view body, const std::string&
     }
     return out;
 }
-
-} // namespace
 
 std::vector<std::string> split_scopes(std::string_view text) {
     std::vector<std::string> out;

@@ -73,6 +73,21 @@ struct OAuthErrorBody {
     std::string description;
 };
 
+/// The longest `expires_in` accepted: a century (callers add it to the clock's now()).
+inline constexpr std::chrono::seconds k_max_expires_in{100LL * 365 * 24 * 3600};
+
+/// A 2xx token endpoint body (RFC 6749 section 5.1): `access_token` required and non-empty;
+/// `token_type` "bearer" (any case) when sent; `refresh_token`, `expires_in` (1 second up to
+/// k_max_expires_in) and `scope` optional. Errors are ErrorCode::parse, start with "token endpoint
+/// {url}" and name the field; they never quote a token. post_token_request uses it; exposed
+/// for the unit tests and the fuzz target (tests/fuzz/fuzz_token_response.cpp).
+Result<TokenResponse> parse_token_body(std::string_view body, const std::string& url);
+
+/// The OAuth error fields of a refusal's body (see OAuthErrorBody), every one of `secrets`
+/// redacted; empty fields when the body is not such JSON.
+OAuthErrorBody parse_error_body(std::string_view body,
+                                const std::vector<std::string_view>& secrets);
+
 /// One POST to a token endpoint (application/x-www-form-urlencoded).
 struct TokenRequest {
     std::string url;

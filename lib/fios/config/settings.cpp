@@ -185,12 +185,24 @@ std::string_view describe(SettingType type) {
 
 std::string format_value(const Value& value) {
     struct Visitor {
+        // A TOML basic string that parse_config reads back as `s`: control characters are
+        // escaped, never written raw (config.toml refuses them, and a terminal obeys them).
         std::string operator()(const std::string& s) const {
             std::string out = "\"";
             for (char c : s) {
-                if (c == '"' || c == '\\')
+                const auto u = static_cast<unsigned char>(c);
+                if (c == '"' || c == '\\') {
                     out += '\\';
-                out += c;
+                    out += c;
+                } else if (c == '\t') {
+                    out += "\\t";
+                } else if (c == '\n') {
+                    out += "\\n";
+                } else if (u < 0x20 || u == 0x7f) {
+                    out += fmt::format("\\u{:04X}", u);
+                } else {
+                    out += c;
+                }
             }
             return out + "\"";
         }

@@ -98,6 +98,21 @@ TEST_CASE("timestamps beyond what a time_point holds are refused", "[api][time]"
     CHECK(parse_timestamp("2200-01-01T00:00:00Z"));
 }
 
+// Found by tests/fuzz/fuzz_v2_json (a timestamp of 1858 with nanoseconds): before 1970 a
+// sub-microsecond fraction was cut toward zero, i.e. toward 1970, so the text named a later
+// time than the one parsed (-500 ns printed as 1970-01-01T00:00:00).
+TEST_CASE("format_timestamp rounds down before 1970 too", "[api][time]") {
+    auto t = parse_timestamp("1969-12-31T23:59:59.9999995Z");
+    REQUIRE(t);
+    CHECK(format_timestamp(*t) == "1969-12-31T23:59:59.999999Z");
+    auto old = parse_timestamp("1858-06-10T15:32:06.226819999Z");
+    REQUIRE(old);
+    CHECK(format_timestamp(*old) == "1858-06-10T15:32:06.226819Z");
+    auto later = parse_timestamp("2022-06-10T15:32:06.228191999Z");
+    REQUIRE(later);
+    CHECK(format_timestamp(*later) == "2022-06-10T15:32:06.228191Z");
+}
+
 TEST_CASE("format_timestamp round-trips through parse_timestamp", "[api][time]") {
     for (std::int64_t us :
          {0LL, 1LL, 999'999LL, 1'654'875'126'228'191LL, 7'258'118'399'999'999LL}) {

@@ -256,6 +256,28 @@ TEST_CASE("remove deletes the saved login", "[auth][credentials]") {
     CHECK_FALSE(loaded->has_value());
 }
 
+// Found by tests/fuzz/fuzz_credentials: a damaged expires_at beyond the clock's range (years
+// 1678-2261 in nanoseconds) overflowed while it was converted (undefined behaviour, a garbage
+// expiry) instead of being refused as damage.
+TEST_CASE("an expires_at the clock cannot hold is refused as damage", "[auth][credentials]") {
+    for (const char* seconds : {"61733586399", "-9300000000", "9223372036854775807"}) {
+        INFO(seconds);
+        auto parsed = fios::auth::parse_credentials(
+            std::string(R"({"version":1,"kind":"oauth","access_token":"a","expires_at":)") +
+                seconds + "}",
+            "/c/credentials.json");
+        REQUIRE_FALSE(parsed);
+        CHECK(parsed.error().code == ErrorCode::invalid_config);
+        CHECK(parsed.error().message.find("'expires_at'") != std::string::npos);
+        CHECK(parsed.error().message.find("frameio-sync login") != std::string::npos);
+    }
+    // The last second the clock holds still loads.
+    auto edge = fios::auth::parse_credentials(
+        R"({"version":1,"kind":"oauth","access_token":"a","expires_at":9223372035})", "f");
+    REQUIRE(edge);
+    CHECK(edge->expires_at == fios::Clock::time_point(std::chrono::seconds(9'223'372'035)));
+}
+
 TEST_CASE("V2 logins keep format 1, V4 logins round-trip in format 2", "[auth][credentials]") {
     const std::string v2 = fios::auth::serialize_credentials(sample());
     CHECK(v2.find("\"version\": 1,") != std::string::npos);

@@ -233,6 +233,12 @@ TEST_CASE("token endpoint failures map to error codes without leaking secrets", 
          false, "'expires_in'"},
         {"refresh_token number", 200, R"({"access_token":"a","refresh_token":1})", ErrorCode::parse,
          false, "'refresh_token'"},
+        // Found by tests/fuzz/fuzz_token_response: now + expires_in overflowed the clock.
+        {"expires_in beyond a century", 200,
+         R"({"access_token":"a","expires_in":9223372036854775807})", ErrorCode::parse, false,
+         "'expires_in'"},
+        {"expires_in 1e11 seconds", 200, R"({"access_token":"a","expires_in":1e11})",
+         ErrorCode::parse, false, "'expires_in'"},
     };
     for (const auto& row : rows) {
         DYNAMIC_SECTION(row.name) {

@@ -293,6 +293,20 @@ TEST_CASE("format_value writes TOML", "[config][settings]") {
     CHECK(fios::config::format_value(Value{std::vector<std::string>{"a", "b"}}) == R"(["a", "b"])");
 }
 
+// Found by tests/fuzz/fuzz_config (corpus/config/escapes): a value read from an escape such as
+// "\t" or "\u001b" was printed raw, so `config` wrote text config.toml refuses (and sent the
+// control character to the terminal).
+TEST_CASE("format_value escapes control characters so that its text reads back",
+          "[config][settings]") {
+    const std::string value = "tab\there\nnew \x1b[2J del\x7f \"q\" \\ caf\xc3\xa9";
+    const std::string text = fios::config::format_value(Value{value});
+    CHECK(text == R"("tab\there\nnew \u001B[2J del\u007F \"q\" \\ café")");
+    auto file = fios::config::parse_config("client_id = " + text + "\n", "/c.toml");
+    REQUIRE(file);
+    REQUIRE(file->entries.size() == 1);
+    CHECK(std::get<std::string>(file->entries[0].value) == value);
+}
+
 TEST_CASE("api, ims_url and verify come from every layer", "[config][settings]") {
     const auto file = file_with("api = \"v2\"\nverify = \"readback\"\n"
                                 "ims_url = \"http://127.0.0.1:9000\"\n");
