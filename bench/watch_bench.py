@@ -50,8 +50,10 @@ def make_tree(root, files):
         folder = os.path.join(root, "Reel %03d" % (i // (per_folder * 10)),
                               "Shot %04d" % (i // per_folder))
         os.makedirs(folder, exist_ok=True)
-        with open(os.path.join(folder, "frame_%05d.txt" % i), "w") as f:
+        path = os.path.join(folder, "frame_%05d.txt" % i)
+        with open(path, "w") as f:
             f.write("frame %d\n" % i)
+        os.utime(path, (time.time() - 3600, time.time() - 3600))  # settled long ago
     os.makedirs(os.path.join(root, "Latency"), exist_ok=True)
 
 
@@ -96,6 +98,12 @@ def main():
         t = time.monotonic()
         run("sync", "--once", "--jobs", "8")
         first_sync = time.monotonic() - t
+        # Until both sides agree (checksums seen): the idle watch must have nothing left to do.
+        for _ in range(5):
+            if "nothing to do" in run("sync", "--once").stderr:
+                break
+        else:
+            raise SystemExit("the project did not settle into agreement before the watch")
 
         log = open(os.path.join(work, "watch.log"), "w")
         watcher = subprocess.Popen([cli, "sync", "--watch", "--interval", "%ds" % args.interval],
