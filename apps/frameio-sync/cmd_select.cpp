@@ -337,6 +337,11 @@ void write_running_json(JsonWriter& j, const RunningSync& r) {
             j.value(api::format_timestamp(*p.next_check));
         else
             j.null();
+        j.key("checked_whole");
+        if (p.checked_whole)
+            j.value(api::format_timestamp(*p.checked_whole));
+        else
+            j.null();
         j.end_object();
     }
     j.end_array().end_object();
@@ -360,9 +365,11 @@ void print_running(Context& ctx, const RunningSync& r,
             if (s.project_id == p.id)
                 name = project_label(selection_info(s));
         }
-        ctx.out.data(fmt::format("  {}: {}, last synced {}, next check of Frame.io {}", name,
-                                 p.watched ? "watched" : "polled (not watched)",
-                                 time_or_never(p.last_run), time_or_never(p.next_check)));
+        ctx.out.data(fmt::format("  {}: {}, last synced {}, next check of Frame.io {}, every "
+                                 "folder checked since {}",
+                                 name, p.watched ? "watched" : "polled (not watched)",
+                                 time_or_never(p.last_run), time_or_never(p.next_check),
+                                 time_or_never(p.checked_whole)));
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include "fios/api/model.hpp"
 #include "fios/engine/run_lock.hpp"
+#include "fios/remote/v4_remote.hpp"
 #include "fios/watch/watch_loop.hpp"
 #include "fios/watch/watch_status.hpp"
 
@@ -96,6 +97,8 @@ Result<watch::WatchConfig> watch_config(Context& ctx, const SyncOptions& opt,
     config.schedule.poll_interval =
         std::min<std::chrono::seconds>(std::chrono::seconds{30}, interval);
     config.watcher.max_watches = max_watches_from_environment();
+    if (setup.v4)
+        config.folder_listings_per_second = remote::V4Remote::k_folder_listings_per_second;
     return config;
 }
 
@@ -159,8 +162,9 @@ ExitCode run_watch(Context& ctx, const SyncOptions& opt) {
         first = false;
         return watch_config(ctx, opt, setup);
     };
-    hooks.run = [&](const engine::RunOptions& run, engine::Observer& observer) {
-        return run_accounts(ctx, setup, run, observer, true);
+    hooks.run = [&](const engine::RunOptions& run, engine::Observer& observer,
+                    engine::RemoteCache& cache) {
+        return run_accounts(ctx, setup, run, observer, true, &cache);
     };
 
     watch::WatchDeps deps;

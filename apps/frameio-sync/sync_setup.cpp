@@ -143,7 +143,7 @@ std::variant<SyncSetup, ExitCode> load_sync_setup(Context& ctx, const SyncOption
 
 Result<engine::RunReport> run_accounts(Context& ctx, const SyncSetup& setup,
                                        const engine::RunOptions& run, engine::Observer& observer,
-                                       bool lock_held) {
+                                       bool lock_held, engine::RemoteCache* cache) {
     auto state = ctx.state();
     if (!state)
         return state.error();
@@ -152,6 +152,7 @@ Result<engine::RunReport> run_accounts(Context& ctx, const SyncSetup& setup,
     deps.clock = &ctx.clock();
     deps.cancel = &ctx.cancel;
     deps.lock_held = lock_held;
+    deps.remote_cache = cache;
     if (!setup.v4) {
         auto client = ctx.client();
         if (!client)

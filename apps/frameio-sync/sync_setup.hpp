@@ -47,10 +47,11 @@ std::variant<SyncSetup, ExitCode> load_sync_setup(Context& ctx, const SyncOption
 
 /// Runs the engine over `run.projects` (each must be in `setup`), one backend per V4
 /// account, and merges the accounts' reports (the run stops at the first account whose run
-/// ends early). `lock_held`: the caller holds the run lock (sync --watch).
+/// ends early). `lock_held`: the caller holds the run lock (sync --watch); `cache`: the
+/// watch's remote views (EngineDeps::remote_cache), null for one run.
 Result<engine::RunReport> run_accounts(Context& ctx, const SyncSetup& setup,
                                        const engine::RunOptions& run, engine::Observer& observer,
-                                       bool lock_held);
+                                       bool lock_held, engine::RemoteCache* cache = nullptr);
 
 /// The exit code of a run's outcome (docs/cli.md), printing its run-wide error.
 ExitCode exit_code_of(Context& ctx, const Result<engine::RunReport>& report);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "fios/engine/sync_engine.hpp"
 
+#include "fios/engine/discover_remote.hpp"
 #include "fios/engine/local_fs.hpp"
 #include "fios/engine/plan_runner.hpp"
 #include "fios/engine/project_directory.hpp"
@@ -330,6 +331,7 @@ private:
         if (!m_fatal)
             m_fatal = e;
     }
+    void note_changed_folders(const std::string& project_id, const plan::Plan& plan);
     Status record_project_run(const ProjectReport& rep, const std::string& result);
 
     const EngineDeps& m_deps;
@@ -518,6 +520,19 @@ void Run::emit_warnings(const std::string& project_id, const plan::Plan& plan) {
     }
 }
 
+/// The folders where this plan acted are looked at again first in a watch's next remote check:
+/// the view does not hold what the run did there.
+void Run::note_changed_folders(const std::string& project_id, const plan::Plan& plan) {
+    std::vector<RelPath> folders;
+    for (const auto& a : plan.actions) {
+        if (a.kind != plan::ActionKind::skip && !a.path.is_root())
+            folders.push_back(a.path.parent());
+    }
+    std::sort(folders.begin(), folders.end());
+    folders.erase(std::unique(folders.begin(), folders.end()), folders.end());
+    m_deps.remote_cache->mark_changed(project_id, folders, m_deps.clock->now());
+}
+
 Status Run::record_project_run(const ProjectReport& rep, const std::string& result) {
     store::ProjectRun pr;
     pr.project_id = rep.project_id;
@@ -684,24 +699,6 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
         }
     }
 
-    // 2. remote
-    phase(pid, "discover");
-    scan::RemoteScanOptions ropt;
-    ropt.threads = std::clamp<std::size_t>(m_options.jobs, 1, 8);
-    ropt.limits.root_bytes = root.string().size();
-    // Every folder is listed, whatever its item_count says: a stale count would hide our own
-    // interrupted upload's asset, and the upload would then be started again (a duplicate).
-    ropt.skip_empty_folders = false;
-    ropt.cancel = m_deps.cancel;
-    auto remote = scan::scan_remote(*m_deps.remote, root_id, ropt);
-    if (!remote) {
-        if (ends_run(remote.error()))
-            set_fatal(remote.error());
-        else
-            project_error(remote.error());
-        return;
-    }
-
     // 4. journal (a dry run over rows of another folder plans from nothing, as the run would)
     auto journal = *foreign ? Result<model::JournalSnapshot>(model::JournalSnapshot{})
                             : m_journal.snapshot(pid);
@@ -710,10 +707,30 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
         return;
     }
 
+    // 2. remote: the whole tree, or the folders of a partial run laid over the last view
+    phase(pid, "discover");
+    DiscoverRequest request{pid, root_id, root, nullptr, m_options.jobs, m_deps.cancel};
+    if (auto scope = m_options.scope.find(pid); scope != m_options.scope.end() && !*foreign)
+        request.scope = &scope->second;
+    auto discovered = discover_remote(*m_deps.remote, m_deps.remote_cache, request, *local,
+                                      *journal, m_deps.clock->now());
+    if (!discovered) {
+        if (ends_run(discovered.error()))
+            set_fatal(discovered.error());
+        else
+            project_error(discovered.error());
+        return;
+    }
+    const model::RemoteSnapshot& remote_side = discovered->snapshot;
+    const std::optional<Coverage>& coverage = discovered->coverage;
+    const auto reconcile = [&](TimePoint at) {
+        plan::Plan p = plan::reconcile(remote_side, *local, *journal, m_policy, at);
+        return coverage ? covered_part(std::move(p), *coverage) : p;
+    };
+
     // 5. reconcile (twice when local hashes are needed)
     phase(pid, "reconcile");
-    auto now = m_deps.clock->now();
-    plan::Plan plan = plan::reconcile(*remote, *local, *journal, m_policy, now);
+    plan::Plan plan = reconcile(m_deps.clock->now());
     if (plan.needs_hashes()) {
         phase(pid, "hash");
         auto hashes = hash_files(root, plan, m_options.jobs, m_deps.cancel);
@@ -731,8 +748,7 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
             auto path = h.path;
             journal->hashes[path] = std::move(h);
         }
-        now = m_deps.clock->now();
-        plan = plan::reconcile(*remote, *local, *journal, m_policy, now);
+        plan = reconcile(m_deps.clock->now());
     }
     if (m_observer != nullptr)
         m_observer->on_plan(pid, plan);
@@ -757,6 +773,8 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     auto executed = runner.execute(plan);
     if (!executed)
         set_fatal(executed.error());
+    if (m_deps.remote_cache != nullptr)
+        note_changed_folders(pid, plan);
 
     // Housekeeping: transfer state of paths no longer in transfer, hashes of vanished files.
     auto stale = m_journal.prune_transfers(pid);
@@ -772,9 +790,10 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     (void)m_journal.prune_hashes(pid, keep);
 
     // Remember the counters only when this run left both sides agreeing with nothing
-    // pending: a later run with the same counters and local folder has nothing to do.
+    // pending: a later run with the same counters and local folder has nothing to do. A
+    // partial run cannot know that of the paths it did not look at.
     if (listed != nullptr && counters && executed && runner.settled() &&
-        !rep.counts.needs_attention()) {
+        !rep.counts.needs_attention() && !coverage) {
         store::DiscoveryState d;
         d.project_id = pid;
         d.local_path = root.string();

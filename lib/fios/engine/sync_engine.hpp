@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,7 +27,8 @@ class StateDb;
 }
 namespace fios::engine {
 class ProjectDirectory;
-}
+class RemoteCache;
+} // namespace fios::engine
 
 /// One sync run over the selected projects: the only place that sequences the phases
 ///   lock → list projects → per project: scan local → (unchanged? done) → discover remote →
@@ -81,6 +83,12 @@ struct RunOptions {
     /// whose counters and local folder are unchanged since their last fully agreed run. When
     /// false, every requested project is discovered (tests of one phase).
     bool list_projects = true;
+    /// Partial runs (only with EngineDeps::remote_cache; docs/cli.md, "How a watch checks
+    /// Frame.io"): project id -> the folders to list on Frame.io. Such a project's run lists
+    /// these folders and every folder below them that the two sides and the journal do not
+    /// agree on, lays that over the project's last view, and acts only on what the listings
+    /// cover. A project without an entry, or without a view yet, is listed whole.
+    std::map<std::string, std::vector<model::RelPath>> scope;
 };
 
 /// What happened to one item. Reaches `--json` output via to_string(): never rename.
@@ -288,6 +296,9 @@ struct EngineDeps {
     /// True when the caller already holds the RunLock of this state directory for longer
     /// than one run (`sync --watch` holds it for its whole life): run() does not take it.
     bool lock_held = false;
+    /// Each project's last remote view, kept between runs by a long-lived caller (`sync
+    /// --watch`); null: every run lists every project whole (RunOptions::scope is ignored).
+    RemoteCache* remote_cache = nullptr;
 };
 
 /// True for the error run() returns when another process holds the lock ("another

@@ -39,6 +39,11 @@ struct V4RemoteOptions {
 ///   403 on it (expired) gets one more fresh link and one more try.
 class V4Remote final : public Remote {
 public:
+    /// Folders listed per second at most: each of the three listing routes (folders, files,
+    /// version stacks) allows 5 calls per second per account user (their OpenAPI
+    /// descriptions; docs/frameio-api-notes.md), and a folder takes one call of each.
+    static constexpr double k_folder_listings_per_second = 5;
+
     /// `client` must outlive this object.
     V4Remote(api::V4Client& client, std::string account_id, V4RemoteOptions options = {})
         : m_client(client), m_account(std::move(account_id)), m_options(options) {}

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -25,13 +26,22 @@ struct FolderJob {
 /// at a time and the Remote is the only thing used concurrently.
 class Walk {
 public:
-    Walk(remote::Remote& remote, const RemoteScanOptions& options, const std::string& root_id)
-        : m_remote(remote), m_options(options) {
+    /// A walk from `starts` (each listed whatever happens; a start that is not found fails the
+    /// walk); a folder found below is listed when `expand` is empty or says so.
+    Walk(remote::Remote& remote, const RemoteScanOptions& options, const std::string& root_id,
+         const std::vector<ScanStart>& starts, ExpandFolder expand = {})
+        : m_remote(remote), m_options(options), m_expand(std::move(expand)) {
         m_snapshot.root_folder_id = root_id;
-        m_root_id = root_id;
-        m_queue.push_back(FolderJob{root_id, model::RelPath::root()});
-        m_seen_folders.insert(root_id);
+        for (const auto& s : starts) {
+            if (m_seen_folders.insert(s.folder_id).second) {
+                m_queue.push_back(FolderJob{s.folder_id, s.path});
+                m_starts.emplace(s.folder_id, s.path);
+            }
+        }
     }
+
+    /// The paths of the folders listed by run().
+    [[nodiscard]] std::set<model::RelPath> listed() && { return std::move(m_listed); }
 
     Result<model::RemoteSnapshot> run(RemoteScanStats& stats) {
         const std::size_t threads = std::max<std::size_t>(1, m_options.threads);
@@ -76,8 +86,10 @@ private:
             --m_busy;
             ++m_stats.folders_listed;
             if (*listed) {
+                m_listed.insert(job.path);
                 absorb(job, std::move(**listed));
-            } else if (listed->error().code == ErrorCode::not_found && job.folder_id != m_root_id) {
+            } else if (listed->error().code == ErrorCode::not_found &&
+                       m_starts.count(job.folder_id) == 0) {
                 // Deleted between the parent's listing and its own: as if deleted earlier.
                 m_dropped_folders.insert(job.folder_id);
             } else if (!m_error) {
@@ -112,7 +124,15 @@ private:
             // A folder id met a second time (a folder listing itself or an ancestor, or one
             // folder in two places): reported, never entered again, so a broken tree cannot
             // grow phantom nested folders.
-            if (item.kind == remote::ItemKind::folder && m_seen_folders.count(item.id) != 0) {
+            // A start of a partial scan met inside another start, at its own path: an entry
+            // like any folder, listed once (as a start) all the same. Met anywhere else, it is
+            // a cycle like any folder met twice.
+            auto start =
+                item.kind == remote::ItemKind::folder ? m_starts.find(item.id) : m_starts.end();
+            const bool start_met = start != m_starts.end() && start->second == *mapped.path &&
+                                   m_met_starts.insert(item.id).second;
+            if (item.kind == remote::ItemKind::folder && m_seen_folders.count(item.id) != 0 &&
+                !start_met) {
                 m_snapshot.rejected.push_back(
                     model::RemoteRejected{job.path, std::move(item.name), std::move(item.id), kind,
                                           model::NameIssue::folder_cycle});
@@ -151,7 +171,7 @@ private:
                 const bool empty = m_options.skip_empty_folders && item.item_count.has_value() &&
                                    *item.item_count == 0;
                 m_seen_folders.insert(item.id);
-                if (!empty)
+                if (!empty && !start_met && (!m_expand || m_expand(entry.path, item.id)))
                     m_queue.push_back(FolderJob{item.id, entry.path});
             }
             m_snapshot.entries.push_back(std::move(entry));
@@ -165,25 +185,16 @@ private:
                 return e.kind == model::EntryKind::folder && m_dropped_folders.count(e.asset_id);
             });
         }
-        const auto stack_id = [](const model::RemoteEntry& e) -> const std::string& {
-            static const std::string k_none;
-            return e.version_stack ? e.version_stack->stack_id : k_none;
-        };
-        std::sort(entries.begin(), entries.end(),
-                  [&](const model::RemoteEntry& a, const model::RemoteEntry& b) {
-                      return std::tie(a.path, a.asset_id, stack_id(a)) <
-                             std::tie(b.path, b.asset_id, stack_id(b));
-                  });
-        std::sort(m_snapshot.rejected.begin(), m_snapshot.rejected.end(),
-                  [](const model::RemoteRejected& a, const model::RemoteRejected& b) {
-                      return std::tie(a.parent, a.name, a.asset_id) <
-                             std::tie(b.parent, b.name, b.asset_id);
-                  });
+
+        sort_remote_snapshot(m_snapshot);
     }
 
     remote::Remote& m_remote;
     const RemoteScanOptions& m_options;
-    std::string m_root_id;
+    ExpandFolder m_expand;
+    std::map<std::string, model::RelPath> m_starts;
+    std::set<std::string> m_met_starts;
+    std::set<model::RelPath> m_listed;
 
     std::mutex m_mutex;
     std::condition_variable m_cv;
@@ -198,6 +209,23 @@ private:
 
 } // namespace
 
+void sort_remote_snapshot(model::RemoteSnapshot& snapshot) {
+    const auto stack_id = [](const model::RemoteEntry& e) -> const std::string& {
+        static const std::string k_none;
+        return e.version_stack ? e.version_stack->stack_id : k_none;
+    };
+    std::sort(snapshot.entries.begin(), snapshot.entries.end(),
+              [&](const model::RemoteEntry& a, const model::RemoteEntry& b) {
+                  return std::tie(a.path, a.asset_id, stack_id(a)) <
+                         std::tie(b.path, b.asset_id, stack_id(b));
+              });
+    std::sort(snapshot.rejected.begin(), snapshot.rejected.end(),
+              [](const model::RemoteRejected& a, const model::RemoteRejected& b) {
+                  return std::tie(a.parent, a.name, a.asset_id) <
+                         std::tie(b.parent, b.name, b.asset_id);
+              });
+}
+
 RemoteScanner::RemoteScanner(remote::Remote& remote, RemoteScanOptions options)
     : m_remote(remote), m_options(options) {}
 
@@ -205,8 +233,22 @@ Result<model::RemoteSnapshot> RemoteScanner::scan(const std::string& root_folder
     m_stats = {};
     if (root_folder_id.empty())
         return Error{ErrorCode::internal, "remote scan: the project has no root folder id"};
-    Walk walk(m_remote, m_options, root_folder_id);
+    Walk walk(m_remote, m_options, root_folder_id,
+              {ScanStart{root_folder_id, model::RelPath::root()}});
     return walk.run(m_stats);
+}
+
+Result<PartialScan> RemoteScanner::scan_folders(const std::string& root_folder_id,
+                                                const std::vector<ScanStart>& starts,
+                                                ExpandFolder expand) {
+    m_stats = {};
+    if (root_folder_id.empty() || starts.empty())
+        return Error{ErrorCode::internal, "remote scan: no root folder id or nothing to list"};
+    Walk walk(m_remote, m_options, root_folder_id, starts, std::move(expand));
+    auto snapshot = walk.run(m_stats);
+    if (!snapshot)
+        return snapshot.error();
+    return PartialScan{std::move(*snapshot), std::move(walk).listed()};
 }
 
 Result<model::RemoteSnapshot> scan_remote(remote::Remote& remote, const std::string& root_folder_id,

@@ -8,7 +8,10 @@
 #include "fios/scan/path_map.hpp"
 
 #include <cstddef>
+#include <functional>
+#include <set>
 #include <string>
+#include <vector>
 
 /// Phase "discover remote" of a sync run: walks one project's tree on Frame.io, from its root
 /// folder, through remote::Remote, and returns it as a model::RemoteSnapshot. Reads only.
@@ -52,6 +55,23 @@ struct RemoteScanStats {
     std::size_t items_seen = 0;
 };
 
+/// A folder a partial scan starts from: its id and its path in the project.
+struct ScanStart {
+    std::string folder_id;
+    model::RelPath path;
+};
+
+/// Decides whether a folder met in a partial scan is listed too (path, folder id).
+using ExpandFolder = std::function<bool(const model::RelPath&, const std::string&)>;
+
+/// What a partial scan saw: the items of the folders it listed (root_folder_id is the
+/// project's root), and the paths of exactly those folders. Whatever `listed` holds, its
+/// direct children in `snapshot` are complete and fresh; nothing else is known.
+struct PartialScan {
+    model::RemoteSnapshot snapshot;
+    std::set<model::RelPath> listed;
+};
+
 class RemoteScanner {
 public:
     /// `remote` must outlive the scanner.
@@ -61,6 +81,15 @@ public:
     /// listing error (with the folder's path as context), or ErrorCode::cancelled.
     [[nodiscard]] Result<model::RemoteSnapshot> scan(const std::string& root_folder_id);
 
+    /// Lists the folders `starts` of the project whose root is `root_folder_id`, and every
+    /// folder found below them for which `expand` returns true (and so on down). Each start
+    /// is listed once even when given twice; a start that is not found (deleted) fails the scan
+    /// with ErrorCode::not_found, a folder found below that is gone by the time it is listed
+    /// is left out as in scan().
+    [[nodiscard]] Result<PartialScan> scan_folders(const std::string& root_folder_id,
+                                                   const std::vector<ScanStart>& starts,
+                                                   ExpandFolder expand);
+
     /// Counters of the last scan().
     [[nodiscard]] const RemoteScanStats& stats() const noexcept { return m_stats; }
 
@@ -69,6 +98,10 @@ private:
     RemoteScanOptions m_options;
     RemoteScanStats m_stats;
 };
+
+/// Puts a snapshot in the scanner's order (entries by path, asset id, stack id; refused names
+/// by parent, name, asset id), so that results never depend on timing.
+void sort_remote_snapshot(model::RemoteSnapshot& snapshot);
 
 /// Shorthand for RemoteScanner(remote, options).scan(root_folder_id).
 [[nodiscard]] Result<model::RemoteSnapshot> scan_remote(remote::Remote& remote,

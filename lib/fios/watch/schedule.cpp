@@ -10,6 +10,14 @@ namespace {
 constexpr std::chrono::milliseconds k_settle_margin{200};
 } // namespace
 
+std::size_t remote_check_budget(std::chrono::seconds interval, double listings_per_second) {
+    if (listings_per_second <= 0)
+        return 0;
+    const double budget =
+        static_cast<double>(interval.count()) * listings_per_second * k_remote_check_share;
+    return budget < 1 ? 1 : static_cast<std::size_t>(budget);
+}
+
 WatchSchedule::WatchSchedule(ScheduleOptions options, TimePoint now)
     : m_options(options), m_listing_due(now) {}
 
@@ -130,9 +138,11 @@ DueWork WatchSchedule::due(TimePoint now) const {
         return work;
     for (const auto& [id, p] : m_projects) {
         const auto when = run_due(p);
-        if (when && *when <= now)
+        if (when && *when <= now) {
             work.run.push_back(id);
-        else if (p.scan_due <= now)
+            if (p.remote_due <= now)
+                work.remote_check.push_back(id);
+        } else if (p.scan_due <= now)
             work.scan.push_back(id);
     }
     work.list_projects = !work.run.empty() && m_listing_due <= now;

@@ -4,6 +4,7 @@
 #include "fios/core/clock.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -50,11 +51,25 @@ struct DueWork {
     /// True when this run also lists teams and projects (new projects are recorded): at most
     /// once per remote interval.
     bool list_projects = false;
+    /// Those of `run` whose remote interval is up (the others run for a local change or a
+    /// settle re-run).
+    std::vector<std::string> remote_check;
     /// Projects whose folders must be scanned to learn whether they changed (not watched, or
     /// the safety-net rescan): the caller compares scan digests and calls local_change().
     std::vector<std::string> scan;
     [[nodiscard]] bool empty() const noexcept { return run.empty() && scan.empty(); }
 };
+
+/// The share of an API's folder-listing rate that remote checks may spend; the rest is
+/// headroom for runs that local changes start, and for transfers.
+constexpr double k_remote_check_share = 0.5;
+
+/// How many folders one remote check of a project may list: its share of `listings_per_second`
+/// over one interval (at least 1). 0 when `listings_per_second` is 0 (no budget: a remote check
+/// lists the whole project). Every folder is then listed at least once every
+/// ceil(folders / (budget - budget / 2)) intervals (engine::RemoteCache::folders_to_check).
+[[nodiscard]] std::size_t remote_check_budget(std::chrono::seconds interval,
+                                              double listings_per_second);
 
 /// When each selected project is synced while watching: pure (no clock, no I/O), every
 /// decision of the watch loop's timing in one place, tested with made-up times.

@@ -93,6 +93,10 @@ private:
     void watch_project(const store::Selection& sel);
     void read_local_events(const RunTee* tee);
     void scan(const std::vector<std::string>& ids);
+    /// RunOptions::scope of a run of `due`: what changed locally, plus the remote check's
+    /// budget of folders; no entry (the whole project) where that is not known.
+    std::map<std::string, std::vector<model::RelPath>> scope_of(const DueWork& due);
+    void forget_changes(const engine::RunReport& report);
     /// Runs the due projects; an error when the watch must end.
     std::optional<Error> run_projects(const DueWork& due);
     void wait_for_work();
@@ -108,6 +112,14 @@ private:
     std::optional<Error> m_watcher_error; ///< why there is no watcher (every tree is polled)
     std::map<std::string, std::string> m_digests; ///< last scan digest of polled projects
     std::set<std::string> m_polled;
+    /// Each project's last remote view, for partial runs (engine::RemoteCache).
+    engine::RemoteCache m_cache;
+    /// Folders with local changes not yet synced without trouble, by project: a run for a
+    /// local change lists these (and what is new below them), not the whole project.
+    std::map<std::string, std::set<model::RelPath>> m_changed;
+    /// Projects whose next run must look at everything (changes found by a scan or lost by
+    /// the kernel: where is not known).
+    std::set<std::string> m_whole;
     std::chrono::steady_clock::time_point m_last_publish{};
 };
 
@@ -137,6 +149,9 @@ Status Loop::configure() {
                 m_watcher->unwatch_tree(id);
             m_polled.erase(id);
             m_digests.erase(id);
+            m_cache.forget(id);
+            m_changed.erase(id);
+            m_whole.erase(id);
         }
     }
     m_schedule.set_projects(ids, now());
@@ -173,8 +188,10 @@ void Loop::read_local_events(const RunTee* tee) {
     if (changes.overflow) {
         if (m_deps.events != nullptr)
             m_deps.events->on_overflow();
-        for (const auto& [id, sel] : m_selections)
+        for (const auto& [id, sel] : m_selections) {
             watch_project(sel); // folders created while events were lost get their watches
+            m_whole.insert(id);
+        }
         m_schedule.everything_due(t);
     }
     for (const auto& [id, why] : changes.fell_back) {
@@ -182,6 +199,7 @@ void Loop::read_local_events(const RunTee* tee) {
         if (sel == m_selections.end())
             continue;
         m_polled.insert(id);
+        m_whole.insert(id);
         m_schedule.set_watched(id, false, t);
         if (m_deps.events != nullptr) {
             TreeWatch tree;
@@ -194,8 +212,16 @@ void Loop::read_local_events(const RunTee* tee) {
             tee != nullptr && std::all_of(paths.begin(), paths.end(), [&](const std::string& path) {
                 return tee->wrote(id, path);
             });
-        if (!ours)
-            m_schedule.local_change(id, t);
+        if (ours)
+            continue;
+        m_schedule.local_change(id, t);
+        for (const auto& path : paths) {
+            auto rel = model::RelPath::parse(path);
+            if (rel && !rel->is_root())
+                m_changed[id].insert(rel->parent());
+            else
+                m_whole.insert(id); // the root itself, or a name that is no path
+        }
     }
 }
 
@@ -210,8 +236,10 @@ void Loop::scan(const std::vector<std::string>& ids) {
         // An unreadable or missing folder counts as a change: the run reports it.
         const std::string digest = snapshot ? scan::digest(*snapshot) : std::string("-");
         auto old = m_digests.find(id);
-        if (old == m_digests.end() || old->second != digest)
+        if (old == m_digests.end() || old->second != digest) {
             m_schedule.local_change(id, now());
+            m_whole.insert(id);
+        }
         m_digests[id] = digest;
         // A watched folder that was unwatchable (root back, limit raised) is watched again.
         if (m_polled.count(id) > 0 && m_watcher && snapshot) {
@@ -228,6 +256,7 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
     options.projects = due.run;
     options.list_projects = due.list_projects;
     options.command = "sync --watch";
+    options.scope = scope_of(due);
     publish("syncing", fmt::format("syncing {} project(s)", due.run.size()));
     RunTee tee(m_deps.observer, [this](const std::string& activity) {
         const auto t = std::chrono::steady_clock::now();
@@ -236,7 +265,7 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
             publish("syncing", activity);
         }
     });
-    auto report = m_hooks.run(options, tee);
+    auto report = m_hooks.run(options, tee, m_cache);
     const TimePoint t = now();
     std::optional<Error> run_wide;
     if (!report) {
@@ -252,6 +281,8 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
         for (const auto& p : report->projects)
             outcomes[p.project_id] = ProjectOutcome{p.counts.settling > 0};
         m_schedule.ran(due.run, due.list_projects && !report->error, outcomes, t);
+        if (!report->error)
+            forget_changes(*report);
         if (report->result == engine::RunResult::interrupted)
             return std::nullopt; // the loop sees the cancel
         if (report->error)
@@ -268,6 +299,46 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
     }
     read_local_events(&tee);
     return std::nullopt;
+}
+
+std::map<std::string, std::vector<model::RelPath>> Loop::scope_of(const DueWork& due) {
+    std::map<std::string, std::vector<model::RelPath>> scope;
+    const std::size_t budget =
+        remote_check_budget(m_config.schedule.remote_interval, m_config.folder_listings_per_second);
+    const TimePoint t = now();
+    for (const auto& id : due.run) {
+        if (m_whole.count(id) > 0)
+            continue;
+        const bool remote_check = std::find(due.remote_check.begin(), due.remote_check.end(), id) !=
+                                  due.remote_check.end();
+        if (remote_check && budget == 0)
+            continue;
+        std::vector<model::RelPath> folders;
+        if (auto changed = m_changed.find(id); changed != m_changed.end()) {
+            folders.assign(changed->second.begin(), changed->second.end());
+            m_cache.mark_changed(id, folders, t); // checked sooner on Frame.io as well
+        }
+        if (remote_check) {
+            for (auto& f : m_cache.folders_to_check(id, budget, t)) {
+                if (std::find(folders.begin(), folders.end(), f) == folders.end())
+                    folders.push_back(std::move(f));
+            }
+        }
+        if (!folders.empty())
+            scope[id] = std::move(folders);
+    }
+    return scope;
+}
+
+void Loop::forget_changes(const engine::RunReport& report) {
+    for (const auto& p : report.projects) {
+        // Kept until a run syncs them without trouble: a file still settling, a failed item
+        // or a project error brings the same folders into the next run.
+        if (p.error || p.counts.settling > 0 || p.counts.needs_attention())
+            continue;
+        m_changed.erase(p.project_id);
+        m_whole.erase(p.project_id);
+    }
 }
 
 void Loop::wait_for_work() {
@@ -300,7 +371,8 @@ void Loop::publish(std::string_view state, const std::string& activity) {
     s.activity = activity;
     for (const auto& [id, sel] : m_selections) {
         s.projects.push_back(WatchedProject{id, m_polled.count(id) == 0, m_schedule.last_run(id),
-                                            m_schedule.next_remote_check(id)});
+                                            m_schedule.next_remote_check(id),
+                                            m_cache.complete_as_of(id)});
     }
     // The status file is informational: a failure to write it never stops the watch.
     (void)write_watch_state(m_deps.status_file, s);

@@ -5,6 +5,7 @@
 #include "fios/core/clock.hpp"
 #include "fios/core/result.hpp"
 #include "fios/core/wakeup.hpp"
+#include "fios/engine/remote_cache.hpp"
 #include "fios/engine/sync_engine.hpp"
 #include "fios/store/state_db.hpp"
 #include "fios/watch/local_watcher.hpp"
@@ -30,6 +31,11 @@ struct WatchConfig {
     WatcherOptions watcher;
     /// The selections this watch syncs (the caller leaves out other generations' ones).
     std::vector<store::Selection> selections;
+    /// How many folders the API lets us list per second (V4: remote::V4Remote's figure).
+    /// Non-zero: a remote check lists its budget of folders (remote_check_budget), changed
+    /// ones first and then the longest unlisted, instead of the whole project. 0 (V2, whose
+    /// project counters make an unchanged project cost one request): the whole project.
+    double folder_listings_per_second = 0;
 };
 
 /// What the loop reports besides the runs' own events (which go to the engine Observer).
@@ -77,9 +83,10 @@ struct WatchHooks {
     /// Reads the configuration and selections (at start, and on SIGHUP).
     std::function<Result<WatchConfig>()> configure;
     /// Runs one sync of `options.projects` (never empty) with the lock already held
-    /// (EngineDeps::lock_held), sending the run's events to `observer`.
+    /// (EngineDeps::lock_held) and `cache` as EngineDeps::remote_cache, sending the run's
+    /// events to `observer`.
     std::function<Result<engine::RunReport>(const engine::RunOptions& options,
-                                            engine::Observer& observer)>
+                                            engine::Observer& observer, engine::RemoteCache& cache)>
         run;
 };
 

@@ -53,9 +53,9 @@ Status write_watch_state(const std::filesystem::path& file, const WatchState& st
                                    state.pid, api::format_timestamp(state.started_at),
                                    one_line(state.state), one_line(state.activity));
     for (const auto& p : state.projects) {
-        text +=
-            fmt::format("project {} {} {} {}\n", one_line(p.id), p.watched ? "watched" : "polled",
-                        time_or_dash(p.last_run), time_or_dash(p.next_check));
+        text += fmt::format("project {} {} {} {} {}\n", one_line(p.id),
+                            p.watched ? "watched" : "polled", time_or_dash(p.last_run),
+                            time_or_dash(p.next_check), time_or_dash(p.checked_whole));
     }
     const std::filesystem::path temp = file.string() + ".tmp";
     const int fd =
@@ -112,14 +112,16 @@ Result<WatchState> read_watch_state(const std::filesystem::path& file) {
             state.activity = value;
         } else if (key == "project") {
             std::istringstream fields(value);
-            std::string id, how, last, next;
+            std::string id, how, last, next, whole = "-";
             if (!(fields >> id >> how >> last >> next))
                 return bad("project line");
+            fields >> whole; // absent from files of an older watcher
             auto l = parse_time_or_dash(last);
             auto n = parse_time_or_dash(next);
-            if (!l || !n)
+            auto w = parse_time_or_dash(whole);
+            if (!l || !n || !w)
                 return bad("project time");
-            state.projects.push_back(WatchedProject{id, how == "watched", *l, *n});
+            state.projects.push_back(WatchedProject{id, how == "watched", *l, *n, *w});
         }
         // Unknown keys are skipped: a newer watcher may add some.
     }

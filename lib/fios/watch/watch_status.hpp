@@ -26,6 +26,9 @@ struct WatchedProject {
     bool watched = true; ///< false: polled (no inotify watch)
     std::optional<TimePoint> last_run;
     std::optional<TimePoint> next_check;
+    /// Every folder of the project had been listed on Frame.io at least once since then
+    /// (the last complete check).
+    std::optional<TimePoint> checked_whole;
 };
 
 struct WatchState {

@@ -949,6 +949,7 @@ RunOutcome SyncFixture::sync_once(engine::RunOptions options) {
     deps.remote = m_backend;
     deps.projects = m_directory.get();
     deps.clock = &m_clock;
+    deps.remote_cache = m_remote_cache;
     engine::SyncEngine engine(deps);
     // The engine's waits between verification looks are due on the injected clock, so a
     // frozen FakeClock would wait forever for a checksum that the emulator publishes in

@@ -392,6 +392,8 @@ public:
     /// Whether the injected clock follows real time while sync_once() runs (default: yes;
     /// see sync_once). Between runs it only moves by clock().advance().
     void set_clock_pump(bool on) { m_pump_clock = on; }
+    /// sync_once() runs with this EngineDeps::remote_cache (partial runs); null: none.
+    void set_remote_cache(engine::RemoteCache* cache) { m_remote_cache = cache; }
 
     /// Environment of a `frameio-sync` child: HOME, XDG_*, FRAMEIO_SYNC_API (the fixture's
     /// generation), FRAMEIO_TOKEN, FRAMEIO_API_URL, FRAMEIO_IMS_URL. The CLI scenarios and the
@@ -430,6 +432,7 @@ private:
     std::unique_ptr<RemoteSide> m_remote;
     fs::path m_state_path;
     bool m_pump_clock = true;
+    engine::RemoteCache* m_remote_cache = nullptr;
 
     std::unique_ptr<net::CurlTransport> m_transport;
     std::unique_ptr<api::TokenProvider> m_tokens;

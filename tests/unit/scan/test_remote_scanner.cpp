@@ -479,3 +479,43 @@ TEST_CASE("remote scanner lists sibling folders concurrently - within its thread
         CHECK(remote.max_in_flight == 1);
     }
 }
+
+TEST_CASE("partial scan: the starts - and below them only the folders asked for",
+          "[scan][remote][partial]") {
+    FakeRemote remote;
+    remote.folders["root"] = {folder("f-a", "A"), file("x-top", "top.mov", 1)};
+    remote.folders["f-a"] = {folder("f-b", "B"), folder("f-c", "C"), file("x-a", "a.wav", 2)};
+    remote.folders["f-b"] = {folder("f-d", "D"), file("x-b", "b.txt", 3)};
+    remote.folders["f-d"] = {file("x-d", "d.txt", 4)};
+    remote.folders["f-c"] = {file("x-c", "c.txt", 5)};
+
+    std::vector<std::string> asked;
+    auto part = RemoteScanner(remote, {})
+                    .scan_folders("root", {{"root", P("")}, {"f-a", P("A")}, {"f-a", P("A")}},
+                                  [&](const fios::model::RelPath& path, const std::string& id) {
+                                      asked.push_back(path.str() + "=" + id);
+                                      return path.str() !=
+                                             "A/C"; // C is "agreed": its inside is not looked at
+                                  });
+    REQUIRE(part);
+    // A is a start met inside the root: an entry, not a cycle, listed once.
+    CHECK(part->snapshot.rejected.empty());
+    CHECK(remote.times_listed("f-a") == 1);
+    CHECK(remote.times_listed("f-c") == 0);
+    CHECK(remote.times_listed("f-d") == 1); // below B, which was asked for
+    CHECK(part->listed == std::set<fios::model::RelPath>{P(""), P("A"), P("A/B"), P("A/B/D")});
+    CHECK(paths_of(part->snapshot) == std::vector<std::string>{"A", "A/B", "A/B/D", "A/B/D/d.txt",
+                                                               "A/B/b.txt", "A/C", "A/a.wav",
+                                                               "top.mov"});
+    CHECK(part->snapshot.root_folder_id == "root");
+    CHECK(entry_by_id(part->snapshot, "x-d").parent_id == "f-d");
+    std::sort(asked.begin(), asked.end());
+    CHECK(asked == std::vector<std::string>{"A/B/D=f-d", "A/B=f-b", "A/C=f-c"});
+
+    // A start that is gone fails the scan (the caller looks at everything instead).
+    auto gone = RemoteScanner(remote, {})
+                    .scan_folders("root", {{"f-gone", P("Gone")}},
+                                  [](const auto&, const auto&) { return true; });
+    REQUIRE_FALSE(gone);
+    CHECK(gone.error().code == ErrorCode::not_found);
+}

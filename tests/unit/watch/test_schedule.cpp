@@ -46,6 +46,7 @@ TEST_CASE("watch schedule: a new project is synced at once, then every interval"
     auto later = s.due(t0 + 63s);
     CHECK(runs(later, "a"));
     CHECK(later.list_projects);
+    CHECK(later.remote_check == std::vector<std::string>{"a"});
     REQUIRE(s.next_due());
     CHECK(*s.next_due() == t0 + 63s);
     CHECK(s.last_run("a") == t0 + 3s);
@@ -63,8 +64,18 @@ TEST_CASE("watch schedule: a local change runs its project after the debounce, w
     CHECK(runs(due, "a"));
     CHECK_FALSE(runs(due, "b"));
     CHECK_FALSE(due.list_projects);
+    CHECK(due.remote_check.empty()); // a local change's run: not a remote check
     REQUIRE(s.next_due());
     CHECK(*s.next_due() == t0 + 10s + 500ms);
+}
+
+TEST_CASE("watch schedule: the remote check budget is a share of the listing rate over one "
+          "interval",
+          "[watch][schedule]") {
+    CHECK(watch::remote_check_budget(60s, 5) == 150); // 60 s x 5/s x 0.5
+    CHECK(watch::remote_check_budget(1s, 5) == 2);
+    CHECK(watch::remote_check_budget(1s, 1) == 1);  // never below one folder
+    CHECK(watch::remote_check_budget(60s, 0) == 0); // no rate: whole-project checks
 }
 
 TEST_CASE("watch schedule: a change is acted on once the changed file has settled, so one run "

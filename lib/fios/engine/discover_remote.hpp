@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "fios/core/cancel.hpp"
+#include "fios/core/clock.hpp"
+#include "fios/core/result.hpp"
+#include "fios/engine/remote_cache.hpp"
+#include "fios/model/snapshot.hpp"
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fios::remote {
+class Remote;
+}
+
+/// Phase "discover remote" of one project's run: the whole tree, or (with a RemoteCache that
+/// holds the project and a scope) only some folders laid over the last view.
+namespace fios::engine {
+
+struct DiscoverRequest {
+    std::string project_id;
+    std::string root_id;
+    std::filesystem::path local_root;
+    /// Folders to list (see RunOptions::scope); null or empty: the whole tree.
+    const std::vector<model::RelPath>* scope = nullptr;
+    std::size_t threads = 4;
+    const CancelToken* cancel = nullptr;
+};
+
+struct Discovered {
+    /// The project's remote side as reconcile gets it.
+    model::RemoteSnapshot snapshot;
+    /// Set after a partial look: only what it covers may be acted on.
+    std::optional<Coverage> coverage;
+};
+
+/// Lists the project on Frame.io. A partial look lists each scope folder (a folder not on
+/// Frame.io in the view: its nearest listed ancestor) and, below them, every folder the journal,
+/// the local folder and Frame.io do not all agree on (new, gone, replaced, or not synced yet),
+/// down to the last level: what changed inside a folder both sides agree on is left to that
+/// folder's own turn. A scope folder that is gone on Frame.io turns the look into a whole one.
+/// `cache` (may be null) is updated with what was seen.
+[[nodiscard]] Result<Discovered> discover_remote(remote::Remote& remote, RemoteCache* cache,
+                                                 const DiscoverRequest& request,
+                                                 const model::LocalSnapshot& local,
+                                                 const model::JournalSnapshot& journal,
+                                                 TimePoint now);
+
+} // namespace fios::engine

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// Partial runs (`sync --watch`; docs/cli.md, "How a watch checks Frame.io"): with a
+// RemoteCache, a run whose RunOptions::scope names some folders lists only those (and what is
+// new or gone below them), acts only on what those listings cover, and leaves the rest to
+// their own turn. Listing counts come from the emulator's /_emulator/stats.
+#include "sync_fixture.hpp"
+
+#include "fios/engine/remote_cache.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace fios::test::sync;
+using fios::engine::RemoteCache;
+using fios::engine::RunResult;
+using fios::model::RelPath;
+using namespace std::chrono_literals;
+
+namespace {
+
+RelPath P(const std::string& text) {
+    auto p = RelPath::parse(text);
+    REQUIRE(p);
+    return *p;
+}
+
+/// A run of `fx` listing `folders` only (the cache must already hold the project).
+RunOutcome partial_run(SyncFixture& fx, const std::vector<std::string>& folders) {
+    auto options = fx.run_options();
+    std::vector<RelPath> scope;
+    for (const auto& f : folders)
+        scope.push_back(P(f));
+    options.scope[fx.remote().project_id()] = scope;
+    fx.emulator().reset_stats();
+    return fx.sync_once(options);
+}
+
+/// A file older than any settle time, written locally.
+void insert_settled(SyncFixture& fx, const std::string& path, const std::string& content) {
+    fx.local().insert(path, content);
+    fx.local().set_mtime(path, fx.clock().now() - 30min);
+}
+
+} // namespace
+
+TEST_CASE("partial run: a change in one folder lists that folder only - the rest waits its turn",
+          "[sync][partial]") {
+    SyncFixture fx;
+    RemoteCache cache;
+    fx.set_remote_cache(&cache);
+    for (int i = 0; i < 6; ++i)
+        insert_settled(fx, "F" + std::to_string(i) + "/a.txt", "a" + std::to_string(i));
+    const RunOutcome first = fx.sync_once(); // no view yet: the whole project
+    INFO(first.describe());
+    REQUIRE(first.report.has_value());
+    REQUIRE(first.report->result == RunResult::ok);
+    // The view is Frame.io before the run (the root alone): the folders the run created are
+    // learnt from the journal when a scope needs them.
+    CHECK(cache.folder_count(fx.remote().project_id()) == 1);
+    CHECK(cache.complete_as_of(fx.remote().project_id()).has_value());
+
+    insert_settled(fx, "F2/new.txt", "new here");
+    fx.remote().insert("F4/theirs.txt", "new there");
+    fx.publish_checksums();
+    const RunOutcome r = partial_run(fx, {"F2"});
+    INFO(r.describe());
+    REQUIRE(r.report.has_value());
+    CHECK(r.report->result == RunResult::ok);
+    CHECK(r.totals().uploaded == 1);
+    CHECK(r.totals().downloaded == 0); // F4 was not looked at
+    CHECK(count_listings(fx.emulator().stats()) == 1);
+    CHECK(fx.remote_tree().count("F2/new.txt") == 1);
+    CHECK_FALSE(fx.local().exists("F4/theirs.txt"));
+
+    // F4's turn (a remote check's budget): the colleague's file comes down.
+    const RunOutcome check = partial_run(fx, {"F4"});
+    INFO(check.describe());
+    REQUIRE(check.report.has_value());
+    CHECK(check.totals().downloaded == 1);
+    CHECK(count_listings(fx.emulator().stats()) == 1);
+    CHECK_TREES_EQUAL(fx.local_tree(), fx.remote_tree());
+}
+
+TEST_CASE("partial run: new - gone and replaced folders below a listed one are followed down",
+          "[sync][partial]") {
+    SyncFixture fx;
+    RemoteCache cache;
+    fx.set_remote_cache(&cache);
+    insert_settled(fx, "A/a.txt", "a");
+    insert_settled(fx, "B/b.txt", "b");
+    insert_settled(fx, "C/c.txt", "c");
+    insert_settled(fx, "D/d.txt", "d");
+    REQUIRE(fx.sync_once().report->result == RunResult::ok);
+
+    insert_settled(fx, "A/N/M/deep.txt", "a new local tree inside A"); // local, new, nested
+    fx.remote().remove("B");                                           // gone on Frame.io
+    fx.remote().remove("C");                                           // replaced on Frame.io:
+    fx.remote().insert("C/x.txt", "a new C");                          // same name, new folder
+    fx.remote().insert("D/unseen.txt", "D is not looked at");
+    fx.publish_checksums();
+
+    const RunOutcome r = partial_run(fx, {"", "A"});
+    INFO(r.describe());
+    REQUIRE(r.report.has_value());
+    // The root and A are listed; the new C below the root too (it is not the C the journal
+    // knows); A/N and A/N/M are not on Frame.io, so there is nothing to list; D is agreed.
+    CHECK(count_listings(fx.emulator().stats()) == 3);
+    CHECK(r.totals().uploaded == 1);         // A/N/M/deep.txt (its folders created first)
+    CHECK(r.totals().downloaded == 1);       // C/x.txt
+    CHECK(r.totals().deleted_remotely >= 2); // B/b.txt and C/c.txt stay here, marked
+    CHECK(fx.local().exists("B/b.txt"));
+    CHECK(fx.local().exists("C/c.txt"));
+    CHECK(fx.remote_tree().count("A/N/M/deep.txt") == 1);
+    CHECK_FALSE(fx.local().exists("D/unseen.txt"));
+
+    // A scope folder that is gone on Frame.io: the run looks at the whole project instead.
+    fx.remote().remove("A");
+    const RunOutcome whole = partial_run(fx, {"A/N"});
+    INFO(whole.describe());
+    REQUIRE(whole.report.has_value());
+    CHECK_FALSE(whole.report->error.has_value());
+    CHECK(fx.local().exists("D/unseen.txt"));
+    CHECK(fx.local().exists("A/N/M/deep.txt")); // never deleted here
+}

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+// engine/remote_cache: what a partial look covers, how it is laid over the last view, and
+// which folders a remote check lists within its budget. Pure: made-up snapshots and times.
+#include "fios/engine/remote_cache.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+
+using namespace fios;
+using engine::Coverage;
+using engine::RemoteCache;
+using model::EntryKind;
+using model::RelPath;
+using model::RemoteEntry;
+using model::RemoteSnapshot;
+
+namespace {
+
+RelPath P(const std::string& text) {
+    auto p = RelPath::parse(text);
+    REQUIRE(p);
+    return *p;
+}
+
+RemoteEntry entry(const std::string& path, EntryKind kind, const std::string& id) {
+    RemoteEntry e;
+    e.path = P(path);
+    e.kind = kind;
+    e.asset_id = id;
+    e.upload_completed = true;
+    return e;
+}
+
+std::set<std::string> paths_of(const RemoteSnapshot& s) {
+    std::set<std::string> out;
+    for (const auto& e : s.entries)
+        out.insert(e.path.str() + "=" + e.asset_id);
+    return out;
+}
+
+const model::TimePoint t0{std::chrono::seconds{1'800'000'000}};
+
+} // namespace
+
+TEST_CASE("coverage: listed folders and folders absent from a fresh listing are fresh",
+          "[engine][partial]") {
+    // Listed: the root and A. A/Agreed is on Frame.io but was not listed; A/Gone is not.
+    const Coverage c({P(""), P("A")}, {P("A"), P("A/Agreed"), P("B")});
+    CHECK(c.covers(P("top.txt")));
+    CHECK(c.covers(P("A/x.txt")));
+    CHECK(c.covers(P("A/Agreed"))); // the folder itself: A was listed
+    CHECK_FALSE(c.covers(P("A/Agreed/inside.txt")));
+    CHECK(c.covers(P("A/Gone/inside.txt"))); // absent from A's listing: nothing there
+    CHECK(c.covers(P("A/Gone/deeper/still.txt")));
+    CHECK_FALSE(c.covers(P("B/b.txt")));
+    CHECK_FALSE(c.covers(RelPath::root()));
+    const Coverage none({P("C")}, {});
+    CHECK_FALSE(none.covers(P("top.txt"))); // the root was not listed
+    CHECK(none.covers(P("C/x")));
+
+    plan::Plan plan;
+    plan::Action in;
+    in.path = P("A/x.txt");
+    plan::Action out;
+    out.path = P("B/b.txt");
+    plan::Action refused; // a refused name is judged by its folder
+    refused.kind = plan::ActionKind::skip;
+    refused.skip = plan::SkipReason::hostile_name;
+    refused.path = P("A");
+    plan.actions = {in, out, refused};
+    plan.observations.push_back(model::LocalObservation{});
+    const plan::Plan kept = engine::covered_part(plan, c);
+    REQUIRE(kept.actions.size() == 2);
+    CHECK(kept.actions[0].path == P("A/x.txt"));
+    CHECK(kept.actions[1].skip == plan::SkipReason::hostile_name);
+    CHECK(kept.observations.size() == 1); // from the complete local scan: kept whole
+}
+
+TEST_CASE("overlay: what the fresh listings cover replaces the view - the rest stays",
+          "[engine][partial]") {
+    RemoteSnapshot cached;
+    cached.root_folder_id = "root";
+    cached.entries = {
+        entry("A", EntryKind::folder, "fa"),      entry("A/old.txt", EntryKind::file, "x1"),
+        entry("A/Gone", EntryKind::folder, "fg"), entry("A/Gone/in.txt", EntryKind::file, "x2"),
+        entry("B", EntryKind::folder, "fb"),      entry("B/b.txt", EntryKind::file, "x3")};
+    cached.rejected.push_back(
+        model::RemoteRejected{P("A"), "..", "bad1", EntryKind::file, model::NameIssue::dot});
+    RemoteSnapshot fresh;
+    fresh.root_folder_id = "root";
+    fresh.entries = {entry("A/new.txt", EntryKind::file, "x4")};
+    const Coverage c({P("A")}, {});
+    const RemoteSnapshot merged = engine::overlay(cached, fresh, c);
+    CHECK(paths_of(merged) == std::set<std::string>{"A=fa", "A/new.txt=x4", "B=fb", "B/b.txt=x3"});
+    CHECK(merged.rejected.empty()); // A's refused name was in A's old listing
+    CHECK(merged.root_folder_id == "root");
+    // Deterministic order, as the scanner gives it.
+    for (std::size_t i = 1; i < merged.entries.size(); ++i)
+        CHECK(merged.entries[i - 1].path < merged.entries[i].path);
+}
+
+TEST_CASE("remote check budget: changed folders first - every folder within the period",
+          "[engine][partial]") {
+    RemoteCache cache;
+    RemoteSnapshot view;
+    view.root_folder_id = "root";
+    for (int i = 0; i < 9; ++i)
+        view.entries.push_back(
+            entry("F" + std::to_string(i), EntryKind::folder, "f" + std::to_string(i)));
+    cache.put_complete("p", "root", "/sync", view, t0);
+    CHECK(cache.folder_count("p") == 10);
+    CHECK(cache.complete_as_of("p") == t0);
+    CHECK(cache.find("p", "root", "/elsewhere") == nullptr); // another folder: no view
+    CHECK(cache.find("p", "root", "/sync") != nullptr);
+
+    // Budget 4: every one of the 10 folders is listed within ceil(10 / (4 - 2)) = 5 checks,
+    // even with a changed folder taking its share every time.
+    std::map<std::string, int> listed;
+    model::TimePoint now = t0;
+    for (int check = 0; check < 5; ++check) {
+        now += std::chrono::minutes{1};
+        cache.mark_changed("p", {P("F3")}, now);
+        const auto folders = cache.folders_to_check("p", 4, now);
+        CHECK(folders.size() == 4);
+        CHECK(folders.front() == P("F3")); // the changed one first
+        RemoteSnapshot fresh;
+        fresh.root_folder_id = "root";
+        std::set<RelPath> remote_folders;
+        for (const auto& f : folders) {
+            ++listed[f.str()];
+            for (const auto& e : view.entries) {
+                if (!e.path.is_root() && e.path.parent() == f) {
+                    fresh.entries.push_back(e);
+                    remote_folders.insert(e.path);
+                }
+            }
+        }
+        (void)cache.put_partial("p", fresh,
+                                Coverage({folders.begin(), folders.end()}, remote_folders), now);
+    }
+    CHECK(listed.size() == 10);
+    CHECK(listed["F3"] == 5);
+    CHECK(cache.complete_as_of("p") > t0);
+    CHECK(cache.folder_count("p") == 10); // nothing lost by laying fresh listings over it
+    CHECK(cache.folders_to_check("p", 0, now).empty());
+    CHECK(cache.folders_to_check("unknown", 4, now).empty());
+}
+
+TEST_CASE("a listing that finds something new marks its folder changed", "[engine][partial]") {
+    RemoteCache cache;
+    RemoteSnapshot view;
+    view.root_folder_id = "root";
+    view.entries = {entry("A", EntryKind::folder, "fa"), entry("B", EntryKind::folder, "fb")};
+    cache.put_complete("p", "root", "/sync", view, t0);
+    RemoteSnapshot fresh;
+    fresh.entries = {entry("B/new.txt", EntryKind::file, "x1")};
+    const auto later = t0 + std::chrono::seconds{30};
+    (void)cache.put_partial("p", fresh, Coverage({P("A"), P("B")}, {}), later);
+    // Budget 2: one changed (B, it has something new), one of the longest unlisted (the root).
+    const auto next = cache.folders_to_check("p", 2, later);
+    REQUIRE(next.size() == 2);
+    CHECK(next[0] == P("B"));
+    CHECK(next[1] == RelPath::root());
+    // Ten minutes later it is no longer "recently changed".
+    const auto much_later = later + RemoteCache::k_changed_for + std::chrono::seconds{1};
+    const auto quiet = cache.folders_to_check("p", 2, much_later);
+    CHECK(std::find(quiet.begin(), quiet.end(), P("B")) == quiet.end());
+}
