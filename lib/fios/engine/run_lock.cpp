@@ -19,6 +19,7 @@ namespace fios::engine {
 
 namespace {
 constexpr std::string_view k_held_text = "another frameio-sync (pid ";
+constexpr int k_probe_waits = 400; ///< 5 ms each
 
 std::optional<long> read_pid_number(int fd) {
     char buf[32] = {};
@@ -53,10 +54,19 @@ Result<RunLock> RunLock::acquire(const std::filesystem::path& file) {
         return Error{ErrorCode::io, fmt::format("cannot open the lock file {}: {}", file.string(),
                                                 std::strerror(err))};
     }
-    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    for (int probes = 0; ::flock(fd, LOCK_EX | LOCK_NB) != 0;) {
         const int err = errno;
         if (err == EINTR)
             continue;
+        // holder() (`status`) takes a shared lock for a moment: if a shared lock can be had,
+        // nobody holds the exclusive one, so wait for the probe to end (at most about 2 s)
+        // instead of reporting a sync that is not running.
+        if (err == EWOULDBLOCK && probes < k_probe_waits && ::flock(fd, LOCK_SH | LOCK_NB) == 0) {
+            ::flock(fd, LOCK_UN);
+            ++probes;
+            ::usleep(5000);
+            continue;
+        }
         if (err == EWOULDBLOCK) {
             std::string pid = read_pid(fd);
             ::close(fd);

@@ -8,12 +8,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <string>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <thread>
 
 using namespace fios;
 
@@ -39,6 +42,27 @@ TEST_CASE("run lock: a second attempt is refused with the owner's pid", "[engine
     { auto moved = std::move(*first); }
     auto third = engine::RunLock::acquire(file);
     CHECK(third);
+}
+
+TEST_CASE("run lock: a status probe's brief shared lock does not look like a running sync",
+          "[engine][lock]") {
+    // `status` (RunLock::holder) holds a shared lock for a moment; a `sync --once` starting
+    // just then used to exit 75 naming a sync that was not running.
+    test::TempDir dir{"fios-lock"};
+    const auto file = dir.path() / "sync.lock";
+    { REQUIRE(engine::RunLock::acquire(file)); } // the file exists, unlocked
+    const int probe = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(probe >= 0);
+    REQUIRE(::flock(probe, LOCK_SH | LOCK_NB) == 0);
+    std::thread release([probe] {
+        std::this_thread::sleep_for(std::chrono::milliseconds{100});
+        ::close(probe); // the probe ends
+    });
+    auto lock = engine::RunLock::acquire(file);
+    release.join();
+    INFO((lock ? std::string() : lock.error().message));
+    CHECK(lock);
+    CHECK(engine::RunLock::holder(file) == std::optional<long>(::getpid())); // held: by us
 }
 
 TEST_CASE("run lock: other errors are not 'lock held'", "[engine][lock]") {
