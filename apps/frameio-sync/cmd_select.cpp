@@ -175,15 +175,10 @@ ExitCode run_unselect(Context& ctx, const std::string& wanted, bool json) {
     std::vector<store::ProjectInfo> infos;
     for (const auto& s : *selections)
         infos.push_back(selection_info(s));
-    auto project = match_project(wanted, infos);
-    if (!project) {
-        ctx.out.error(project.error().code == ErrorCode::not_found
-                          ? fmt::format("'{}' is not selected (`frameio-sync status` lists the "
-                                        "selected projects)",
-                                        wanted)
-                          : project.error().message);
-        return project.error().code == ErrorCode::not_found ? ExitCode::failed : ExitCode::usage;
-    }
+    auto matched = match_selected(ctx, wanted, infos);
+    if (auto* code = std::get_if<ExitCode>(&matched))
+        return *code;
+    const store::ProjectInfo* project = &std::get<store::ProjectInfo>(matched);
     auto folder = (*state)->find_selection(project->id);
     if (!folder)
         return fail(ctx, folder.error());

@@ -183,6 +183,24 @@ Result<store::ProjectInfo> match_project(const std::string& wanted,
                              wanted, hits.size(), list)};
 }
 
+std::variant<store::ProjectInfo, ExitCode>
+match_selected(Context& ctx, const std::string& wanted,
+               const std::vector<store::ProjectInfo>& first,
+               const std::vector<store::ProjectInfo>& then) {
+    auto p = match_project(wanted, first);
+    if (!p && p.error().code == ErrorCode::not_found && !then.empty())
+        p = match_project(wanted, then);
+    if (p)
+        return *p;
+    if (p.error().code != ErrorCode::not_found) {
+        ctx.out.error(p.error().message);
+        return ExitCode::usage;
+    }
+    ctx.out.error(fmt::format(
+        "'{}' is not selected (`frameio-sync status` lists the selected projects)", wanted));
+    return ExitCode::failed;
+}
+
 std::string project_label(const store::ProjectInfo& p) {
     return p.team_name.empty() ? p.name : p.team_name + "/" + p.name;
 }

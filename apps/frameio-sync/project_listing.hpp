@@ -2,12 +2,14 @@
 #pragma once
 
 #include "context.hpp"
+#include "exit_codes.hpp"
 
 #include "fios/api/v4_client.hpp"
 #include "fios/engine/project_directory.hpp"
 #include "fios/store/state_db.hpp"
 
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace fios::cli {
@@ -30,6 +32,14 @@ Result<std::vector<ListedProject>> list_all_projects(Context& ctx, bool announce
 /// spellings accepted), conflict (ambiguous: lists every candidate as `Team/Project (id)`).
 Result<store::ProjectInfo> match_project(const std::string& wanted,
                                          const std::vector<store::ProjectInfo>& candidates);
+
+/// match_project among selected projects, trying `first` and then (when nothing matched there)
+/// `then`; on failure prints the error ("'X' is not selected" with where to see the selected
+/// projects, or the ambiguity) and returns the exit code: 1 not selected, 2 ambiguous.
+std::variant<store::ProjectInfo, ExitCode>
+match_selected(Context& ctx, const std::string& wanted,
+               const std::vector<store::ProjectInfo>& first,
+               const std::vector<store::ProjectInfo>& then = {});
 
 /// `Team/Project` (V4: `Workspace/Project`), or the name alone when the team is unknown.
 std::string project_label(const store::ProjectInfo& p);

@@ -92,18 +92,10 @@ std::variant<SyncSetup, ExitCode> load_sync_setup(Context& ctx, const SyncOption
                  [&](const store::ProjectInfo& p) { return p.generation == current; });
     std::vector<std::string> wanted_ids;
     for (const auto& wanted : opt.projects) {
-        auto p = match_project(wanted, current_selected);
-        if (!p && p.error().code == ErrorCode::not_found)
-            p = match_project(wanted, selected);
-        if (!p) {
-            ctx.out.error(p.error().code == ErrorCode::not_found
-                              ? fmt::format("'{}' is not a selected project (`frameio-sync "
-                                            "status` lists them)",
-                                            wanted)
-                              : p.error().message);
-            return p.error().code == ErrorCode::not_found ? ExitCode::failed : ExitCode::usage;
-        }
-        wanted_ids.push_back(p->id);
+        auto p = match_selected(ctx, wanted, current_selected, selected);
+        if (auto* code = std::get_if<ExitCode>(&p))
+            return *code;
+        wanted_ids.push_back(std::get<store::ProjectInfo>(p).id);
     }
     if (setup.nothing_selected) {
         ctx.out.info("No project selected: `frameio-sync projects` lists them, "

@@ -105,6 +105,12 @@ TEST_CASE("select by id, by Team/Project and by unique name, then status and uns
     CHECK(after["projects"].Size() == 2);
     auto missing = f.run({"unselect", "Beta"});
     CHECK(missing.exit_code == 1);
+    CHECK(missing.err.find("'Beta' is not selected (`frameio-sync status` lists the selected "
+                           "projects)") != std::string::npos);
+    // `sync --project` names an unselected project the same way, and syncs nothing.
+    auto sync = f.run({"sync", "--once", "--project", "Beta"});
+    CHECK(sync.exit_code == 1);
+    CHECK(sync.err.find("'Beta' is not selected") != std::string::npos);
 }
 
 TEST_CASE("an ambiguous project name is refused with the candidates listed", "[cli][select]") {
