@@ -332,9 +332,11 @@ std::map<std::string, std::vector<model::RelPath>> Loop::scope_of(const DueWork&
 
 void Loop::forget_changes(const engine::RunReport& report) {
     for (const auto& p : report.projects) {
-        // Kept until a run syncs them without trouble: a file still settling, a failed item
-        // or a project error brings the same folders into the next run.
-        if (p.error || p.counts.settling > 0 || p.counts.needs_attention())
+        // Kept while a file there is still settling, or the project could not be synced (its
+        // next run brings the same folders). A failed item or a conflict is in the journal and
+        // comes back whenever its folder is listed: the engine marks the folders it acted in
+        // as changed, so remote checks list them first for a while.
+        if (p.error || p.counts.settling > 0)
             continue;
         m_changed.erase(p.project_id);
         m_whole.erase(p.project_id);
