@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <stdexcept>
+#include <thread>
 
 namespace fios::test::soak {
 
@@ -229,9 +230,26 @@ std::string tail(const std::string& text, std::size_t n) {
     return text.size() > n ? text.substr(text.size() - n) : text;
 }
 
+fios::test::RunOptions soak_cli_options(const SyncFixture& fx) {
+    auto options = fx.cli_options();
+    options.env["FIOS_TEST_RETRY_BACKOFF_SECONDS"] = "1";
+    return options;
+}
+
 int run_until_converged(SyncFixture& fx, const Tree& expected, int bound) {
+    const auto options = soak_cli_options(fx);
     for (int run = 1; run <= bound; ++run) {
-        const fios::test::ProcessResult r = fx.cli({"sync", "--once"});
+        const auto started = std::chrono::steady_clock::now();
+        fx.emulator().reset_rate_limits();
+        const fios::test::ProcessResult r =
+            fios::test::run_process(fx.cli_argv({"sync", "--once"}), options);
+        std::cerr << "  sync --once: exit " << r.exit_code << " after "
+                  << std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - started)
+                         .count()
+                  << " ms\n";
+        if (std::getenv("FIOS_SOAK_VERBOSE") != nullptr)
+            std::cerr << r.err << "\n";
         INFO("run " << run << ": exit " << r.exit_code << "\n" << tail(r.err));
         check_invariants(fx, expected);
         const bool equal = converged(fx, expected);
@@ -241,6 +259,9 @@ int run_until_converged(SyncFixture& fx, const Tree& expected, int bound) {
         }
         if (r.exit_code == 0 && equal)
             return run;
+        // The retry of an item that failed is due a second later (the hook below): a known
+        // schedule, not a wait for an effect.
+        std::this_thread::sleep_for(std::chrono::milliseconds(1100));
     }
     return bound + 1;
 }

@@ -89,6 +89,11 @@ void check_invariants(SyncFixture& fx, const Tree& expected);
 /// Every folder of `expected` (and the root) listed through the API, not the admin state:
 /// names held by more than one asset.
 std::vector<std::string> api_duplicates(SyncFixture& fx, const Tree& expected);
+/// The environment of a `frameio-sync` child of these suites: the fixture's, and a failed item
+/// retried a second later rather than after the policy's minute (docs/testing.md,
+/// FIOS_TEST_RETRY_BACKOFF_SECONDS): what happens after a restart is the point here, not how
+/// long the backoff is.
+fios::test::RunOptions soak_cli_options(const SyncFixture& fx);
 /// `frameio-sync sync --once` until a run exits 0 with both trees as `expected`, at most
 /// `bound` runs; CHECKs the invariants after each, and that an exit 0 means exactly that.
 /// Returns the number of runs (bound + 1 when it did not converge).

@@ -105,6 +105,14 @@ std::uint64_t depth_at(std::uint64_t seed, std::size_t i, Phase p) {
     return 1 + (z ^ (z >> 31)) % depth_of(p);
 }
 
+/// The emulator for crash points: its rate limits lifted (the children still pace themselves
+/// to the documented limits), so that restarts spend their time on recovery, not on 429s.
+FixtureOptions crash_options() {
+    FixtureOptions o;
+    o.rate_limited = false;
+    return o;
+}
+
 /// The scenario of one point: the workload, what each path must hold, and the stack.
 struct Scenario {
     Workload work;
@@ -193,8 +201,14 @@ bool kill_at(SyncFixture& fx, const std::function<bool()>& reached) {
     // are cut short so that temporary files hold partial bytes when the kill comes.
     fx.emulator().set_faults(R"({"latency_ms": 40, "truncate": 0.3, "seed": 5})");
     SpawnedProcess child(fx.cli_argv({"sync", "--once", "--jobs", "2", "--part-jobs", "2"}),
-                         fx.cli_options());
+                         soak_cli_options(fx));
+    const auto started = std::chrono::steady_clock::now();
     const bool met = wait_until(reached, 90s, 2ms);
+    std::cerr << "  killed after "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - started)
+                     .count()
+              << " ms\n";
     ::kill(child.pid(), SIGKILL);
     const ProcessResult r = child.wait(30s);
     fx.emulator().set_faults("{}");
@@ -210,7 +224,7 @@ void run_points(Phase phase) {
     for (std::size_t i = static_cast<std::size_t>(phase); i < points; i += k_phases) {
         const std::uint64_t k = depth_at(seed, i, phase);
         DYNAMIC_SECTION("point " << i << ": " << name_of(phase) << ", k = " << k) {
-            SyncFixture fx;
+            SyncFixture fx(crash_options());
             announce("crash point " + std::to_string(i) + " (" + std::string(name_of(phase)) +
                          ", k = " + std::to_string(k) + ")",
                      fx, files, seed);
@@ -260,7 +274,7 @@ TEST_CASE("crash: the emulator killed and restarted mid-run on its --data - the 
     const std::size_t files = env_size("FIOS_CRASH_FILES", 40, 200);
     const std::uint64_t seed = env_seed("FIOS_CRASH_SEED", 21);
     fios::test::TempDir data("fios-emu-data");
-    FixtureOptions o;
+    FixtureOptions o = crash_options();
     o.emulator_args = {"--data", data.path().string()};
     SyncFixture fx(o);
     announce("emulator crash", fx, files, seed);
@@ -270,7 +284,7 @@ TEST_CASE("crash: the emulator killed and restarted mid-run on its --data - the 
     fx.emulator().reset_stats();
     fx.emulator().set_faults(R"({"latency_ms": 40})");
     SpawnedProcess child(fx.cli_argv({"sync", "--once", "--jobs", "2", "--part-jobs", "2"}),
-                         fx.cli_options());
+                         soak_cli_options(fx));
     // Uploads and downloads under way: parts stored, a download asked for.
     REQUIRE(wait_until(
         [&] {
