@@ -42,8 +42,8 @@ bool contains(const std::string& text, const std::string& part) {
 
 } // namespace
 
-TEST_CASE("a state database damaged during a run: exit 78 with the fix - nothing deleted; moved "
-          "aside and selected again - the next runs adopt and converge",
+TEST_CASE("a state database damaged during a run: exit 78 with the fix - nothing deleted - "
+          "moved aside and selected again the next runs converge",
           "[crash][damaged]") {
     FixtureOptions o;
     o.rate_limited = false; // as the crash points: the child paces itself to the documented limits
