@@ -149,8 +149,6 @@ std::string all_faults(Generation generation, std::uint64_t seed) {
 }
 
 std::vector<std::string> expiring_links() {
-    if (env("FIOS_SOAK_NO_TTL"))
-        return {};
     return {"--url-ttl", "20", "--v4-link-ttl", "5"};
 }
 
