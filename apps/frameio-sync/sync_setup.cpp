@@ -14,10 +14,29 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <cstdlib>
 #include <iterator>
+#include <string_view>
+#include <vector>
 
 namespace fios::cli {
 namespace {
+
+/// A test hook (docs/testing.md): FIOS_TEST_RETRY_BACKOFF_SECONDS=N makes every wait before
+/// retrying a failed item N seconds (1 to 3600) instead of the policy's 1 minute to 6 hours.
+/// Anything else is ignored.
+std::vector<std::chrono::seconds> backoff_from_environment() {
+    const char* text = std::getenv("FIOS_TEST_RETRY_BACKOFF_SECONDS");
+    if (text == nullptr)
+        return {};
+    std::int64_t n = 0;
+    const std::string_view v(text);
+    const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc{} || ptr != v.data() + v.size() || n < 1 || n > 3600)
+        return {};
+    return {std::chrono::seconds{n}};
+}
 
 /// The integer settings of a run, with their lower bounds applied.
 Status read_run_settings(Context& ctx, engine::RunOptions& run) {
@@ -34,6 +53,7 @@ Status read_run_settings(Context& ctx, engine::RunOptions& run) {
         static_cast<std::uint64_t>(at_least(s.integer("free_space_margin_mb"), 0)) << 20U;
     // `--verify readback` (V4 only; V2 compares Frame.io's checksum).
     run.readback = s.string("verify") == "readback";
+    run.backoff = backoff_from_environment();
     return {};
 }
 

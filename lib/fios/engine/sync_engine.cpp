@@ -294,6 +294,8 @@ public:
         m_policy.verify_timeout = options.verify_timeout;
         m_policy.direction = options.direction;
         m_policy.readback = options.readback;
+        if (!options.backoff.empty())
+            m_policy.backoff = options.backoff;
         // What counts as verified, and what can be uploaded, is the backend's to say (rows
         // 73-77 without a checksum, row 79 without empty files).
         if (deps.remote != nullptr) {

@@ -69,6 +69,11 @@ struct RunOptions {
     std::size_t jobs = 4;      ///< files transferred at once (>= 1)
     std::size_t part_jobs = 4; ///< parts of one file transferred at once (>= 1)
     std::chrono::milliseconds settle{std::chrono::seconds{5}};
+    /// Waits before retrying a failed item, by failures in a row (policy::Policy::backoff);
+    /// empty: the policy's schedule (1 min, 5 min, 30 min, 2 h, 6 h). Not a setting: the CLI
+    /// sets it only from the test hook FIOS_TEST_RETRY_BACKOFF_SECONDS (docs/testing.md), so
+    /// that a watch soak converges in seconds once its faults stop.
+    std::vector<std::chrono::seconds> backoff;
     /// How long the run waits (without blocking other work) for a fresh upload's checksum.
     std::chrono::seconds verify_timeout{60};
     /// `--verify readback` (policy::Policy::readback): read each fresh upload back on a

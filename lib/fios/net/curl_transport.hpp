@@ -43,8 +43,11 @@ struct CurlTransportOptions {
     std::size_t max_idle_handles = 32;
     /// A non-2xx body (or a 2xx that was not streamed) beyond this is cut: it is diagnostic.
     std::size_t max_error_body = 64 * 1024;
-    /// A 2xx body kept in memory beyond this fails the request (ErrorCode::parse).
-    std::size_t max_body = 256 * 1024 * 1024;
+    /// A 2xx body kept in memory beyond this fails the request (ErrorCode::parse), as soon as
+    /// it is passed. Only API and token answers are kept (downloads stream to their sink); a
+    /// V2 page of 500 assets is about 1 MB, so 32 MiB is ample for an honest answer and is
+    /// what a hostile one can cost (it was 256 MiB: a 100 MB listing was held whole).
+    std::size_t max_body = std::size_t{32} << 20;
     /// Follows up to 5 redirects (http and https only) for requests that allow it
     /// (HttpRequest::follow_redirects). libcurl does not send a custom Authorization header to
     /// another host.

@@ -282,7 +282,18 @@ std::uint64_t seed_of(const std::string& path) {
 // --- emulator ------------------------------------------------------------------------------------
 
 Emulator::Emulator(std::vector<std::string> extra_args)
-    : m_process(std::make_unique<EmulatorProcess>(std::move(extra_args))) {}
+    : m_args(std::move(extra_args)), m_process(std::make_unique<EmulatorProcess>(m_args)) {}
+
+void Emulator::kill_and_restart() {
+    if (std::find(m_args.begin(), m_args.end(), "--data") == m_args.end())
+        throw std::runtime_error("kill_and_restart: the emulator was started without --data, so "
+                                 "a restart would lose its state");
+    const int port = m_process->port();
+    m_process->kill_hard();
+    std::vector<std::string> args = m_args;
+    args.insert(args.end(), {"--port", std::to_string(port)}); // a later --port wins
+    m_process = std::make_unique<EmulatorProcess>(std::move(args));
+}
 
 Stats Emulator::stats() const {
     const auto r = http_request("GET", base_url() + "/_emulator/stats");
@@ -908,6 +919,7 @@ store::ProjectInfo SyncFixture::connect_v2() {
     api::V2ClientOptions copts;
     copts.api_base = m_emulator.base_url();
     copts.jitter_seed = 1;
+    copts.pace_requests = m_options.pace_requests;
     m_client = std::make_unique<api::V2Client>(*m_transport, *m_tokens, SystemClock::instance(),
                                                net::RealSleeper::instance(), copts);
     m_v2 = std::make_unique<remote::V2Remote>(*m_client);
@@ -940,7 +952,13 @@ void SyncFixture::publish_checksums() {
     m_emulator.advance_clock(static_cast<long>(std::ceil(delay)) + 1);
 }
 
+void SyncFixture::release_state_db() {
+    m_state.reset();
+}
+
 RunOutcome SyncFixture::sync_once(engine::RunOptions options) {
+    if (!m_state)
+        throw std::runtime_error("sync_once: the state database was released");
     m_emulator.reset_rate_limits();
     RunOutcome out;
     Collector collector(out);
@@ -1017,6 +1035,8 @@ ProcessResult SyncFixture::cli(const std::vector<std::string>& args,
 }
 
 std::map<std::string, model::JournalRecord> SyncFixture::journal() {
+    if (!m_state)
+        throw std::runtime_error("journal: the state database was released");
     store::Journal journal(m_state->db());
     auto rows = journal.records(m_remote->project_id());
     if (!rows)
@@ -1028,6 +1048,8 @@ std::map<std::string, model::JournalRecord> SyncFixture::journal() {
 }
 
 void SyncFixture::put_journal_row(const model::JournalRecord& record) {
+    if (!m_state)
+        throw std::runtime_error("put_journal_row: the state database was released");
     store::Journal journal(m_state->db());
     if (auto r = journal.put_record(m_remote->project_id(), record); !r)
         throw std::runtime_error("journal: " + r.error().message);

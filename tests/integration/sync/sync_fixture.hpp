@@ -148,6 +148,12 @@ public:
     [[nodiscard]] const std::string& base_url() const { return m_process->base_url(); }
     [[nodiscard]] EmulatorProcess& process() { return *m_process; }
 
+    /// Kills the emulator with SIGKILL (a crash) and starts it again on the same port and
+    /// `--data` directory, so that every URL it signed stays valid (docs/emulator.md,
+    /// "Persistence"). Stats, faults and rate-limit buckets start empty. Throws unless it was
+    /// started with `--data`.
+    void kill_and_restart();
+
     Stats stats() const;
     void reset_stats() const;
     void advance_clock(long seconds) const;
@@ -168,6 +174,7 @@ public:
                   long expect = 200) const;
 
 private:
+    std::vector<std::string> m_args;
     std::unique_ptr<EmulatorProcess> m_process;
 };
 
@@ -312,6 +319,10 @@ struct FixtureOptions {
     /// its defaults (its scenarios always have), V4 lifts them (its per-operation limits would
     /// make the breadth of the harness take hours); the pacing and 429 scenarios set it.
     std::optional<bool> rate_limited;
+    /// The in-process client paces its own requests to the documented limits (V2: 40 folder
+    /// listings a minute) unless false. The soak turns it off with the emulator's limits, so
+    /// that its runs spend their time on faults, not on the pacer (pacing has its scenarios).
+    bool pace_requests = true;
     double checksum_delay = 1.0; ///< seconds of emulator time; > 0 by default (V2)
     /// V4 (no checksum): seconds of emulator time until an upload shows complete
     /// (--v4-complete-delay): the scenarios where our upload is left awaiting verification set
@@ -415,6 +426,10 @@ public:
     /// it (in-process stand-in for kill-and-restart scenarios).
     void put_journal_row(const model::JournalRecord& record);
     [[nodiscard]] const fs::path& state_db_path() const { return m_state_path; }
+    /// Closes the fixture's own connection to the state database, so that only the CLI's
+    /// children use the file (scenarios that damage or move it). sync_once() and journal()
+    /// throw afterwards.
+    void release_state_db();
     [[nodiscard]] const fs::path& home() const { return m_home.path(); }
 
 private:

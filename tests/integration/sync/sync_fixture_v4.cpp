@@ -168,6 +168,7 @@ store::ProjectInfo SyncFixture::connect_v4() {
     api::V4ClientOptions copts;
     copts.rest.api_base = m_emulator.base_url();
     copts.rest.jitter_seed = 1;
+    copts.rest.pace_requests = m_options.pace_requests;
     copts.legacy_token_auth = true;
     m_v4_client = std::make_unique<api::V4Client>(*m_transport, *m_tokens, SystemClock::instance(),
                                                   net::RealSleeper::instance(), copts);
