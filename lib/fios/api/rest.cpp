@@ -354,7 +354,8 @@ struct RestClient::Impl {
                 trace(method, route.pattern, path, 0, started, attempt, e.code);
                 if (e.code == ErrorCode::cancelled || !e.retryable())
                     return e;
-                if (route.kind == CallKind::create)
+                // A create that never reached the server is retried like any request.
+                if (route.kind == CallKind::create && !e.request_not_sent)
                     return outcome_unknown(e);
                 if (info)
                     info->earlier_attempt_unanswered = true;

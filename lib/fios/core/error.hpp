@@ -38,6 +38,10 @@ struct Error {
     std::string message;
     int http_status = 0;                                  ///< 0 when not an HTTP error
     std::optional<std::chrono::milliseconds> retry_after; ///< server-given wait, when known
+    /// The request never left this machine (no connection could be made: refused, no route,
+    /// the name did not resolve): the server cannot have acted on it, so even a create may be
+    /// sent again.
+    bool request_not_sent = false;
 
     Error() = default;
     Error(ErrorCode c, std::string msg, int status = 0)

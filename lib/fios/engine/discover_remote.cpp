@@ -70,7 +70,7 @@ std::optional<std::string> known_folder_id(RemoteCache& cache, const std::string
 /// Each scope folder, or its nearest ancestor known on Frame.io, once.
 std::vector<scan::ScanStart> start_folders(RemoteCache& cache, const std::string& project_id,
                                            const RemoteCache::ProjectView& view,
-                                           const std::vector<RelPath>& scope,
+                                           const std::set<RelPath>& scope,
                                            const model::JournalSnapshot& journal) {
     std::vector<scan::ScanStart> out;
     for (const auto& folder : scope) {

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,7 @@ struct DiscoverRequest {
     std::string root_id;
     std::filesystem::path local_root;
     /// Folders to list (see RunOptions::scope); null or empty: the whole tree.
-    const std::vector<model::RelPath>* scope = nullptr;
+    const std::set<model::RelPath>* scope = nullptr;
     std::size_t threads = 4;
     const CancelToken* cancel = nullptr;
 };

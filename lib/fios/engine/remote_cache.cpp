@@ -137,7 +137,7 @@ void RemoteCache::add_folder(const std::string& project_id, model::RemoteEntry f
     scan::sort_remote_snapshot(it->second.snapshot);
 }
 
-void RemoteCache::mark_changed(const std::string& project_id, const std::vector<RelPath>& folders,
+void RemoteCache::mark_changed(const std::string& project_id, const std::set<RelPath>& folders,
                                TimePoint now) {
     auto it = m_projects.find(project_id);
     if (it == m_projects.end())

@@ -87,7 +87,7 @@ public:
     void add_folder(const std::string& project_id, model::RemoteEntry folder);
     /// Local changes in these folders, or changes this watch made there on Frame.io (they
     /// are checked sooner).
-    void mark_changed(const std::string& project_id, const std::vector<model::RelPath>& folders,
+    void mark_changed(const std::string& project_id, const std::set<model::RelPath>& folders,
                       TimePoint now);
     void forget(const std::string& project_id);
 

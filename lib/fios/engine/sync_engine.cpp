@@ -525,13 +525,11 @@ void Run::emit_warnings(const std::string& project_id, const plan::Plan& plan) {
 /// The folders where this plan acted are looked at again first in a watch's next remote check:
 /// the view does not hold what the run did there.
 void Run::note_changed_folders(const std::string& project_id, const plan::Plan& plan) {
-    std::vector<RelPath> folders;
+    std::set<RelPath> folders;
     for (const auto& a : plan.actions) {
         if (a.kind != plan::ActionKind::skip && !a.path.is_root())
-            folders.push_back(a.path.parent());
+            folders.insert(a.path.parent());
     }
-    std::sort(folders.begin(), folders.end());
-    folders.erase(std::unique(folders.begin(), folders.end()), folders.end());
     m_deps.remote_cache->mark_changed(project_id, folders, m_deps.clock->now());
 }
 

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,7 +94,7 @@ struct RunOptions {
     /// these folders and every folder below them that the two sides and the journal do not
     /// agree on, lays that over the project's last view, and acts only on what the listings
     /// cover. A project without an entry, or without a view yet, is listed whole.
-    std::map<std::string, std::vector<model::RelPath>> scope;
+    std::map<std::string, std::set<model::RelPath>> scope;
 };
 
 /// What happened to one item. Reaches `--json` output via to_string(): never rename.

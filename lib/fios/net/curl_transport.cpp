@@ -273,10 +273,16 @@ Error error_for(CURLcode code, const Transfer& t, std::string detail) {
     case CURLE_NOT_BUILT_IN:
         return Error{ErrorCode::internal, where + ": libcurl: " + detail};
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        return Error{ErrorCode::network, where + ": cannot resolve host (" + detail + ")"};
-    case CURLE_COULDNT_CONNECT:
-        return Error{ErrorCode::network, where + ": cannot connect (" + detail + ")"};
+    case CURLE_COULDNT_RESOLVE_PROXY: {
+        Error e{ErrorCode::network, where + ": cannot resolve host (" + detail + ")"};
+        e.request_not_sent = true;
+        return e;
+    }
+    case CURLE_COULDNT_CONNECT: {
+        Error e{ErrorCode::network, where + ": cannot connect (" + detail + ")"};
+        e.request_not_sent = true;
+        return e;
+    }
     default:
         return Error{ErrorCode::network, where + ": " + detail};
     }

@@ -95,7 +95,7 @@ private:
     void scan(const std::vector<std::string>& ids);
     /// RunOptions::scope of a run of `due`: what changed locally, plus the remote check's
     /// budget of folders; no entry (the whole project) where that is not known.
-    std::map<std::string, std::vector<model::RelPath>> scope_of(const DueWork& due);
+    std::map<std::string, std::set<model::RelPath>> scope_of(const DueWork& due);
     void forget_changes(const engine::RunReport& report);
     /// Runs the due projects; an error when the watch must end.
     std::optional<Error> run_projects(const DueWork& due);
@@ -301,8 +301,8 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
     return std::nullopt;
 }
 
-std::map<std::string, std::vector<model::RelPath>> Loop::scope_of(const DueWork& due) {
-    std::map<std::string, std::vector<model::RelPath>> scope;
+std::map<std::string, std::set<model::RelPath>> Loop::scope_of(const DueWork& due) {
+    std::map<std::string, std::set<model::RelPath>> scope;
     const std::size_t budget =
         remote_check_budget(m_config.schedule.remote_interval, m_config.folder_listings_per_second);
     const TimePoint t = now();
@@ -313,16 +313,14 @@ std::map<std::string, std::vector<model::RelPath>> Loop::scope_of(const DueWork&
                                   due.remote_check.end();
         if (remote_check && budget == 0)
             continue;
-        std::vector<model::RelPath> folders;
+        std::set<model::RelPath> folders;
         if (auto changed = m_changed.find(id); changed != m_changed.end()) {
-            folders.assign(changed->second.begin(), changed->second.end());
+            folders = changed->second;
             m_cache.mark_changed(id, folders, t); // checked sooner on Frame.io as well
         }
         if (remote_check) {
-            for (auto& f : m_cache.folders_to_check(id, budget, t)) {
-                if (std::find(folders.begin(), folders.end(), f) == folders.end())
-                    folders.push_back(std::move(f));
-            }
+            for (auto& f : m_cache.folders_to_check(id, budget, t))
+                folders.insert(std::move(f));
         }
         if (!folders.empty())
             scope[id] = std::move(folders);

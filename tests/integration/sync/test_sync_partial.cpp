@@ -26,9 +26,9 @@ RelPath P(const std::string& text) {
 /// A run of `fx` listing `folders` only (the cache must already hold the project).
 RunOutcome partial_run(SyncFixture& fx, const std::vector<std::string>& folders) {
     auto options = fx.run_options();
-    std::vector<RelPath> scope;
+    std::set<RelPath> scope;
     for (const auto& f : folders)
-        scope.push_back(P(f));
+        scope.insert(P(f));
     options.scope[fx.remote().project_id()] = scope;
     fx.emulator().reset_stats();
     return fx.sync_once(options);

@@ -281,6 +281,28 @@ TEST_CASE("creates are never repeated after a 5xx or a network error", "[api][cl
         CHECK(is_create_outcome_unknown(r.error()));
         CHECK(h.transport.count() == 1);
     }
+    SECTION("create_file, no connection could be made: sent again, no outcome unknown") {
+        // Connection refused: the request never left this machine, so the create is retried
+        // with the transient backoff (it used to be "outcome unknown" and wait for an item
+        // backoff of a minute).
+        Harness h;
+        int calls = 0;
+        h.transport.on([&](const auto&) -> Result<net::HttpResponse> {
+            if (++calls == 1) {
+                Error refused{ErrorCode::network, "POST x: cannot connect (refused)"};
+                refused.request_not_sent = true;
+                return refused;
+            }
+            return ok_json(file_json("new", "a.mov")
+                               .set("upload_completed_at", "null")
+                               .set("upload_urls", R"(["https://s3.test/p/1?sig=A"])")
+                               .render());
+        });
+        auto r = h.client->create_file("root", "a.mov", "video/quicktime", 10);
+        INFO((r ? std::string() : r.error().message));
+        CHECK(r);
+        CHECK(h.transport.count() == 2);
+    }
     SECTION("add_version, timeout") {
         Harness h;
         h.transport.on([](const auto&) -> Result<net::HttpResponse> {

@@ -305,6 +305,7 @@ TEST_CASE("connection refused is a retryable network error without secrets", "[n
     CHECK(r.error().message.find("SECRETSIG") == std::string::npos);
     CHECK(r.error().message.find("SECRETTOKEN") == std::string::npos);
     CHECK(r.error().message.find("/parts/1") != std::string::npos);
+    CHECK(r.error().request_not_sent); // nothing reached a server: even a create may go again
 }
 
 TEST_CASE("a cancel token ends a stalled request with ErrorCode::cancelled", "[net][curl]") {

@@ -141,6 +141,7 @@ TEST_CASE("a server that accepts the request and never answers ends by the first
     INFO(t.result.error().message);
     CHECK(t.result.error().code == ErrorCode::timeout);
     CHECK(contains(t.result.error().message, "no answer within 500 ms"));
+    CHECK_FALSE(t.result.error().request_not_sent); // it was sent: a create's outcome is unknown
     CHECK(t.took >= Millis(500));
     CHECK(t.took < Millis(3'000));
 }
