@@ -82,8 +82,18 @@ TEST_CASE("a state database damaged during a run: exit 78 with the fix - nothing
         REQUIRE(version);
         REQUIRE(version->step().value_or(false));
         const auto v = version->column_int64(0);
-        const auto bumped = other->exec("PRAGMA user_version = " + std::to_string(v));
-        INFO((bumped ? std::string("written") : bumped.error().message));
+        // The run may hold the write lock at that moment ("database is locked"): try again
+        // until it lets go.
+        std::string refused;
+        const bool bumped = wait_until(
+            [&] {
+                auto written = other->exec("PRAGMA user_version = " + std::to_string(v));
+                if (!written)
+                    refused = written.error().message;
+                return static_cast<bool>(written);
+            },
+            60s, 5ms);
+        INFO(refused);
         REQUIRE(bumped);
     }
     other.reset();
