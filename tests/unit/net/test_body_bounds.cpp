@@ -78,6 +78,8 @@ TEST_CASE("a 100 MB API answer fails at the body bound - the peak memory stays f
     CHECK(r.error().code == ErrorCode::parse);
     CHECK(r.error().message.find("response body larger than 33554432 bytes") != std::string::npos);
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    (void)before;
+    (void)after;
     WARN("peak RSS not checked: a sanitizer build's shadow memory says nothing about it");
 #else
     INFO("peak RSS before " << before << " KiB, after " << after << " KiB");
