@@ -208,9 +208,10 @@ void Loop::read_local_events(const RunTee* tee) {
         }
     }
     for (const auto& [id, paths] : changes.paths) {
+        const std::string& project = id; // clang 14 cannot capture a structured binding
         const bool ours =
             tee != nullptr && std::all_of(paths.begin(), paths.end(), [&](const std::string& path) {
-                return tee->wrote(id, path);
+                return tee->wrote(project, path);
             });
         if (ours)
             continue;
