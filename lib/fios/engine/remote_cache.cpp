@@ -35,17 +35,24 @@ bool Coverage::covers(const plan::Action& action) const {
 
 namespace {
 
-/// The entries and refused names directly inside `folder`, in snapshot order.
-std::pair<std::vector<RemoteEntry>, std::vector<model::RemoteRejected>>
-children_of(const model::RemoteSnapshot& s, const RelPath& folder) {
-    std::pair<std::vector<RemoteEntry>, std::vector<model::RemoteRejected>> out;
+using Children = std::pair<std::vector<RemoteEntry>, std::vector<model::RemoteRejected>>;
+
+/// The entries and refused names directly inside each of `folders`, in snapshot order: one
+/// pass over the snapshot, whatever the number of folders.
+std::map<RelPath, Children> children_of(const model::RemoteSnapshot& s,
+                                        const std::set<RelPath>& folders) {
+    std::map<RelPath, Children> out;
+    for (const auto& f : folders)
+        out[f];
     for (const auto& e : s.entries) {
-        if (!e.path.is_root() && e.path.parent() == folder)
-            out.first.push_back(e);
+        if (e.path.is_root())
+            continue;
+        if (auto it = out.find(e.path.parent()); it != out.end())
+            it->second.first.push_back(e);
     }
     for (const auto& r : s.rejected) {
-        if (r.parent == folder)
-            out.second.push_back(r);
+        if (auto it = out.find(r.parent); it != out.end())
+            it->second.second.push_back(r);
     }
     return out;
 }
@@ -91,30 +98,46 @@ const RemoteCache::ProjectView* RemoteCache::find(const std::string& project_id,
     return &it->second;
 }
 
-void RemoteCache::put_complete(const std::string& project_id, const std::string& root_id,
-                               const std::filesystem::path& local_path,
-                               model::RemoteSnapshot snapshot, TimePoint now) {
+RemoteCache::Seen RemoteCache::put_complete(const std::string& project_id,
+                                            const std::string& root_id,
+                                            const std::filesystem::path& local_path,
+                                            model::RemoteSnapshot snapshot, TimePoint now) {
     ProjectView& v = m_projects[project_id];
+    bool news = true;
     if (v.root_id != root_id || v.local_path != local_path)
         v = ProjectView{};
+    else
+        news = v.snapshot != snapshot;
     v.root_id = root_id;
     v.local_path = local_path;
     v.listed_at.clear();
     for (const auto& f : folders_of(snapshot))
         v.listed_at[f] = now;
     v.snapshot = std::move(snapshot);
+    if (news)
+        v.agreed = false;
+    return Seen{v.snapshot, news};
 }
 
-const model::RemoteSnapshot& RemoteCache::put_partial(const std::string& project_id,
-                                                      model::RemoteSnapshot fresh,
-                                                      const Coverage& coverage, TimePoint now) {
+RemoteCache::Seen RemoteCache::put_partial(const std::string& project_id,
+                                           model::RemoteSnapshot fresh, const Coverage& coverage,
+                                           TimePoint now) {
     ProjectView& v = m_projects[project_id]; // a missing view: the fresh part alone
+    const auto before = children_of(v.snapshot, coverage.listed());
+    const auto after = children_of(fresh, coverage.listed());
+    bool news = false;
     for (const auto& folder : coverage.listed()) {
-        if (children_of(v.snapshot, folder) != children_of(fresh, folder))
+        if (before.at(folder) != after.at(folder)) {
             v.changed_at[folder] = now;
+            news = true;
+        }
         v.listed_at[folder] = now;
     }
-    v.snapshot = overlay(v.snapshot, std::move(fresh), coverage);
+    // Nothing new: the view stays as it is (the overlay would rebuild it unchanged).
+    if (news) {
+        v.snapshot = overlay(v.snapshot, std::move(fresh), coverage);
+        v.agreed = false;
+    }
     // Folders gone from the view are forgotten; new ones were listed (a new folder is always
     // expanded) or are due first.
     const std::set<RelPath> folders = folders_of(v.snapshot);
@@ -122,7 +145,12 @@ const model::RemoteSnapshot& RemoteCache::put_partial(const std::string& project
     std::erase_if(v.changed_at, [&](const auto& kv) {
         return folders.count(kv.first) == 0 || now - kv.second > k_changed_for;
     });
-    return v.snapshot;
+    return Seen{v.snapshot, news};
+}
+
+void RemoteCache::set_agreed(const std::string& project_id, bool agreed) {
+    if (auto it = m_projects.find(project_id); it != m_projects.end())
+        it->second.agreed = agreed;
 }
 
 void RemoteCache::add_folder(const std::string& project_id, model::RemoteEntry folder) {

@@ -67,21 +67,36 @@ public:
         std::map<model::RelPath, TimePoint> listed_at;
         /// Folders whose listing found something new, or with local changes, and when.
         std::map<model::RelPath, TimePoint> changed_at;
+        /// The last run left the journal, the local folder and this view agreeing with
+        /// nothing to do (set_agreed); cleared by anything new in a listing.
+        bool agreed = false;
+    };
+
+    /// What a listing laid over the view brought.
+    struct Seen {
+        const model::RemoteSnapshot& view;
+        /// Something differed from the view before (always true without a view).
+        bool news;
     };
 
     /// The view of a project, when one was recorded for this root folder and local folder.
     [[nodiscard]] const ProjectView* find(const std::string& project_id, const std::string& root_id,
                                           const std::filesystem::path& local_path) const;
     /// After a complete scan: the view is `snapshot`, every folder listed at `now`.
-    void put_complete(const std::string& project_id, const std::string& root_id,
+    Seen put_complete(const std::string& project_id, const std::string& root_id,
                       const std::filesystem::path& local_path, model::RemoteSnapshot snapshot,
                       TimePoint now);
     /// After a partial scan (the view must exist): the fresh part laid over the view, the
-    /// listed folders stamped, folders whose children changed marked as changed. Returns the
-    /// new view.
-    const model::RemoteSnapshot& put_partial(const std::string& project_id,
-                                             model::RemoteSnapshot fresh, const Coverage& coverage,
-                                             TimePoint now);
+    /// listed folders stamped, folders whose children changed marked as changed.
+    Seen put_partial(const std::string& project_id, model::RemoteSnapshot fresh,
+                     const Coverage& coverage, TimePoint now);
+    /// Whether the project's last run left everything agreed (see ProjectView::agreed).
+    void set_agreed(const std::string& project_id, bool agreed);
+    [[nodiscard]] bool agreed(const std::string& project_id, const std::string& root_id,
+                              const std::filesystem::path& local_path) const {
+        const ProjectView* v = find(project_id, root_id, local_path);
+        return v != nullptr && v->agreed;
+    }
     /// A folder the view lacks but the journal knows (one this watch created): added to the
     /// view, never listed yet. Ignored when the view has no such project or the path already.
     void add_folder(const std::string& project_id, model::RemoteEntry folder);

@@ -87,6 +87,8 @@ struct RemoteSnapshot {
                                 ///< of top-level entries)
     std::vector<RemoteEntry> entries;
     std::vector<RemoteRejected> rejected;
+
+    friend bool operator==(const RemoteSnapshot&, const RemoteSnapshot&) = default;
 };
 
 /// What the journal knows for one sync folder, as reconcile needs it.

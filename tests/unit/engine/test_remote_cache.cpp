@@ -167,3 +167,48 @@ TEST_CASE("a listing that finds something new marks its folder changed", "[engin
     const auto quiet = cache.folders_to_check("p", 2, much_later);
     CHECK(std::find(quiet.begin(), quiet.end(), P("B")) == quiet.end());
 }
+
+TEST_CASE("a listing with nothing new keeps the view and its agreement - news clears it",
+          "[engine][partial]") {
+    RemoteCache cache;
+    RemoteSnapshot view;
+    view.root_folder_id = "root";
+    view.entries = {entry("A", EntryKind::folder, "fa"), entry("A/a.txt", EntryKind::file, "x1"),
+                    entry("B", EntryKind::folder, "fb"), entry("B/b.txt", EntryKind::file, "x2")};
+    CHECK(cache.put_complete("p", "root", "/sync", view, t0).news); // no view before
+    CHECK_FALSE(cache.agreed("p", "root", "/sync"));
+    cache.set_agreed("p", true);
+    CHECK(cache.agreed("p", "root", "/sync"));
+    CHECK_FALSE(cache.agreed("p", "root", "/elsewhere")); // another folder: another view
+
+    // A's listing as it was: nothing new, the view and the agreement stay.
+    RemoteSnapshot same;
+    same.entries = {entry("A/a.txt", EntryKind::file, "x1")};
+    const auto later = t0 + std::chrono::seconds{30};
+    const auto seen = cache.put_partial("p", same, Coverage({P("A")}, {}), later);
+    CHECK_FALSE(seen.news);
+    CHECK(seen.view == view);
+    CHECK(cache.agreed("p", "root", "/sync"));
+    CHECK_FALSE(cache.put_complete("p", "root", "/sync", view, later).news);
+    CHECK(cache.agreed("p", "root", "/sync"));
+
+    SECTION("a file that grew") {
+        RemoteSnapshot grown = same;
+        grown.entries[0].filesize = 10;
+        CHECK(cache.put_partial("p", grown, Coverage({P("A")}, {}), later).news);
+    }
+    SECTION("a file gone") {
+        CHECK(cache.put_partial("p", RemoteSnapshot{}, Coverage({P("A")}, {}), later).news);
+    }
+    SECTION("a new folder in a listed one") {
+        RemoteSnapshot more = same;
+        more.entries.push_back(entry("A/N", EntryKind::folder, "fn"));
+        CHECK(cache.put_partial("p", more, Coverage({P("A"), P("A/N")}, {P("A/N")}), later).news);
+    }
+    SECTION("a whole scan that differs") {
+        RemoteSnapshot other = view;
+        other.entries.pop_back();
+        CHECK(cache.put_complete("p", "root", "/sync", other, later).news);
+    }
+    CHECK_FALSE(cache.agreed("p", "root", "/sync"));
+}
