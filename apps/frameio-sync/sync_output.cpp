@@ -78,8 +78,8 @@ public:
 
     void on_phase(const std::string& project_id, std::string_view phase) override {
         if (phase == "unchanged") {
-            m_ctx.out.verbose(fmt::format("{}: unchanged since the last run; not listed again",
-                                          label(project_id)));
+            m_ctx.out.verbose(
+                fmt::format("{}: nothing changed since the last run", label(project_id)));
         } else {
             m_ctx.out.verbose(fmt::format("{}: {}", label(project_id), phase));
         }

@@ -89,9 +89,9 @@ std::vector<scan::ScanStart> start_folders(RemoteCache& cache, const std::string
 } // namespace
 
 Result<Discovered> discover_remote(remote::Remote& remote, RemoteCache* cache,
-                                   const DiscoverRequest& request,
-                                   const model::LocalSnapshot& local,
-                                   const model::JournalSnapshot& journal, TimePoint now) {
+                                   const DiscoverRequest& request, const LocalSides* sides,
+                                   TimePoint now) {
+    static const model::JournalSnapshot no_journal;
     scan::RemoteScanOptions options;
     options.threads = std::clamp<std::size_t>(request.threads, 1, 8);
     options.limits.root_bytes = request.local_root.string().size();
@@ -106,11 +106,20 @@ Result<Discovered> discover_remote(remote::Remote& remote, RemoteCache* cache,
             ? cache->find(request.project_id, request.root_id, request.local_root)
             : nullptr;
     if (view != nullptr) {
+        const model::JournalSnapshot& journal = sides != nullptr ? sides->journal : no_journal;
+        std::set<std::pair<RelPath, std::string>> view_folders;
+        if (sides == nullptr) {
+            for (const auto& e : view->snapshot.entries) {
+                if (e.kind == model::EntryKind::folder)
+                    view_folders.emplace(e.path, e.asset_id);
+            }
+        }
         auto part = scanner.scan_folders(
             request.root_id,
             start_folders(*cache, request.project_id, *view, *request.scope, journal),
             [&](const RelPath& path, const std::string& id) {
-                return !agreed(path, id, local, journal);
+                return sides != nullptr ? !agreed(path, id, sides->local, sides->journal)
+                                        : view_folders.count({path, id}) == 0;
             });
         if (part) {
             std::set<RelPath> remote_folders;
@@ -119,9 +128,11 @@ Result<Discovered> discover_remote(remote::Remote& remote, RemoteCache* cache,
                     remote_folders.insert(e.path);
             }
             Coverage coverage(std::move(part->listed), std::move(remote_folders));
-            model::RemoteSnapshot seen =
+            auto seen =
                 cache->put_partial(request.project_id, std::move(part->snapshot), coverage, now);
-            return Discovered{std::move(seen), std::move(coverage)};
+            if (!seen.news && sides == nullptr) // the caller stops here: no copy of the view
+                return Discovered{{}, std::move(coverage), false};
+            return Discovered{seen.view, std::move(coverage), seen.news};
         }
         if (part.error().code != ErrorCode::not_found)
             return part.error();
@@ -130,9 +141,11 @@ Result<Discovered> discover_remote(remote::Remote& remote, RemoteCache* cache,
     auto whole = scanner.scan(request.root_id);
     if (!whole)
         return whole.error();
-    if (cache != nullptr)
+    if (cache == nullptr)
+        return Discovered{std::move(*whole), std::nullopt, true};
+    auto seen =
         cache->put_complete(request.project_id, request.root_id, request.local_root, *whole, now);
-    return Discovered{std::move(*whole), std::nullopt};
+    return Discovered{seen.view, std::nullopt, seen.news};
 }
 
 } // namespace fios::engine

@@ -33,10 +33,13 @@ struct DiscoverRequest {
 };
 
 struct Discovered {
-    /// The project's remote side as reconcile gets it.
+    /// The project's remote side as reconcile gets it (left empty after a partial look with
+    /// no LocalSides that found nothing new: there is nothing to reconcile).
     model::RemoteSnapshot snapshot;
     /// Set after a partial look: only what it covers may be acted on.
     std::optional<Coverage> coverage;
+    /// Something differed from the cached view (always true without a cache or a view).
+    bool news = true;
 };
 
 /// Lists the project on Frame.io. A partial look lists each scope folder (a folder not on
@@ -45,10 +48,16 @@ struct Discovered {
 /// down to the last level: what changed inside a folder both sides agree on is left to that
 /// folder's own turn. A scope folder that is gone on Frame.io turns the look into a whole one.
 /// `cache` (may be null) is updated with what was seen.
+///
+/// `sides` null: the cached view stands for the local folder and the journal. Only valid when
+/// they agree (RemoteCache::agreed) and the local folder is known unchanged since: a folder
+/// then agrees exactly when the view holds it with the same id.
+struct LocalSides {
+    const model::LocalSnapshot& local;
+    const model::JournalSnapshot& journal;
+};
 [[nodiscard]] Result<Discovered> discover_remote(remote::Remote& remote, RemoteCache* cache,
                                                  const DiscoverRequest& request,
-                                                 const model::LocalSnapshot& local,
-                                                 const model::JournalSnapshot& journal,
-                                                 TimePoint now);
+                                                 const LocalSides* sides, TimePoint now);
 
 } // namespace fios::engine

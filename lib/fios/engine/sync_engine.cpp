@@ -268,6 +268,31 @@ void count_plan(const plan::Plan& plan, Counts& c) {
     }
 }
 
+/// True when the plan leaves both sides as they are and waits for nothing: every action is
+/// a skip for a reason that stays until one side changes (not settling, backoff, awaiting a
+/// checksum, an incomplete upload, a failure).
+bool asks_nothing(const plan::Plan& plan) {
+    using plan::SkipReason;
+    return std::all_of(plan.actions.begin(), plan.actions.end(), [](const plan::Action& a) {
+        if (a.kind != plan::ActionKind::skip)
+            return false;
+        switch (a.skip) {
+        case SkipReason::none:
+        case SkipReason::duplicate:
+        case SkipReason::hostile_name:
+        case SkipReason::unsupported_type:
+        case SkipReason::direction_excluded:
+        case SkipReason::deleted_locally:
+        case SkipReason::deleted_remotely:
+        case SkipReason::changed_locally:
+        case SkipReason::remote_changed:
+            return true;
+        default:
+            return false;
+        }
+    });
+}
+
 /// True for errors after which no other project can do better: the run ends.
 bool ends_run(const Error& e) {
     switch (e.code) {
@@ -335,6 +360,7 @@ private:
     }
     void note_changed_folders(const std::string& project_id, const plan::Plan& plan);
     Status record_project_run(const ProjectReport& rep, const std::string& result);
+    void record_unchanged(const std::string& project_id, ProjectReport& rep);
 
     const EngineDeps& m_deps;
     const RunOptions& m_options;
@@ -533,6 +559,23 @@ void Run::note_changed_folders(const std::string& project_id, const plan::Plan& 
     m_deps.remote_cache->mark_changed(project_id, folders, m_deps.clock->now());
 }
 
+/// The project was found unchanged since its last fully agreed run: its last record stands,
+/// stamped with this run.
+void Run::record_unchanged(const std::string& project_id, ProjectReport& rep) {
+    rep.discovered = false;
+    phase(project_id, "unchanged");
+    if (m_options.dry_run)
+        return;
+    auto prev = m_journal.project_run(project_id);
+    store::ProjectRun pr = prev && *prev ? **prev : store::ProjectRun{};
+    pr.project_id = project_id;
+    pr.run_id = m_run_id;
+    pr.finished_at = m_deps.clock->now();
+    pr.result = "ok";
+    if (auto s = m_journal.put_project_run(pr); !s)
+        set_fatal(s.error());
+}
+
 Status Run::record_project_run(const ProjectReport& rep, const std::string& result) {
     store::ProjectRun pr;
     pr.project_id = rep.project_id;
@@ -649,6 +692,41 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
         return;
     }
 
+    RemoteCache* const cache = m_options.dry_run ? nullptr : m_deps.remote_cache;
+    const std::set<RelPath>* scope_folders = nullptr;
+    if (auto it = m_options.scope.find(pid); it != m_options.scope.end() && !it->second.empty())
+        scope_folders = &it->second;
+    DiscoverRequest request{pid, root_id, root, scope_folders, m_options.jobs, m_deps.cancel};
+    const auto discover = [&](const LocalSides* sides) {
+        phase(pid, "discover");
+        return discover_remote(*m_deps.remote, cache, request, sides, m_deps.clock->now());
+    };
+    const auto discover_failed = [&](const Error& e) {
+        if (ends_run(e))
+            set_fatal(e);
+        else
+            project_error(e);
+    };
+
+    // Nothing changed here since a run that left everything agreed (a watch's remote check):
+    // the scoped listings alone say whether there is anything to do.
+    std::optional<Discovered> listed_first;
+    if (cache != nullptr && scope_folders != nullptr && m_options.local_unchanged.count(pid) > 0 &&
+        cache->agreed(pid, root_id, root)) {
+        auto d = discover(nullptr);
+        if (!d) {
+            discover_failed(d.error());
+            return;
+        }
+        if (!d->news) {
+            record_unchanged(pid, rep);
+            return;
+        }
+        listed_first = std::move(*d);
+    }
+    if (cache != nullptr)
+        cache->set_agreed(pid, false); // until this run ends with everything agreed
+
     // 3. local scan (cheap: no hashing)
     phase(pid, "scan");
     scan::LocalScanOptions lopt;
@@ -683,18 +761,7 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
             (*disc)->folder_count == listed->folder_count &&
             (*disc)->updated_at == listed->updated_at && (*disc)->local_path == root.string() &&
             (*disc)->local_digest == digest) {
-            rep.discovered = false;
-            phase(pid, "unchanged");
-            if (!m_options.dry_run) {
-                auto prev = m_journal.project_run(pid);
-                store::ProjectRun pr = prev && *prev ? **prev : store::ProjectRun{};
-                pr.project_id = pid;
-                pr.run_id = m_run_id;
-                pr.finished_at = m_deps.clock->now();
-                pr.result = "ok";
-                if (auto s = m_journal.put_project_run(pr); !s)
-                    set_fatal(s.error());
-            }
+            record_unchanged(pid, rep);
             return;
         }
     }
@@ -708,23 +775,21 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     }
 
     // 2. remote: the whole tree, or the folders of a partial run laid over the last view
-    phase(pid, "discover");
-    DiscoverRequest request{pid, root_id, root, nullptr, m_options.jobs, m_deps.cancel};
-    if (auto scope = m_options.scope.find(pid); scope != m_options.scope.end() && !*foreign)
-        request.scope = &scope->second;
-    auto discovered = discover_remote(*m_deps.remote, m_deps.remote_cache, request, *local,
-                                      *journal, m_deps.clock->now());
+    if (*foreign)
+        request.scope = nullptr;
+    const LocalSides sides{*local, *journal};
+    auto discovered =
+        listed_first && !*foreign ? Result<Discovered>(std::move(*listed_first)) : discover(&sides);
     if (!discovered) {
-        if (ends_run(discovered.error()))
-            set_fatal(discovered.error());
-        else
-            project_error(discovered.error());
+        discover_failed(discovered.error());
         return;
     }
     const model::RemoteSnapshot& remote_side = discovered->snapshot;
     const std::optional<Coverage>& coverage = discovered->coverage;
+    bool nothing_to_do = false; // the whole plan, before covered_part, asks for nothing
     const auto reconcile = [&](TimePoint at) {
         plan::Plan p = plan::reconcile(remote_side, *local, *journal, m_policy, at);
+        nothing_to_do = asks_nothing(p);
         return coverage ? covered_part(std::move(p), *coverage) : p;
     };
 
@@ -773,8 +838,11 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     auto executed = runner.execute(plan);
     if (!executed)
         set_fatal(executed.error());
-    if (m_deps.remote_cache != nullptr)
+    if (cache != nullptr) {
         note_changed_folders(pid, plan);
+        cache->set_agreed(pid, executed && runner.settled() && nothing_to_do &&
+                                   !rep.counts.needs_attention());
+    }
 
     // Housekeeping: transfer state of paths no longer in transfer, hashes of vanished files.
     auto stale = m_journal.prune_transfers(pid);

@@ -95,6 +95,13 @@ struct RunOptions {
     /// agree on, lays that over the project's last view, and acts only on what the listings
     /// cover. A project without an entry, or without a view yet, is listed whole.
     std::map<std::string, std::set<model::RelPath>> scope;
+    /// Projects whose local folder the caller knows to be unchanged since their previous run
+    /// with this RemoteCache (a watch whose inotify saw nothing there). When that run left
+    /// everything agreed (RemoteCache::agreed) and the scoped listings hold nothing new, the
+    /// run stops after them: no local scan, no journal read, no reconcile (phase "unchanged").
+    /// A wrong entry hides a local change until the next run without it: only name a project
+    /// whose every folder is watched.
+    std::set<std::string> local_unchanged;
 };
 
 /// What happened to one item. Reaches `--json` output via to_string(): never rename.
@@ -239,8 +246,9 @@ struct ProjectReport {
     std::string name;
     std::string team_name;
     std::filesystem::path local_path;
-    /// False when the project was not discovered this run because its counters and local
-    /// folder were unchanged since its last fully agreed run.
+    /// False when the project was found unchanged since its last fully agreed run and not
+    /// reconciled: V2 by its counters and local folder, a watch's remote check by its
+    /// listings (RunOptions::local_unchanged).
     bool discovered = true;
     Counts counts;
     /// A project-level error (local folder missing, remote root gone, listing failed with a

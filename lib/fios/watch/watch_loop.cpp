@@ -94,8 +94,9 @@ private:
     void read_local_events(const RunTee* tee);
     void scan(const std::vector<std::string>& ids);
     /// RunOptions::scope of a run of `due`: what changed locally, plus the remote check's
-    /// budget of folders; no entry (the whole project) where that is not known.
-    std::map<std::string, std::set<model::RelPath>> scope_of(const DueWork& due);
+    /// budget of folders; no entry (the whole project) where that is not known. And
+    /// RunOptions::local_unchanged: the watched projects with no local change pending.
+    void scope_runs(const DueWork& due, engine::RunOptions& options);
     void forget_changes(const engine::RunReport& report);
     /// Runs the due projects; an error when the watch must end.
     std::optional<Error> run_projects(const DueWork& due);
@@ -257,7 +258,7 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
     options.projects = due.run;
     options.list_projects = due.list_projects;
     options.command = "sync --watch";
-    options.scope = scope_of(due);
+    scope_runs(due, options);
     publish("syncing", fmt::format("syncing {} project(s)", due.run.size()));
     RunTee tee(m_deps.observer, [this](const std::string& activity) {
         const auto t = std::chrono::steady_clock::now();
@@ -302,8 +303,7 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
     return std::nullopt;
 }
 
-std::map<std::string, std::set<model::RelPath>> Loop::scope_of(const DueWork& due) {
-    std::map<std::string, std::set<model::RelPath>> scope;
+void Loop::scope_runs(const DueWork& due, engine::RunOptions& options) {
     const std::size_t budget =
         remote_check_budget(m_config.schedule.remote_interval, m_config.folder_listings_per_second);
     const TimePoint t = now();
@@ -318,15 +318,18 @@ std::map<std::string, std::set<model::RelPath>> Loop::scope_of(const DueWork& du
         if (auto changed = m_changed.find(id); changed != m_changed.end()) {
             folders = changed->second;
             m_cache.mark_changed(id, folders, t); // checked sooner on Frame.io as well
+        } else if (m_polled.count(id) == 0) {
+            // inotify saw nothing here since the last run (events during a run are read after
+            // it): the engine may trust its view of this folder.
+            options.local_unchanged.insert(id);
         }
         if (remote_check) {
             for (auto& f : m_cache.folders_to_check(id, budget, t))
                 folders.insert(std::move(f));
         }
         if (!folders.empty())
-            scope[id] = std::move(folders);
+            options.scope[id] = std::move(folders);
     }
-    return scope;
 }
 
 void Loop::forget_changes(const engine::RunReport& report) {

@@ -121,3 +121,70 @@ TEST_CASE("partial run: new - gone and replaced folders below a listed one are f
     CHECK(fx.local().exists("D/unseen.txt"));
     CHECK(fx.local().exists("A/N/M/deep.txt")); // never deleted here
 }
+
+TEST_CASE("partial run: a remote check of an agreed project with nothing new stops after its "
+          "listings",
+          "[sync][partial]") {
+    SyncFixture fx;
+    RemoteCache cache;
+    fx.set_remote_cache(&cache);
+    const std::string pid = fx.remote().project_id();
+    insert_settled(fx, "A/a.txt", "a");
+    insert_settled(fx, "B/b.txt", "b");
+    REQUIRE(fx.sync_once().report->result == RunResult::ok);
+    fx.publish_checksums();
+    const auto quiet_check = [&] {
+        auto options = fx.run_options();
+        options.scope[pid] = {P(""), P("A"), P("B")};
+        options.local_unchanged.insert(pid);
+        fx.emulator().reset_stats();
+        return fx.sync_once(options);
+    };
+
+    // The first check learns what the first run did (its view predates the uploads): the
+    // listings are news, so it reconciles; both sides agree, nothing to do.
+    const RunOutcome learn = quiet_check();
+    INFO(learn.describe());
+    REQUIRE(learn.report.has_value());
+    REQUIRE(learn.report->projects.size() == 1);
+    CHECK(learn.report->projects[0].discovered);
+    CHECK(learn.totals().uploaded == 0);
+
+    // Now the listings alone decide: nothing new, so no local scan. A local file the caller
+    // did not report is therefore not seen (the contract of RunOptions::local_unchanged).
+    insert_settled(fx, "A/unreported.txt", "the caller said nothing changed here");
+    const RunOutcome idle = quiet_check();
+    INFO(idle.describe());
+    REQUIRE(idle.report.has_value());
+    CHECK(idle.report->result == RunResult::ok);
+    CHECK_FALSE(idle.report->projects[0].discovered);
+    CHECK(count_listings(fx.emulator().stats()) == 3);
+    CHECK(idle.totals().uploaded == 0);
+    CHECK(fx.remote_tree().count("A/unreported.txt") == 0);
+
+    // Something new on Frame.io: the same check reconciles (scanning the local folder, so the
+    // unreported file goes up now) and brings the new file down.
+    fx.remote().insert("B/theirs.txt", "new there");
+    fx.publish_checksums();
+    const RunOutcome news = quiet_check();
+    INFO(news.describe());
+    REQUIRE(news.report.has_value());
+    CHECK(news.report->projects[0].discovered);
+    CHECK(news.totals().downloaded == 1);
+    CHECK(news.totals().uploaded == 1);
+    CHECK(count_listings(fx.emulator().stats()) == 3); // listed once, not again to reconcile
+    CHECK(fx.local().exists("B/theirs.txt"));
+    CHECK_TREES_EQUAL(fx.local_tree(), fx.remote_tree());
+
+    // A run that acted is not "agreed": the next check reconciles again (and learns the
+    // upload), the one after stops at its listings.
+    fx.publish_checksums();
+    const RunOutcome learn_again = quiet_check();
+    INFO(learn_again.describe());
+    REQUIRE(learn_again.report.has_value());
+    CHECK(learn_again.report->projects[0].discovered);
+    const RunOutcome idle_again = quiet_check();
+    INFO(idle_again.describe());
+    REQUIRE(idle_again.report.has_value());
+    CHECK_FALSE(idle_again.report->projects[0].discovered);
+}
