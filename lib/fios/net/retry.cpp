@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <charconv>
 #include <string>
-#include <thread>
 
 namespace fios::net {
 namespace {
@@ -24,12 +23,13 @@ Error cancelled_error() {
 Status RealSleeper::sleep_for(Millis duration, const CancelToken* cancel, const CancelToken* also) {
     const auto end = std::chrono::steady_clock::now() + duration;
     while (true) {
+        const auto epoch = cancel_epoch::current();
         if (any_cancelled(cancel, also))
             return cancelled_error();
-        auto left = std::chrono::duration_cast<Millis>(end - std::chrono::steady_clock::now());
+        auto left = std::chrono::ceil<Millis>(end - std::chrono::steady_clock::now());
         if (left.count() <= 0)
             return {};
-        std::this_thread::sleep_for(std::min(left, m_poll));
+        cancel_epoch::wait(epoch, std::min(left, m_slice));
     }
 }
 

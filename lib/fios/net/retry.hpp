@@ -41,18 +41,19 @@ public:
                              const CancelToken* also = nullptr) = 0;
 };
 
-/// The real sleeper: waits on a steady clock in slices of at most `poll` so that a
-/// cancellation (an atomic flag without notification) is seen within one slice.
+/// The real sleeper: waits on a steady clock and wakes at once when a token is cancelled
+/// (CancelToken::cancel advances cancel_epoch, on which it waits: no polling). `slice` caps a
+/// single wait, a safety net only.
 class RealSleeper final : public Sleeper {
 public:
-    explicit RealSleeper(Millis poll = Millis{50}) : m_poll(poll) {}
+    explicit RealSleeper(Millis slice = Millis{1000}) : m_slice(slice) {}
     Status sleep_for(Millis duration, const CancelToken* cancel,
                      const CancelToken* also = nullptr) override;
     /// A shared instance for production wiring.
     static RealSleeper& instance();
 
 private:
-    Millis m_poll;
+    Millis m_slice;
 };
 
 /// The test sleeper: never blocks; advances the FakeClock by each duration and records it.

@@ -128,22 +128,42 @@ TEST_CASE("a cancelled token stops the Retrier without sleeping", "[net][retry]"
     CHECK(sleeper.sleeps().empty());
 }
 
-TEST_CASE("RealSleeper wakes early when cancelled", "[net][retry]") {
-    RealSleeper sleeper(Millis{10});
+TEST_CASE("RealSleeper wakes at once when either token is cancelled, without polling",
+          "[net][retry]") {
+    // A slice of an hour: only the cancellation's wake-up can end the wait in time.
+    RealSleeper sleeper(std::chrono::hours(1));
     CancelToken token;
+    CancelToken other;
+    const bool cancel_also = GENERATE(false, true);
+    std::atomic<bool> started{false};
     std::atomic<bool> done{false};
     Status outcome;
     std::thread t([&] {
-        outcome = sleeper.sleep_for(std::chrono::hours(1), &token);
+        started = true;
+        outcome = sleeper.sleep_for(std::chrono::hours(1), &token, &other);
         done = true;
     });
-    token.cancel();
+    REQUIRE(fios::test::wait_until([&] { return started.load(); }, std::chrono::seconds(10)));
+    (cancel_also ? other : token).cancel();
     bool woke = fios::test::wait_until([&] { return done.load(); }, std::chrono::seconds(10));
     if (!woke)
         std::abort(); // would otherwise hang the test for an hour
     t.join();
     REQUIRE_FALSE(outcome);
     CHECK(outcome.error().code == ErrorCode::cancelled);
+}
+
+TEST_CASE("RealSleeper sleeps its whole duration when nothing is cancelled", "[net][retry]") {
+    RealSleeper sleeper(Millis{20});
+    CancelToken token;
+    CancelToken unrelated;
+    std::thread t([&] { unrelated.cancel(); }); // wakes the sleeper, which must sleep on
+    const auto start = std::chrono::steady_clock::now();
+    auto outcome = sleeper.sleep_for(Millis{120}, &token);
+    const auto slept = std::chrono::steady_clock::now() - start;
+    t.join();
+    REQUIRE(outcome);
+    CHECK(slept >= Millis{120});
 }
 
 TEST_CASE("retry_idempotent retries retryable errors only", "[net][retry]") {
