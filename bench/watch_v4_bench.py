@@ -43,6 +43,17 @@ def wait_idle(work, watcher, log_path, deadline_s=900):
         time.sleep(0.2)
 
 
+def wait_processed(emu, deadline_s=900):
+    """Until the emulator has finished processing every upload (its restart hashes the files
+    again, and a file's updated_at moves when that ends): a watch started earlier would see
+    those changes, and its first remote pass would not be idle."""
+    deadline = time.monotonic() + deadline_s
+    while any("checksum_due_at" in a for a in emu.admin("GET", "state")["assets"]):
+        if time.monotonic() > deadline:
+            raise SystemExit("the emulator did not finish processing its uploads")
+        time.sleep(1)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -74,6 +85,7 @@ def main():
         emu.stop()
         emu = Emulator(emu_bin, data, os.path.join(work, "emulator.log"), rate_limited=True)
         env = sync_env(work, emu)
+        wait_processed(emu)
         env["FRAMEIO_SYNC_SETTLE_SECONDS"] = str(SETTLE_SECONDS)
 
         log_path = os.path.join(work, "watch.log")
