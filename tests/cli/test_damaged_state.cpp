@@ -58,7 +58,7 @@ long writes_or_downloads(const std::map<std::string, long>& counts) {
 
 } // namespace
 
-TEST_CASE("a damaged state database is found at start: exit 78 with the fix, nothing changed; "
+TEST_CASE("a damaged state database is found at start: exit 78 with the fix, nothing changed, "
           "moved aside, the next sync adopts every file",
           "[cli][sync][damaged]") {
     CliFixture f({"--token", k_token, "--seed-demo", "--no-rate-limit", "--part-size", "1048576"});

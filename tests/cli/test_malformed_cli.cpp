@@ -119,7 +119,7 @@ TEST_CASE("a download whose bytes disagree with the listed size is never recorde
     // so not here; the listing case below shows the repair.)
 }
 
-TEST_CASE("a listing that lies fails the project naming the endpoint; nothing is synced",
+TEST_CASE("a listing that lies fails the project naming the endpoint, nothing is synced",
           "[cli][malformed]") {
     const auto [v4, how] = GENERATE(table<bool, Spoil>({{false, Spoil::negative},
                                                         {false, Spoil::huge_1e300},

@@ -212,7 +212,7 @@ TEST_CASE("status warns when the saved login cannot renew and ends within a day"
     CHECK(contains(status.err, "login --oauth --client-id spa1"));
 }
 
-TEST_CASE("V4: sync --once --verify readback reports each upload read back; status counts "
+TEST_CASE("V4: sync --once --verify readback reports each upload read back, status counts "
           "how files were verified",
           "[cli][sync][v4][readback]") {
     CliFixture f({"--v4-legacy-token", k_legacy, "--seed-demo", "--no-rate-limit"});
@@ -246,7 +246,7 @@ TEST_CASE("V4: sync --once --verify readback reports each upload read back; stat
         downloads += kind == "size" ? 1U : 0U;
     CHECK(downloads + 1 == verified_by.size());
 
-    // The journal records a file read back as content-md5+size (no column for readback yet).
+    // The journal records a file read back as verified by readback (commit 7978c1e).
     auto status = f.run({"status", "--json"});
     INFO(status.err);
     REQUIRE(status.exit_code == 0);
@@ -254,10 +254,11 @@ TEST_CASE("V4: sync --once --verify readback reports each upload read back; stat
     REQUIRE(s["projects"].Size() == 1);
     const auto& by = s["projects"][0]["verified_by"];
     CHECK(by["checksum"].GetInt64() == 0);
-    CHECK(by["content-md5+size"].GetInt64() == 1);
+    CHECK(by["readback"].GetInt64() == 1);
+    CHECK(by["content-md5+size"].GetInt64() == 0);
     CHECK(by["size"].GetInt64() == static_cast<std::int64_t>(downloads));
 
     auto text = f.run({"status"});
     REQUIRE(text.exit_code == 0);
-    CHECK(contains(text.out, "by content-md5+size 1"));
+    CHECK(contains(text.out, "by readback 1"));
 }

@@ -163,8 +163,8 @@ std::string name_of(Api api) {
 
 } // namespace
 
-TEST_CASE("sync --watch: local changes reach Frame.io by inotify alone; status shows the "
-          "watcher; --once is refused with its pid; SIGTERM stops it with 0",
+TEST_CASE("sync --watch: local changes reach Frame.io by inotify alone, status shows the "
+          "watcher, --once is refused with its pid, SIGTERM stops it with 0",
           "[cli][watch]") {
     const Api api = generation();
     INFO("api " << name_of(api));
@@ -267,7 +267,7 @@ TEST_CASE("sync --watch: a file still growing is uploaded only once it has settl
     stop(*watcher);
 }
 
-TEST_CASE("sync --watch: SIGHUP reads the selections again; a new selection is synced",
+TEST_CASE("sync --watch: SIGHUP reads the selections again, a new selection is synced",
           "[cli][watch]") {
     WatchSetup w(Api::v2, {"--no-rate-limit"});
     auto watcher = w.start_watch({"--interval", "1h"});
@@ -381,7 +381,7 @@ TEST_CASE("sync --watch: an access token that expires mid-watch is renewed", "[c
     INFO(ended.err);
 }
 
-TEST_CASE("sync --watch: SIGTERM during an upload stops within seconds; the next sync "
+TEST_CASE("sync --watch: SIGTERM during an upload stops within seconds, the next sync "
           "resumes it without a duplicate",
           "[cli][watch]") {
     // 1 MiB parts, 150 ms per part request: a 12 MiB upload takes about two seconds.
@@ -407,7 +407,7 @@ TEST_CASE("sync --watch: SIGTERM during an upload stops within seconds; the next
     CHECK(w.f.emulator_request_count_for("PUT /parts") <= 12 + 2);
 }
 
-TEST_CASE("sync --watch: usage, login and lock errors exit with their codes; --log-file "
+TEST_CASE("sync --watch: usage, login and lock errors exit with their codes, --log-file "
           "appends",
           "[cli][watch]") {
     WatchSetup w(Api::v2, {"--no-rate-limit"});
@@ -464,7 +464,7 @@ TEST_CASE("sync --watch on V4 at the emulator's default rate limits: never a 429
     CHECK_FALSE(contains(ended.err, "rate limited"));
 }
 
-TEST_CASE("sync --watch: a local change lists its own folder on Frame.io, not the project; "
+TEST_CASE("sync --watch: a local change lists its own folder on Frame.io, not the project, "
           "status shows the last complete check",
           "[cli][watch]") {
     const Api api = generation();

@@ -46,7 +46,7 @@ fios::model::JournalRecord awaiting_row(SyncFixture& fx, const std::string& path
 
 } // namespace
 
-TEST_CASE("readback: a fresh V4 upload is read back; V2 ignores the setting", "[sync][readback]") {
+TEST_CASE("readback: a fresh V4 upload is read back, V2 ignores the setting", "[sync][readback]") {
     const Generation g = GENERATE(Generation::v2, Generation::v4);
     CAPTURE(to_string(g));
     SyncFixture fx(options_for(g));

@@ -331,7 +331,7 @@ TEST_CASE("an upload resumed from a session sends only the missing parts",
     CHECK(emu.stat("PUT /parts") == 0);
 }
 
-TEST_CASE("verification: none yet, then equal; a corrupted checksum is a mismatch",
+TEST_CASE("verification: none yet, then equal, a corrupted checksum is a mismatch",
           "[integration][transfer][verify]") {
     Emulator emu({"--part-size", "4096", "--checksum-delay", "30"});
     fios::test::TempDir dir;
@@ -360,7 +360,7 @@ TEST_CASE("verification: none yet, then equal; a corrupted checksum is a mismatc
     CHECK(fourth->state == VerifyState::gone);
 }
 
-TEST_CASE("download streams to a hidden file, verifies, renames; never visible early",
+TEST_CASE("download streams to a hidden file, verifies, renames, never visible early",
           "[integration][transfer][download]") {
     Emulator emu({"--part-size", "8192", "--checksum-delay", "0"});
     fios::test::TempDir src;
@@ -556,7 +556,7 @@ TEST_CASE("disk space: refused before starting, and ENOSPC while writing is disk
     }
 }
 
-TEST_CASE("cancellation stops a download mid-transfer; the next call resumes",
+TEST_CASE("cancellation stops a download mid-transfer, the next call resumes",
           "[integration][transfer][download]") {
     Emulator emu({"--part-size", "65536", "--checksum-delay", "0"});
     fios::test::TempDir src;

@@ -215,7 +215,7 @@ TEST_CASE("a token endpoint behind a captive portal is reported as such", "[api]
     CHECK(contains(page.error().message, "HTML page instead of JSON"));
 }
 
-TEST_CASE("a retried API call is announced with what, why and when; then it succeeds",
+TEST_CASE("a retried API call is announced with what, why and when, then it succeeds",
           "[api][retry]") {
     // The first GET /v2/me is accepted and never answered (a stalled server); the second is
     // answered. The first-byte deadline (300 ms) ends the first, the client retries.

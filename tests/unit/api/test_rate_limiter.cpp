@@ -106,7 +106,7 @@ TEST_CASE("the estimate refills continuously", "[api][rate]") {
     CHECK(*limiter.estimate("r", clock.now()) == Approx(40.0));
 }
 
-TEST_CASE("a route with a documented limit is paced from its first request; the server's "
+TEST_CASE("a route with a documented limit is paced from its first request, the server's "
           "headers replace the documented limit",
           "[api][rate]") {
     RateLimiter limiter; // low water 20 %

@@ -49,7 +49,7 @@ TEST_CASE("sync: without --once or --watch it is a usage error that names both",
     CHECK(bad.exit_code == 2);
 }
 
-TEST_CASE("sync --once: json lines, then status counts; a second run is quiet", "[cli][sync]") {
+TEST_CASE("sync --once: json lines, then status counts, a second run is quiet", "[cli][sync]") {
     SyncCli f;
     write_file(f.folder() / "a.txt", "alpha");
     write_file(f.folder() / "Sub" / "b.txt", "beta");
@@ -114,7 +114,7 @@ TEST_CASE("sync --once: json lines, then status counts; a second run is quiet", 
     CHECK(std::string(p["last_sync"]["result"].GetString()) == "ok");
 }
 
-TEST_CASE("sync --once: exit 75 while another sync holds the lock; 1 on a conflict",
+TEST_CASE("sync --once: exit 75 while another sync holds the lock, 1 on a conflict",
           "[cli][sync]") {
     SyncCli f;
     {

@@ -92,7 +92,7 @@ TEST_CASE("download streams into a temporary file, verifies, renames into place"
     CHECK(r->fingerprint.inode == st.st_ino);
 }
 
-TEST_CASE("download without a remote checksum is unverified; a wrong one is a mismatch",
+TEST_CASE("download without a remote checksum is unverified, a wrong one is a mismatch",
           "[transfer][downloader]") {
     TempDir dir;
     FakeRemote remote;

@@ -120,7 +120,7 @@ TEST_CASE("a zero-byte file uploads as one empty part", "[transfer][uploader]") 
     CHECK(remote.asset(r->asset_id).item.upload_completed);
 }
 
-TEST_CASE("a failed part stops the upload; resuming sends only the missing parts",
+TEST_CASE("a failed part stops the upload, resuming sends only the missing parts",
           "[transfer][uploader]") {
     TempDir dir;
     const std::string content = random_bytes(5'000, 7);

@@ -64,7 +64,7 @@ TEST_CASE("local watcher: changes anywhere in a tree are reported by key and rel
     CHECK(reported(*w, "p1", "a/moved.txt"));
 }
 
-TEST_CASE("local watcher: a folder created later is watched; our .fios- temporaries are "
+TEST_CASE("local watcher: a folder created later is watched, our .fios- temporaries are "
           "ignored",
           "[watch][inotify]") {
     test::TempDir dir{"fios-watch"};
@@ -115,7 +115,7 @@ TEST_CASE("local watcher: out of watches, the tree is incomplete with a message 
     CHECK(partial.incomplete->message.find("max_user_watches") != std::string::npos);
 }
 
-TEST_CASE("local watcher: a folder moved out of the tree is dropped; the root going away "
+TEST_CASE("local watcher: a folder moved out of the tree is dropped, the root going away "
           "is reported",
           "[watch][inotify]") {
     test::TempDir dir{"fios-watch"};

@@ -144,7 +144,7 @@ TEST_CASE("watch schedule: a project the run did not reach is due again at once"
     CHECK_FALSE(runs(due, "a"));
 }
 
-TEST_CASE("watch schedule: temporary failures back off 5 s, doubling, capped; a success "
+TEST_CASE("watch schedule: temporary failures back off 5 s, doubling, capped, a success "
           "resets it",
           "[watch][schedule]") {
     ScheduleOptions o;

@@ -11,7 +11,7 @@
 
 using namespace fios;
 
-TEST_CASE("watch status file: written atomically and read back; damage is an error",
+TEST_CASE("watch status file: written atomically and read back, damage is an error",
           "[watch][status]") {
     test::TempDir dir{"fios-watch-status"};
     const auto file = watch::watch_status_path(dir.path());
