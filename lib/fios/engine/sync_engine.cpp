@@ -361,6 +361,14 @@ private:
     void note_changed_folders(const std::string& project_id, const plan::Plan& plan);
     Status record_project_run(const ProjectReport& rep, const std::string& result);
     void record_unchanged(const std::string& project_id, ProjectReport& rep);
+    void prune_journal(const std::string& project_id, const std::filesystem::path& root,
+                       const model::LocalSnapshot& local);
+    void record_counters(const std::string& project_id, const store::ProjectInfo* agreed,
+                         const std::filesystem::path& root, const std::string& digest);
+    Result<std::string> root_folder_of(const store::Selection& sel,
+                                       const store::ProjectInfo*& listed) const;
+    Result<bool> counters_unchanged(const store::ProjectInfo& listed,
+                                    const std::filesystem::path& root, const std::string& digest);
 
     const EngineDeps& m_deps;
     const RunOptions& m_options;
@@ -576,6 +584,80 @@ void Run::record_unchanged(const std::string& project_id, ProjectReport& rep) {
         set_fatal(s.error());
 }
 
+/// The project's root folder on Frame.io: from this run's project listing when there is one
+/// (`listed` then points at the project's entry), else from its selection.
+Result<std::string> Run::root_folder_of(const store::Selection& sel,
+                                        const store::ProjectInfo*& listed) const {
+    listed = nullptr;
+    if (m_listing) {
+        auto it = std::find_if(m_listing->begin(), m_listing->end(),
+                               [&](const store::ProjectInfo& p) { return p.id == sel.project_id; });
+        if (it == m_listing->end()) {
+            return Error{ErrorCode::not_found,
+                         "the project is no longer listed on Frame.io (deleted, or access was "
+                         "removed); nothing was changed"};
+        }
+        listed = &*it;
+    }
+    std::string root_id = listed != nullptr ? listed->root_asset_id : sel.root_asset_id;
+    if (root_id.empty()) {
+        return Error{ErrorCode::not_found, "the project's root folder is not known; run "
+                                           "`frameio-sync projects` and try again"};
+    }
+    return root_id;
+}
+
+/// True when the project's counters on Frame.io and the local folder's digest are those of the
+/// last fully agreed run (a backend whose counters move with every change: V2).
+Result<bool> Run::counters_unchanged(const store::ProjectInfo& listed,
+                                     const std::filesystem::path& root, const std::string& digest) {
+    auto disc = m_journal.discovery(listed.id);
+    if (!disc)
+        return disc.error();
+    return *disc && (*disc)->file_count == listed.file_count &&
+           (*disc)->folder_count == listed.folder_count &&
+           (*disc)->updated_at == listed.updated_at && (*disc)->local_path == root.string() &&
+           (*disc)->local_digest == digest;
+}
+
+/// Housekeeping after a run: transfer state of paths no longer in transfer, hashes of vanished
+/// files.
+void Run::prune_journal(const std::string& project_id, const std::filesystem::path& root,
+                        const model::LocalSnapshot& local) {
+    if (auto stale = m_journal.prune_transfers(project_id)) {
+        for (const auto& t : *stale)
+            (void)transfer::remove_temp(root, t.path, t.asset_id);
+    }
+    std::vector<RelPath> keep;
+    for (const auto& [path, e] : local.entries) {
+        if (e.kind == model::EntryKind::file)
+            keep.push_back(path);
+    }
+    (void)m_journal.prune_hashes(project_id, keep);
+}
+
+/// Remembers the project's counters (`agreed`: its listing entry) when the run left both sides
+/// agreeing with nothing pending, so that a later run with the same counters and local folder
+/// has nothing to do; forgets them otherwise (`agreed` null).
+void Run::record_counters(const std::string& project_id, const store::ProjectInfo* agreed,
+                          const std::filesystem::path& root, const std::string& digest) {
+    if (agreed == nullptr) {
+        if (auto s = m_journal.clear_discovery(project_id); !s)
+            set_fatal(s.error());
+        return;
+    }
+    store::DiscoveryState d;
+    d.project_id = project_id;
+    d.local_path = root.string();
+    d.file_count = agreed->file_count;
+    d.folder_count = agreed->folder_count;
+    d.updated_at = agreed->updated_at;
+    d.local_digest = digest;
+    d.agreed_at = m_deps.clock->now();
+    if (auto s = m_journal.put_discovery(d); !s)
+        set_fatal(s.error());
+}
+
 Status Run::record_project_run(const ProjectReport& rep, const std::string& result) {
     store::ProjectRun pr;
     pr.project_id = rep.project_id;
@@ -674,23 +756,12 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
         return;
     }
     const store::ProjectInfo* listed = nullptr;
-    if (m_listing) {
-        auto it = std::find_if(m_listing->begin(), m_listing->end(),
-                               [&](const store::ProjectInfo& p) { return p.id == pid; });
-        if (it == m_listing->end()) {
-            project_error(Error{ErrorCode::not_found,
-                                "the project is no longer listed on Frame.io (deleted, or "
-                                "access was removed); nothing was changed"});
-            return;
-        }
-        listed = &*it;
-    }
-    const std::string root_id = listed != nullptr ? listed->root_asset_id : sel.root_asset_id;
-    if (root_id.empty()) {
-        project_error(Error{ErrorCode::not_found, "the project's root folder is not known; run "
-                                                  "`frameio-sync projects` and try again"});
+    auto root_folder = root_folder_of(sel, listed);
+    if (!root_folder) {
+        project_error(root_folder.error());
         return;
     }
+    const std::string& root_id = *root_folder;
 
     RemoteCache* const cache = m_options.dry_run ? nullptr : m_deps.remote_cache;
     const std::set<RelPath>* scope_folders = nullptr;
@@ -701,7 +772,8 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
         phase(pid, "discover");
         return discover_remote(*m_deps.remote, cache, request, sides, m_deps.clock->now());
     };
-    const auto discover_failed = [&](const Error& e) {
+    // An error that no other project can do better on ends the run; any other, this project.
+    const auto fail_project = [&](const Error& e) {
         if (ends_run(e))
             set_fatal(e);
         else
@@ -715,7 +787,7 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
         cache->agreed(pid, root_id, root)) {
         auto d = discover(nullptr);
         if (!d) {
-            discover_failed(d.error());
+            fail_project(d.error());
             return;
         }
         if (!d->news) {
@@ -733,10 +805,7 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     lopt.cancel = m_deps.cancel;
     auto local = scan::scan_local(root, lopt);
     if (!local) {
-        if (ends_run(local.error()))
-            set_fatal(local.error());
-        else
-            project_error(local.error().with_context("scanning " + root.string()));
+        fail_project(local.error().with_context("scanning " + root.string()));
         return;
     }
     const std::string digest = scan::digest(*local);
@@ -752,15 +821,12 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     // Only a directory whose counters move with every change can prove it (V2, not V4).
     const bool counters = m_deps.projects != nullptr && m_deps.projects->has_change_counters();
     if (listed != nullptr && counters && !*foreign) {
-        auto disc = m_journal.discovery(pid);
-        if (!disc) {
-            set_fatal(disc.error());
+        auto same = counters_unchanged(*listed, root, digest);
+        if (!same) {
+            set_fatal(same.error());
             return;
         }
-        if (*disc && (*disc)->file_count == listed->file_count &&
-            (*disc)->folder_count == listed->folder_count &&
-            (*disc)->updated_at == listed->updated_at && (*disc)->local_path == root.string() &&
-            (*disc)->local_digest == digest) {
+        if (*same) {
             record_unchanged(pid, rep);
             return;
         }
@@ -781,7 +847,7 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     auto discovered =
         listed_first && !*foreign ? Result<Discovered>(std::move(*listed_first)) : discover(&sides);
     if (!discovered) {
-        discover_failed(discovered.error());
+        fail_project(discovered.error());
         return;
     }
     const model::RemoteSnapshot& remote_side = discovered->snapshot;
@@ -838,44 +904,15 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     auto executed = runner.execute(plan);
     if (!executed)
         set_fatal(executed.error());
+    // Both sides agree with nothing pending (a partial run: on the paths it looked at).
+    const bool agreed = executed && runner.settled() && !rep.counts.needs_attention();
     if (cache != nullptr) {
         note_changed_folders(pid, plan);
-        cache->set_agreed(pid, executed && runner.settled() && nothing_to_do &&
-                                   !rep.counts.needs_attention());
+        cache->set_agreed(pid, agreed && nothing_to_do);
     }
-
-    // Housekeeping: transfer state of paths no longer in transfer, hashes of vanished files.
-    auto stale = m_journal.prune_transfers(pid);
-    if (stale) {
-        for (const auto& t : *stale)
-            (void)transfer::remove_temp(root, t.path, t.asset_id);
-    }
-    std::vector<RelPath> keep;
-    for (const auto& [path, e] : local->entries) {
-        if (e.kind == model::EntryKind::file)
-            keep.push_back(path);
-    }
-    (void)m_journal.prune_hashes(pid, keep);
-
-    // Remember the counters only when this run left both sides agreeing with nothing
-    // pending: a later run with the same counters and local folder has nothing to do. A
-    // partial run cannot know that of the paths it did not look at.
-    if (listed != nullptr && counters && executed && runner.settled() &&
-        !rep.counts.needs_attention() && !coverage) {
-        store::DiscoveryState d;
-        d.project_id = pid;
-        d.local_path = root.string();
-        d.file_count = listed->file_count;
-        d.folder_count = listed->folder_count;
-        d.updated_at = listed->updated_at;
-        d.local_digest = digest;
-        d.agreed_at = m_deps.clock->now();
-        if (auto s = m_journal.put_discovery(d); !s)
-            set_fatal(s.error());
-    } else {
-        if (auto s = m_journal.clear_discovery(pid); !s)
-            set_fatal(s.error());
-    }
+    prune_journal(pid, root, *local);
+    record_counters(pid, listed != nullptr && counters && agreed && !coverage ? listed : nullptr,
+                    root, digest);
     const std::string result =
         !executed ? (executed.error().code == ErrorCode::cancelled ? "interrupted" : "failed")
         : rep.counts.needs_attention() ? "partial"
