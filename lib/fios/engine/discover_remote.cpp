@@ -145,7 +145,8 @@ Result<Discovered> discover_remote(remote::Remote& remote, RemoteCache* cache,
         return Discovered{std::move(*whole), std::nullopt, true};
     auto seen =
         cache->put_complete(request.project_id, request.root_id, request.local_root, *whole, now);
-    return Discovered{seen.view, std::nullopt, seen.news};
+    // The view holds a copy of `whole`: hand the listing itself on rather than copy the view.
+    return Discovered{std::move(*whole), std::nullopt, seen.news};
 }
 
 } // namespace fios::engine
