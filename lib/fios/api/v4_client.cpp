@@ -2,12 +2,14 @@
 #include "fios/api/v4_client.hpp"
 
 #include "fios/api/v4_json.hpp"
+#include "fios/hash/xxh64.hpp"
 #include "fios/net/url.hpp"
 
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <memory>
 #include <unordered_set>
 
@@ -172,6 +174,83 @@ Result<std::string> content_md5(net::BodySource& body, const CancelToken* cancel
     return std::string(reinterpret_cast<const char*>(b64.data()), 24);
 }
 
+namespace {
+
+/// `<length>:<bytes>`.
+void put_prefixed(std::string& out, std::string_view bytes) {
+    out += std::to_string(bytes.size());
+    out += ':';
+    out += bytes;
+}
+
+/// Takes one `<length>:<bytes>` off the front of `text`; nothing when it is not one.
+std::optional<std::string_view> take_prefixed(std::string_view& text) {
+    std::size_t length = 0;
+    auto [colon, ec] = std::from_chars(text.data(), text.data() + text.size(), length);
+    if (ec != std::errc{} || colon == text.data() + text.size() || *colon != ':')
+        return std::nullopt;
+    text.remove_prefix(static_cast<std::size_t>(colon - text.data()) + 1);
+    if (length > text.size())
+        return std::nullopt;
+    const std::string_view bytes = text.substr(0, length);
+    text.remove_prefix(length);
+    return bytes;
+}
+
+} // namespace
+
+std::string ListFingerprint::encode() const {
+    std::string out;
+    for (const auto& p : pages) {
+        out += hash::to_hex(p.body_hash);
+        put_prefixed(out, p.next);
+    }
+    return out;
+}
+
+std::optional<ListFingerprint> ListFingerprint::decode(std::string_view text) {
+    ListFingerprint out;
+    while (!text.empty()) {
+        ListFingerprint::Page page;
+        if (text.size() < 16)
+            return std::nullopt;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + 16, page.body_hash, 16);
+        if (ec != std::errc{} || end != text.data() + 16)
+            return std::nullopt;
+        text.remove_prefix(16);
+        auto next = take_prefixed(text);
+        if (!next)
+            return std::nullopt;
+        page.next = std::string(*next);
+        out.pages.push_back(std::move(page));
+    }
+    return out;
+}
+
+std::string ListFingerprint::encode_all(std::initializer_list<const ListFingerprint*> lists) {
+    std::string out;
+    for (const auto* list : lists)
+        put_prefixed(out, list->encode());
+    return out;
+}
+
+std::optional<std::vector<ListFingerprint>> ListFingerprint::decode_all(std::string_view text,
+                                                                        std::size_t count) {
+    std::vector<ListFingerprint> out;
+    while (out.size() < count) {
+        auto one = take_prefixed(text);
+        if (!one)
+            return std::nullopt;
+        auto decoded = decode(*one);
+        if (!decoded)
+            return std::nullopt;
+        out.push_back(std::move(*decoded));
+    }
+    if (!text.empty())
+        return std::nullopt;
+    return out;
+}
+
 Result<std::string> next_cursor(std::string_view next) {
     auto q = next.find('?');
     if (q == std::string_view::npos)
@@ -234,30 +313,36 @@ struct V4Client::Impl {
 
     /// Every page of a list: our own parameters plus `page_size` on each request, plus the
     /// `after` cursor pulled out of the previous page's links.next. Items de-duplicated by
-    /// id; guards against a server that never ends the list.
+    /// id; guards against a server that never ends the list. `fetched` holds bodies of the
+    /// first pages already received (they are parsed, not asked for again); `fingerprint`,
+    /// when given, receives each page's hash and cursor.
     template <class T, class Parse>
     Result<std::vector<T>> all(const RestRoute& route, const std::string& path, int page_size,
-                               Parse&& parse, const std::string& params = {}) {
+                               Parse&& parse, const std::string& params = {},
+                               ListFingerprint* fingerprint = nullptr,
+                               std::vector<std::string> fetched = {}) {
         std::vector<T> out;
         std::unordered_set<std::string> ids;
         std::unordered_set<std::string> cursors;
         std::optional<std::string> after;
-        for (int page = 1;; ++page) {
-            std::string query = params;
-            if (!query.empty())
-                query += "&";
-            query += "page_size=" + std::to_string(page_size);
-            if (after)
-                query += "&after=" + net::url_encode(*after);
-            auto resp = rest.call(route, path, query, {});
-            if (!resp)
-                return resp.error();
+        for (std::size_t page = 1;; ++page) {
+            std::string body;
+            if (page <= fetched.size()) {
+                body = std::move(fetched[page - 1]);
+            } else {
+                auto resp = rest.call(route, path, page_query(params, page_size, after), {});
+                if (!resp)
+                    return resp.error();
+                body = std::move(resp->body);
+            }
             std::string endpoint(route.pattern);
             if (page > 1)
                 endpoint += ": page " + std::to_string(page);
-            auto parsed = parse(resp->body, endpoint);
+            auto parsed = parse(body, endpoint);
             if (!parsed)
                 return parsed.error();
+            if (fingerprint != nullptr)
+                fingerprint->pages.push_back({hash::xxh64(body), {}});
             std::size_t fresh = 0;
             for (auto& item : parsed->items) {
                 if (ids.insert(item.id).second) {
@@ -288,8 +373,61 @@ struct V4Client::Impl {
                 return Error{ErrorCode::parse, endpoint + ": links.next repeats an earlier "
                                                           "cursor; the list does not advance"};
             }
+            if (fingerprint != nullptr)
+                fingerprint->pages.back().next = *cursor;
             after = std::move(*cursor);
         }
+    }
+
+    /// all(), unless every page comes back byte-identical to `since`: then nothing is parsed.
+    /// Pages are asked for with the cursors `since` recorded, which are the ones their
+    /// identical predecessors lead to; the first page that differs ends the comparison and
+    /// everything received so far is parsed by all().
+    template <class T, class Parse>
+    Result<ListSince<T>> all_since(const RestRoute& route, const std::string& path, int page_size,
+                                   Parse&& parse, const ListFingerprint* since) {
+        std::vector<std::string> fetched;
+        if (since != nullptr) {
+            std::optional<std::string> after;
+            for (const auto& expected : since->pages) {
+                auto resp = rest.call(route, path, page_query({}, page_size, after), {});
+                if (!resp)
+                    return resp.error();
+                const bool same = hash::xxh64(resp->body) == expected.body_hash;
+                fetched.push_back(std::move(resp->body));
+                if (!same)
+                    break;
+                if (expected.next.empty()) {
+                    if (fetched.size() != since->pages.size())
+                        break;
+                    ListSince<T> out{true, {}, *since, {}};
+                    out.parse_pages = [this, &route, path, page_size, parse,
+                                       pages = std::move(fetched)]() mutable {
+                        return all<T>(route, path, page_size, parse, {}, nullptr, std::move(pages));
+                    };
+                    return out;
+                }
+                after = expected.next;
+            }
+        }
+        ListSince<T> out;
+        auto items = all<T>(route, path, page_size, std::forward<Parse>(parse), {},
+                            &out.fingerprint, std::move(fetched));
+        if (!items)
+            return items.error();
+        out.items = std::move(*items);
+        return out;
+    }
+
+    static std::string page_query(const std::string& params, int page_size,
+                                  const std::optional<std::string>& after) {
+        std::string query = params;
+        if (!query.empty())
+            query += "&";
+        query += "page_size=" + std::to_string(page_size);
+        if (after)
+            query += "&after=" + net::url_encode(*after);
+        return query;
     }
 
     Status remove(const RestRoute& route, const std::string& path) {
@@ -365,6 +503,30 @@ Result<std::vector<v4::Asset>> V4Client::folder_files(const std::string& account
     return m_impl->all<v4::Asset>(k_folder_files,
                                   account_path(account_id, "folders", folder_id, "/files"),
                                   m_impl->options.page_size, v4json::parse_assets);
+}
+
+Result<ListSince<v4::Folder>> V4Client::folder_folders_since(const std::string& account_id,
+                                                             const std::string& folder_id,
+                                                             const ListFingerprint* since) {
+    return m_impl->all_since<v4::Folder>(k_folder_folders,
+                                         account_path(account_id, "folders", folder_id, "/folders"),
+                                         m_impl->options.page_size, v4json::parse_folders, since);
+}
+
+Result<ListSince<v4::Asset>> V4Client::folder_files_since(const std::string& account_id,
+                                                          const std::string& folder_id,
+                                                          const ListFingerprint* since) {
+    return m_impl->all_since<v4::Asset>(k_folder_files,
+                                        account_path(account_id, "folders", folder_id, "/files"),
+                                        m_impl->options.page_size, v4json::parse_assets, since);
+}
+
+Result<ListSince<v4::VersionStack>>
+V4Client::folder_version_stacks_since(const std::string& account_id, const std::string& folder_id,
+                                      const ListFingerprint* since) {
+    return m_impl->all_since<v4::VersionStack>(
+        k_folder_stacks, account_path(account_id, "folders", folder_id, "/version_stacks"),
+        m_impl->options.page_size, v4json::parse_version_stacks, since);
 }
 
 Result<std::vector<v4::VersionStack>>

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +34,42 @@ struct V4ClientOptions {
 /// start (rewound before and after). `cancel` tokens are checked between reads.
 Result<std::string> content_md5(net::BodySource& body, const CancelToken* cancel = nullptr,
                                 const CancelToken* also = nullptr);
+
+/// What one list looked like on the wire: for each page, the XXH64 of its body and the cursor
+/// it led to ("" on the last page). A later listing whose every page is byte-identical is the
+/// same list, so its pages need no parsing.
+struct ListFingerprint {
+    struct Page {
+        std::uint64_t body_hash = 0;
+        std::string next; ///< decoded `after` cursor of the next page; "" on the last page
+        friend bool operator==(const Page&, const Page&) = default;
+    };
+    std::vector<Page> pages;
+    friend bool operator==(const ListFingerprint&, const ListFingerprint&) = default;
+
+    /// A compact text form (for a caller that keeps it between runs), and back. decode()
+    /// refuses anything encode() would not produce.
+    [[nodiscard]] std::string encode() const;
+    [[nodiscard]] static std::optional<ListFingerprint> decode(std::string_view text);
+    /// Several fingerprints as one text, and back (exactly `count` of them).
+    [[nodiscard]] static std::string
+    encode_all(std::initializer_list<const ListFingerprint*> lists);
+    [[nodiscard]] static std::optional<std::vector<ListFingerprint>>
+    decode_all(std::string_view text, std::size_t count);
+};
+
+/// A list fetched against the fingerprint of an earlier listing of the same route and path.
+template <class T>
+struct ListSince {
+    /// Every page came back byte-identical to `since`: `items` is empty, the caller's copy of
+    /// the earlier list is current, and `fingerprint` is `since`.
+    bool unchanged = false;
+    std::vector<T> items;
+    ListFingerprint fingerprint;
+    /// When unchanged: parses the pages received (no request), for a caller that needs the
+    /// items after all.
+    std::function<Result<std::vector<T>>()> parse_pages;
+};
 
 /// Extracts the `after` cursor from a `links.next` (root-relative or absolute), decoded.
 /// ErrorCode::parse when it has none.
@@ -69,6 +107,18 @@ public:
                                                 const std::string& folder_id);
     Result<std::vector<v4::VersionStack>> folder_version_stacks(const std::string& account_id,
                                                                 const std::string& folder_id);
+    /// The three folder lists against an earlier fingerprint (`since` null or empty: a full
+    /// listing, with its fingerprint). The same requests as above: a page that differs from
+    /// `since` is parsed with the rest, never asked for twice.
+    Result<ListSince<v4::Folder>> folder_folders_since(const std::string& account_id,
+                                                       const std::string& folder_id,
+                                                       const ListFingerprint* since);
+    Result<ListSince<v4::Asset>> folder_files_since(const std::string& account_id,
+                                                    const std::string& folder_id,
+                                                    const ListFingerprint* since);
+    Result<ListSince<v4::VersionStack>> folder_version_stacks_since(const std::string& account_id,
+                                                                    const std::string& folder_id,
+                                                                    const ListFingerprint* since);
     Result<v4::VersionStack> version_stack(const std::string& account_id,
                                            const std::string& stack_id);
     /// The versions of a stack, head first.

@@ -12,6 +12,13 @@ using model::RelPath;
 
 namespace {
 
+const RelPath& path_of(const model::RemoteEntry& e) {
+    return e.path;
+}
+const RelPath& path_of(const RelPath& p) {
+    return p;
+}
+
 /// A folder the journal, the local folder and Frame.io (`remote_id`) all agree on.
 bool agreed(const RelPath& path, const std::string& remote_id, const model::LocalSnapshot& local,
             const model::JournalSnapshot& journal) {
@@ -23,18 +30,23 @@ bool agreed(const RelPath& path, const std::string& remote_id, const model::Loca
     return here != local.entries.end() && here->second.kind == model::EntryKind::folder;
 }
 
-/// The folder id at `path` in the view: the one the journal follows when it is there.
+/// The folder id at `path` in the view: the one the journal follows when it is there. The
+/// view's entries are in the scanner's order (by path first), so the path is looked up, not
+/// searched for: a remote check asks this for every folder of its budget.
 std::optional<std::string> folder_id_at(const model::RemoteSnapshot& view, const RelPath& path,
                                         const model::JournalSnapshot& journal) {
     std::optional<std::string> any;
     auto row = journal.records.find(path);
-    for (const auto& e : view.entries) {
-        if (e.path != path || e.kind != model::EntryKind::folder)
+    const auto [first, last] =
+        std::equal_range(view.entries.begin(), view.entries.end(), path,
+                         [](const auto& a, const auto& b) { return path_of(a) < path_of(b); });
+    for (auto e = first; e != last; ++e) {
+        if (e->kind != model::EntryKind::folder)
             continue;
-        if (row != journal.records.end() && row->second.asset_id == e.asset_id)
-            return e.asset_id;
+        if (row != journal.records.end() && row->second.asset_id == e->asset_id)
+            return e->asset_id;
         if (!any)
-            any = e.asset_id;
+            any = e->asset_id;
     }
     return any;
 }
@@ -114,22 +126,38 @@ Result<Discovered> discover_remote(remote::Remote& remote, RemoteCache* cache,
                     view_folders.emplace(e.path, e.asset_id);
             }
         }
+        // Tags only where a folder's children may be taken from the view as they are: a
+        // remote check (no local sides), whose expansion needs nothing below an unchanged
+        // folder (its subfolders are all in the view).
         auto part = scanner.scan_folders(
             request.root_id,
             start_folders(*cache, request.project_id, *view, *request.scope, journal),
             [&](const RelPath& path, const std::string& id) {
                 return sides != nullptr ? !agreed(path, id, sides->local, sides->journal)
                                         : view_folders.count({path, id}) == 0;
-            });
+            },
+            sides == nullptr ? &view->tags : nullptr);
         if (part) {
+            // The folders present on Frame.io as far as the scan knows: those of the fresh
+            // listings, the unchanged folders themselves and the view's folders inside them.
             std::set<RelPath> remote_folders;
             for (const auto& e : part->snapshot.entries) {
                 if (e.kind == model::EntryKind::folder)
                     remote_folders.insert(e.path);
             }
+            if (!part->unchanged.empty()) {
+                for (const auto& folder : part->unchanged) {
+                    if (!folder.is_root())
+                        remote_folders.insert(folder);
+                }
+                for (const auto& [path, id] : view_folders) {
+                    if (!path.is_root() && part->unchanged.count(path.parent()) > 0)
+                        remote_folders.insert(path);
+                }
+            }
             Coverage coverage(std::move(part->listed), std::move(remote_folders));
-            auto seen =
-                cache->put_partial(request.project_id, std::move(part->snapshot), coverage, now);
+            auto seen = cache->put_partial(request.project_id, std::move(part->snapshot), coverage,
+                                           now, part->unchanged, std::move(part->tags));
             if (!seen.news && sides == nullptr) // the caller stops here: no copy of the view
                 return Discovered{{}, std::move(coverage), false};
             return Discovered{seen.view, std::move(coverage), seen.news};
@@ -143,8 +171,8 @@ Result<Discovered> discover_remote(remote::Remote& remote, RemoteCache* cache,
         return whole.error();
     if (cache == nullptr)
         return Discovered{std::move(*whole), std::nullopt, true};
-    auto seen =
-        cache->put_complete(request.project_id, request.root_id, request.local_root, *whole, now);
+    auto seen = cache->put_complete(request.project_id, request.root_id, request.local_root, *whole,
+                                    now, scanner.tags());
     // The view holds a copy of `whole`: hand the listing itself on rather than copy the view.
     return Discovered{std::move(*whole), std::nullopt, seen.news};
 }

@@ -4,6 +4,7 @@
 #include "fios/scan/remote_scanner.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <tuple>
 
 namespace fios::engine {
@@ -25,6 +26,13 @@ bool Coverage::fresh_folder(const RelPath& folder) const {
             return false;
         d = d.parent(); // absent from its parent's listing, if that was listed
     }
+}
+
+Coverage Coverage::without_listed(const std::set<RelPath>& folders) const {
+    std::set<RelPath> listed;
+    std::set_difference(m_listed.begin(), m_listed.end(), folders.begin(), folders.end(),
+                        std::inserter(listed, listed.end()));
+    return Coverage(std::move(listed), m_remote_folders);
 }
 
 bool Coverage::covers(const plan::Action& action) const {
@@ -101,7 +109,8 @@ const RemoteCache::ProjectView* RemoteCache::find(const std::string& project_id,
 RemoteCache::Seen RemoteCache::put_complete(const std::string& project_id,
                                             const std::string& root_id,
                                             const std::filesystem::path& local_path,
-                                            model::RemoteSnapshot snapshot, TimePoint now) {
+                                            model::RemoteSnapshot snapshot, TimePoint now,
+                                            scan::ListingTags tags) {
     ProjectView& v = m_projects[project_id];
     bool news = true;
     if (v.root_id != root_id || v.local_path != local_path)
@@ -114,6 +123,7 @@ RemoteCache::Seen RemoteCache::put_complete(const std::string& project_id,
     for (const auto& f : folders_of(snapshot))
         v.listed_at[f] = now;
     v.snapshot = std::move(snapshot);
+    v.tags = std::move(tags);
     if (news)
         v.agreed = false;
     return Seen{v.snapshot, news};
@@ -121,27 +131,39 @@ RemoteCache::Seen RemoteCache::put_complete(const std::string& project_id,
 
 RemoteCache::Seen RemoteCache::put_partial(const std::string& project_id,
                                            model::RemoteSnapshot fresh, const Coverage& coverage,
-                                           TimePoint now) {
+                                           TimePoint now, const std::set<RelPath>& unchanged,
+                                           scan::ListingTags tags) {
     ProjectView& v = m_projects[project_id]; // a missing view: the fresh part alone
-    const auto before = children_of(v.snapshot, coverage.listed());
-    const auto after = children_of(fresh, coverage.listed());
+    // Folders that came back unchanged need no comparison (nor a copy of their children).
+    const Coverage compared = coverage.without_listed(unchanged);
     bool news = false;
-    for (const auto& folder : coverage.listed()) {
-        if (before.at(folder) != after.at(folder)) {
-            v.changed_at[folder] = now;
-            news = true;
+    if (!compared.listed().empty()) {
+        const auto before = children_of(v.snapshot, compared.listed());
+        const auto after = children_of(fresh, compared.listed());
+        for (const auto& folder : compared.listed()) {
+            if (before.at(folder) != after.at(folder)) {
+                v.changed_at[folder] = now;
+                news = true;
+            }
         }
+    }
+    for (const auto& folder : coverage.listed()) {
         v.listed_at[folder] = now;
+        if (auto tag = tags.find(folder); tag != tags.end())
+            v.tags[folder] = std::move(tag->second);
+        else
+            v.tags.erase(folder);
     }
     // Nothing new: the view stays as it is (the overlay would rebuild it unchanged).
     if (news) {
-        v.snapshot = overlay(v.snapshot, std::move(fresh), coverage);
+        v.snapshot = overlay(v.snapshot, std::move(fresh), compared);
         v.agreed = false;
     }
     // Folders gone from the view are forgotten; new ones were listed (a new folder is always
     // expanded) or are due first.
     const std::set<RelPath> folders = folders_of(v.snapshot);
     std::erase_if(v.listed_at, [&](const auto& kv) { return folders.count(kv.first) == 0; });
+    std::erase_if(v.tags, [&](const auto& kv) { return folders.count(kv.first) == 0; });
     std::erase_if(v.changed_at, [&](const auto& kv) {
         return folders.count(kv.first) == 0 || now - kv.second > k_changed_for;
     });
@@ -161,6 +183,9 @@ void RemoteCache::add_folder(const std::string& project_id, model::RemoteEntry f
     if (std::any_of(entries.begin(), entries.end(),
                     [&](const RemoteEntry& e) { return e.path == folder.path; }))
         return;
+    // The parent's children now differ from its last listing: that listing's tag no longer
+    // vouches for them.
+    it->second.tags.erase(folder.path.parent());
     entries.push_back(std::move(folder));
     scan::sort_remote_snapshot(it->second.snapshot);
 }

@@ -5,6 +5,7 @@
 #include "fios/model/rel_path.hpp"
 #include "fios/model/snapshot.hpp"
 #include "fios/plan/plan.hpp"
+#include "fios/scan/remote_scanner.hpp"
 
 #include <cstddef>
 #include <filesystem>
@@ -40,6 +41,8 @@ public:
     /// The action is about covered paths (a refused name: its folder is fresh).
     [[nodiscard]] bool covers(const plan::Action& action) const;
     [[nodiscard]] const std::set<model::RelPath>& listed() const noexcept { return m_listed; }
+    /// This coverage without the listings of `folders` (their children count as not seen).
+    [[nodiscard]] Coverage without_listed(const std::set<model::RelPath>& folders) const;
 
 private:
     std::set<model::RelPath> m_listed;
@@ -62,11 +65,15 @@ public:
     struct ProjectView {
         std::string root_id;
         std::filesystem::path local_path;
+        /// In the scanner's order (scan::sort_remote_snapshot): lookups by path rely on it.
         model::RemoteSnapshot snapshot;
         /// Each folder's last listing ("" = the root).
         std::map<model::RelPath, TimePoint> listed_at;
         /// Folders whose listing found something new, or with local changes, and when.
         std::map<model::RelPath, TimePoint> changed_at;
+        /// The tags of the listings the view's folders were last seen in: a later listing that
+        /// comes back unchanged leaves those folders' children as they are.
+        scan::ListingTags tags;
         /// The last run left the journal, the local folder and this view agreeing with
         /// nothing to do (set_agreed); cleared by anything new in a listing.
         bool agreed = false;
@@ -82,14 +89,18 @@ public:
     /// The view of a project, when one was recorded for this root folder and local folder.
     [[nodiscard]] const ProjectView* find(const std::string& project_id, const std::string& root_id,
                                           const std::filesystem::path& local_path) const;
-    /// After a complete scan: the view is `snapshot`, every folder listed at `now`.
+    /// After a complete scan: the view is `snapshot`, every folder listed at `now`, with the
+    /// scan's listing tags.
     Seen put_complete(const std::string& project_id, const std::string& root_id,
                       const std::filesystem::path& local_path, model::RemoteSnapshot snapshot,
-                      TimePoint now);
+                      TimePoint now, scan::ListingTags tags = {});
     /// After a partial scan (the view must exist): the fresh part laid over the view, the
-    /// listed folders stamped, folders whose children changed marked as changed.
+    /// listed folders stamped, folders whose children changed marked as changed. The listed
+    /// folders in `unchanged` keep their children as the view has them (scan::PartialScan);
+    /// every listed folder takes its tag from `tags` (none: it loses its tag).
     Seen put_partial(const std::string& project_id, model::RemoteSnapshot fresh,
-                     const Coverage& coverage, TimePoint now);
+                     const Coverage& coverage, TimePoint now,
+                     const std::set<model::RelPath>& unchanged = {}, scan::ListingTags tags = {});
     /// Whether the project's last run left everything agreed (see ProjectView::agreed).
     void set_agreed(const std::string& project_id, bool agreed);
     [[nodiscard]] bool agreed(const std::string& project_id, const std::string& root_id,

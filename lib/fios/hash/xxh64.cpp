@@ -65,8 +65,12 @@ std::string to_hex(std::uint64_t hash) {
     return out;
 }
 
+std::uint64_t xxh64(std::string_view bytes) {
+    return XXH64(bytes.data(), bytes.size(), 0);
+}
+
 std::string xxh64_hex(std::string_view bytes) {
-    return to_hex(XXH64(bytes.data(), bytes.size(), 0));
+    return to_hex(xxh64(bytes));
 }
 
 namespace {

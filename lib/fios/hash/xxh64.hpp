@@ -45,6 +45,7 @@ private:
 std::string to_hex(std::uint64_t hash);
 
 /// XXH64 of a whole byte string.
+std::uint64_t xxh64(std::string_view bytes);
 std::string xxh64_hex(std::string_view bytes);
 
 /// The hash of one local file, with the fingerprint of the exact bytes hashed.

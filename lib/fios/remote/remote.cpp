@@ -203,4 +203,12 @@ Status put_session_part(const UploadSession& session, std::size_t index,
     return {};
 }
 
+Result<FolderListing> Remote::list_folder_since(const std::string& folder_id,
+                                                std::string_view /*since: no tags*/) {
+    auto items = list_folder(folder_id, false);
+    if (!items)
+        return items.error();
+    return FolderListing{false, std::move(*items), {}};
+}
+
 } // namespace fios::remote

@@ -129,6 +129,17 @@ enum class DownloadState : std::uint8_t {
     not_downloadable, ///< no original available (permissions, watermarked): nothing written
 };
 
+/// A folder's items, as list_folder gives them, and a tag for a later list_folder_since.
+struct FolderListing {
+    /// The server answered byte for byte as it did for the listing `since` came from: `items`
+    /// is empty and the caller's copy of that listing is current.
+    bool unchanged = false;
+    std::vector<Item> items;
+    /// Opaque (backend-defined); empty when the backend cannot vouch for a later comparison,
+    /// and then every listing is a full one.
+    std::string tag;
+};
+
 struct DownloadResponse {
     DownloadState state = DownloadState::transferred;
     Item item;               ///< the asset's state fetched right before the transfer
@@ -158,6 +169,11 @@ public:
     /// Deleted items only with `include_deleted`.
     virtual Result<std::vector<Item>> list_folder(const std::string& folder_id,
                                                   bool include_deleted = false) = 0;
+
+    /// list_folder (no deleted items), told the tag of the caller's last listing of this
+    /// folder ("" for none). The default keeps no tags: always the full listing, tag "".
+    virtual Result<FolderListing> list_folder_since(const std::string& folder_id,
+                                                    std::string_view since);
 
     /// One item's fresh state (for verification polling and re-checks). A stack resolves
     /// its head. Deleted items come back with deleted = true; a purged or unknown id is

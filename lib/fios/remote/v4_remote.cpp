@@ -18,6 +18,17 @@ void take_head(Item& stack, const api::v4::File& head) {
     stack.updated_at = head.updated_at;
 }
 
+template <class T>
+Status parse_if_unchanged(api::ListSince<T>& list) {
+    if (!list.unchanged)
+        return {};
+    auto items = list.parse_pages();
+    if (!items)
+        return items.error();
+    list.items = std::move(*items);
+    return {};
+}
+
 } // namespace
 
 Item V4Remote::file_item(const api::v4::File& f) {
@@ -101,18 +112,31 @@ Result<Item> V4Remote::resolve_stack(const api::v4::VersionStack& stack) {
 Result<std::vector<Item>>
 V4Remote::list_folder(const std::string& folder_id,
                       bool /*include_deleted: V4 lists no deleted items*/) {
+    auto listing = list_folder_since(folder_id, {});
+    if (!listing)
+        return listing.error();
+    return std::move(listing->items);
+}
+
+Result<FolderListing> V4Remote::list_folder_since(const std::string& folder_id,
+                                                  std::string_view since) {
+    // The tag: the fingerprints of the folders, files and version stacks routes.
+    const auto earlier = since.empty() ? std::nullopt : api::ListFingerprint::decode_all(since, 3);
+    auto since_of = [&](std::size_t route) -> const api::ListFingerprint* {
+        return earlier ? &(*earlier)[route] : nullptr;
+    };
     // Three routes, three rate-limit buckets: ask them at once.
-    auto folders_future = std::async(std::launch::async,
-                                     [&] { return m_client.folder_folders(m_account, folder_id); });
-    std::future<Result<std::vector<api::v4::VersionStack>>> stacks_future;
+    auto folders_future = m_helpers.submit(
+        [&] { return m_client.folder_folders_since(m_account, folder_id, since_of(0)); });
+    std::future<Result<api::ListSince<api::v4::VersionStack>>> stacks_future;
     if (m_options.list_version_stacks) {
-        stacks_future = std::async(std::launch::async, [&] {
-            return m_client.folder_version_stacks(m_account, folder_id);
+        stacks_future = m_helpers.submit([&] {
+            return m_client.folder_version_stacks_since(m_account, folder_id, since_of(2));
         });
     }
-    auto files = m_client.folder_files(m_account, folder_id);
+    auto files = m_client.folder_files_since(m_account, folder_id, since_of(1));
     auto folders = folders_future.get();
-    std::optional<Result<std::vector<api::v4::VersionStack>>> stacks;
+    std::optional<Result<api::ListSince<api::v4::VersionStack>>> stacks;
     if (stacks_future.valid())
         stacks = stacks_future.get();
     if (!folders)
@@ -121,24 +145,39 @@ V4Remote::list_folder(const std::string& folder_id,
         return files.error();
     if (stacks && !*stacks)
         return stacks->error();
+    const bool stacks_unchanged = !stacks || (*stacks)->unchanged;
+    if (folders->unchanged && files->unchanged && stacks_unchanged)
+        return FolderListing{true, {}, std::string(since)};
+    // Only some routes changed: the listing is built from all three, so parse the pages of
+    // the others too (received already: no request).
+    if (auto st = parse_if_unchanged(*folders); !st)
+        return st.error();
+    if (auto st = parse_if_unchanged(*files); !st)
+        return st.error();
+    if (stacks) {
+        if (auto st = parse_if_unchanged(**stacks); !st)
+            return st.error();
+    }
 
-    std::vector<Item> items;
+    FolderListing out;
+    bool asked_more = false; // facts from other routes: the tag cannot vouch for them
     std::unordered_set<std::string> seen;
     auto add = [&](Item item) {
         if (seen.insert(item.id).second) {
             remember(item.id, item.kind);
-            items.push_back(std::move(item));
+            out.items.push_back(std::move(item));
         }
     };
-    for (const auto& f : *folders)
+    for (const auto& f : folders->items)
         add(folder_item(f));
-    for (const auto& a : *files) {
+    for (const auto& a : files->items) {
         switch (a.type) {
         case api::v4::AssetType::file: {
             Item item = file_item(a.file);
             // A listing cannot tell a failed upload from one in progress: ask the upload
             // status of incomplete files only (rare; complete ones need no second request).
             if (!item.upload_completed) {
+                asked_more = true;
                 if (auto st = apply_upload_status(item); !st)
                     return st.error();
             }
@@ -151,6 +190,7 @@ V4Remote::list_folder(const std::string& folder_id,
         case api::v4::AssetType::version_stack: {
             if (seen.count(a.id))
                 break;
+            asked_more = asked_more || !a.stack.head_version;
             auto resolved = resolve_stack(a.stack);
             if (!resolved)
                 return resolved.error();
@@ -162,16 +202,23 @@ V4Remote::list_folder(const std::string& folder_id,
         }
     }
     if (stacks) {
-        for (const auto& s : **stacks) {
+        for (const auto& s : (*stacks)->items) {
             if (seen.count(s.id))
                 continue;
+            asked_more = asked_more || !s.head_version;
             auto resolved = resolve_stack(s);
             if (!resolved)
                 return resolved.error();
             add(std::move(*resolved));
         }
     }
-    return items;
+    if (!asked_more) {
+        static const api::ListFingerprint k_not_listed;
+        out.tag =
+            api::ListFingerprint::encode_all({&folders->fingerprint, &files->fingerprint,
+                                              stacks ? &(*stacks)->fingerprint : &k_not_listed});
+    }
+    return out;
 }
 
 Result<Item> V4Remote::item(const std::string& id) {

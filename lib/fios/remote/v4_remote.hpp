@@ -2,6 +2,7 @@
 #pragma once
 
 #include "fios/api/v4_client.hpp"
+#include "fios/core/task_threads.hpp"
 #include "fios/remote/remote.hpp"
 
 #include <mutex>
@@ -51,6 +52,11 @@ public:
     [[nodiscard]] Capabilities capabilities() const override;
     Result<std::vector<Item>> list_folder(const std::string& folder_id,
                                           bool include_deleted = false) override;
+    /// The tag holds the three routes' fingerprints (api::ListFingerprint); a listing that
+    /// had to ask more than the three routes (an incomplete file's upload status, a stack
+    /// without its head) gets none, as those answers may change while the listing does not.
+    Result<FolderListing> list_folder_since(const std::string& folder_id,
+                                            std::string_view since) override;
     Result<Item> item(const std::string& id) override;
     Result<std::vector<Item>> find_by_name(const std::string& folder_id,
                                            std::string_view name) override;
@@ -84,6 +90,9 @@ private:
     V4RemoteOptions m_options;
     mutable std::mutex m_mutex;
     std::unordered_map<std::string, ItemKind> m_kinds;
+    /// Ask a listing's folders and version stacks routes beside its files route: two per
+    /// scanner thread at most (the scanner runs up to 8). Last member: joined first.
+    TaskThreads m_helpers{16};
 };
 
 } // namespace fios::remote

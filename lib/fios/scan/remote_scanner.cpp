@@ -29,8 +29,9 @@ public:
     /// A walk from `starts` (each listed whatever happens; a start that is not found fails the
     /// walk); a folder found below is listed when `expand` is empty or says so.
     Walk(remote::Remote& remote, const RemoteScanOptions& options, const std::string& root_id,
-         const std::vector<ScanStart>& starts, ExpandFolder expand = {})
-        : m_remote(remote), m_options(options), m_expand(std::move(expand)) {
+         const std::vector<ScanStart>& starts, ExpandFolder expand = {},
+         const ListingTags* known = nullptr)
+        : m_remote(remote), m_options(options), m_expand(std::move(expand)), m_known(known) {
         m_snapshot.root_folder_id = root_id;
         for (const auto& s : starts) {
             if (m_seen_folders.insert(s.folder_id).second) {
@@ -40,8 +41,11 @@ public:
         }
     }
 
-    /// The paths of the folders listed by run().
+    /// The paths of the folders listed by run(), those of them that came back unchanged, and
+    /// the listings' tags.
     [[nodiscard]] std::set<model::RelPath> listed() && { return std::move(m_listed); }
+    [[nodiscard]] std::set<model::RelPath> unchanged() && { return std::move(m_unchanged); }
+    [[nodiscard]] ListingTags tags() && { return std::move(m_tags); }
 
     Result<model::RemoteSnapshot> run(RemoteScanStats& stats) {
         const std::size_t threads = std::max<std::size_t>(1, m_options.threads);
@@ -75,11 +79,11 @@ private:
             ++m_busy;
             lock.unlock();
 
-            std::optional<Result<std::vector<remote::Item>>> listed;
+            std::optional<Result<remote::FolderListing>> listed;
             if (m_options.cancel != nullptr && m_options.cancel->cancelled()) {
                 listed.emplace(Error{ErrorCode::cancelled, "remote scan cancelled"});
             } else {
-                listed.emplace(m_remote.list_folder(job.folder_id));
+                listed.emplace(m_remote.list_folder_since(job.folder_id, known_tag(job)));
             }
 
             lock.lock();
@@ -87,7 +91,12 @@ private:
             ++m_stats.folders_listed;
             if (*listed) {
                 m_listed.insert(job.path);
-                absorb(job, std::move(**listed));
+                if (!(*listed)->tag.empty())
+                    m_tags[job.path] = {job.folder_id, std::move((*listed)->tag)};
+                if ((*listed)->unchanged)
+                    m_unchanged.insert(job.path);
+                else
+                    absorb(job, std::move((*listed)->items));
             } else if (listed->error().code == ErrorCode::not_found &&
                        m_starts.count(job.folder_id) == 0) {
                 // Deleted between the parent's listing and its own: as if deleted earlier.
@@ -102,6 +111,17 @@ private:
             }
             m_cv.notify_all();
         }
+    }
+
+    /// The tag of the caller's last listing of this folder, when it was of this folder id.
+    /// m_known is only read, so no lock is needed.
+    std::string_view known_tag(const FolderJob& job) const {
+        if (m_known == nullptr)
+            return {};
+        auto it = m_known->find(job.path);
+        if (it == m_known->end() || it->second.first != job.folder_id)
+            return {};
+        return it->second.second;
     }
 
     /// Turns one folder's items into entries, rejected names and further folders to list.
@@ -192,6 +212,9 @@ private:
     remote::Remote& m_remote;
     const RemoteScanOptions& m_options;
     ExpandFolder m_expand;
+    const ListingTags* m_known;
+    std::set<model::RelPath> m_unchanged;
+    ListingTags m_tags;
     std::map<std::string, model::RelPath> m_starts;
     std::set<std::string> m_met_starts;
     std::set<model::RelPath> m_listed;
@@ -231,24 +254,29 @@ RemoteScanner::RemoteScanner(remote::Remote& remote, RemoteScanOptions options)
 
 Result<model::RemoteSnapshot> RemoteScanner::scan(const std::string& root_folder_id) {
     m_stats = {};
+    m_tags.clear();
     if (root_folder_id.empty())
         return Error{ErrorCode::internal, "remote scan: the project has no root folder id"};
     Walk walk(m_remote, m_options, root_folder_id,
               {ScanStart{root_folder_id, model::RelPath::root()}});
-    return walk.run(m_stats);
+    auto snapshot = walk.run(m_stats);
+    m_tags = std::move(walk).tags();
+    return snapshot;
 }
 
 Result<PartialScan> RemoteScanner::scan_folders(const std::string& root_folder_id,
                                                 const std::vector<ScanStart>& starts,
-                                                ExpandFolder expand) {
+                                                ExpandFolder expand, const ListingTags* known) {
     m_stats = {};
+    m_tags.clear();
     if (root_folder_id.empty() || starts.empty())
         return Error{ErrorCode::internal, "remote scan: no root folder id or nothing to list"};
-    Walk walk(m_remote, m_options, root_folder_id, starts, std::move(expand));
+    Walk walk(m_remote, m_options, root_folder_id, starts, std::move(expand), known);
     auto snapshot = walk.run(m_stats);
     if (!snapshot)
         return snapshot.error();
-    return PartialScan{std::move(*snapshot), std::move(walk).listed()};
+    return PartialScan{std::move(*snapshot), std::move(walk).listed(), std::move(walk).unchanged(),
+                       std::move(walk).tags()};
 }
 
 Result<model::RemoteSnapshot> scan_remote(remote::Remote& remote, const std::string& root_folder_id,

@@ -9,8 +9,10 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 /// Phase "discover remote" of a sync run: walks one project's tree on Frame.io, from its root
@@ -64,12 +66,20 @@ struct ScanStart {
 /// Decides whether a folder met in a partial scan is listed too (path, folder id).
 using ExpandFolder = std::function<bool(const model::RelPath&, const std::string&)>;
 
+/// The tags of folder listings (remote::FolderListing::tag), by folder path: the folder's id
+/// and its tag. Only listings that came with a tag are held.
+using ListingTags = std::map<model::RelPath, std::pair<std::string, std::string>>;
+
 /// What a partial scan saw: the items of the folders it listed (root_folder_id is the
 /// project's root), and the paths of exactly those folders. Whatever `listed` holds, its
-/// direct children in `snapshot` are complete and fresh; nothing else is known.
+/// direct children are complete and fresh: in `snapshot`, or, for the folders in
+/// `unchanged`, exactly as in the listing whose tag the caller gave (they are not in
+/// `snapshot`, and nothing below them was listed). Nothing else is known.
 struct PartialScan {
     model::RemoteSnapshot snapshot;
     std::set<model::RelPath> listed;
+    std::set<model::RelPath> unchanged;
+    ListingTags tags; ///< of the folders listed (unchanged ones keep theirs)
 };
 
 class RemoteScanner {
@@ -86,17 +96,23 @@ public:
     /// is listed once even when given twice; a start that is not found (deleted) fails the scan
     /// with ErrorCode::not_found, a folder found below that is gone by the time it is listed
     /// is left out as in scan().
+    /// `known`: tags of earlier listings of these folders (a folder whose id and tag match
+    /// is asked with list_folder_since, and may come back unchanged); null lists in full.
     [[nodiscard]] Result<PartialScan> scan_folders(const std::string& root_folder_id,
                                                    const std::vector<ScanStart>& starts,
-                                                   ExpandFolder expand);
+                                                   ExpandFolder expand,
+                                                   const ListingTags* known = nullptr);
 
     /// Counters of the last scan().
     [[nodiscard]] const RemoteScanStats& stats() const noexcept { return m_stats; }
+    /// The listing tags of the last scan() (every folder listed there came in full).
+    [[nodiscard]] const ListingTags& tags() const noexcept { return m_tags; }
 
 private:
     remote::Remote& m_remote;
     RemoteScanOptions m_options;
     RemoteScanStats m_stats;
+    ListingTags m_tags;
 };
 
 /// Puts a snapshot in the scanner's order (entries by path, asset id, stack id; refused names

@@ -391,3 +391,104 @@ TEST_CASE("V4 cursor extraction", "[v4][paging]") {
     CHECK_FALSE(next_cursor("/v4/a?page_size=5"));
     CHECK_FALSE(next_cursor("/v4/a?after=%zz"));
 }
+
+TEST_CASE("V4 list fingerprint: its text form round-trips and refuses anything else",
+          "[v4][paging]") {
+    fios::api::ListFingerprint fp;
+    fp.pages.push_back({0x0123456789abcdefULL, "g3Q:AAA\t=="});
+    fp.pages.push_back({0xffffffffffffffffULL, ""});
+    const std::string text = fp.encode();
+    auto back = fios::api::ListFingerprint::decode(text);
+    REQUIRE(back);
+    CHECK(*back == fp);
+    CHECK(fios::api::ListFingerprint::decode("")->pages.empty());
+    for (const std::string& bad : std::vector<std::string>{
+             text.substr(0, text.size() - 1), text + "x", "0123456789abcdeg0:", "0123456789abcdef",
+             "0123456789abcdef5:abc", "0123456789abcdef-1:", "0123456789abcdef1x"}) {
+        INFO(bad);
+        CHECK_FALSE(fios::api::ListFingerprint::decode(bad));
+    }
+    // Several in one text: exactly as many as asked for.
+    const fios::api::ListFingerprint empty;
+    const std::string all = fios::api::ListFingerprint::encode_all({&fp, &empty, &fp});
+    auto three = fios::api::ListFingerprint::decode_all(all, 3);
+    REQUIRE(three);
+    CHECK(*three == std::vector<fios::api::ListFingerprint>{fp, empty, fp});
+    CHECK_FALSE(fios::api::ListFingerprint::decode_all(all, 2));
+    CHECK_FALSE(fios::api::ListFingerprint::decode_all(all, 4));
+    CHECK_FALSE(fios::api::ListFingerprint::decode_all(all.substr(1), 3));
+}
+
+TEST_CASE("V4 paging: a list asked against its fingerprint is parsed only when a page differs",
+          "[v4][paging]") {
+    const std::string p1 = page({file_item("a"), file_item("b")}, "/x?after=k1");
+    const std::string p2 = page({file_item("c")}, "");
+    Fixture fx;
+    fx.transport.push(response(200, p1));
+    fx.transport.push(response(200, p2));
+    auto first = fx.client->folder_files_since("acc", "f", nullptr);
+    REQUIRE(first);
+    CHECK_FALSE(first->unchanged);
+    CHECK(first->items.size() == 3);
+    REQUIRE(first->fingerprint.pages.size() == 2);
+    CHECK(first->fingerprint.pages[0].next == "k1");
+    CHECK(first->fingerprint.pages[1].next.empty());
+
+    SECTION("byte-identical pages: unchanged, nothing parsed, the same requests") {
+        fx.transport.push(response(200, p1));
+        fx.transport.push(response(200, p2));
+        auto again = fx.client->folder_files_since("acc", "f", &first->fingerprint);
+        REQUIRE(again);
+        CHECK(again->unchanged);
+        CHECK(again->items.empty());
+        CHECK(again->fingerprint == first->fingerprint);
+        const auto reqs = fx.transport.requests();
+        REQUIRE(reqs.size() == 4);
+        CHECK(reqs[3].url == "https://api.test/v4/accounts/acc/folders/f/files?page_size=500&"
+                             "after=k1");
+        // The caller may want the items after all: from the pages received, no request.
+        auto items = again->parse_pages();
+        REQUIRE(items);
+        CHECK(items->size() == 3);
+        CHECK(fx.transport.count() == 4);
+    }
+    SECTION("the last page differs: everything is parsed, no page asked twice") {
+        fx.transport.push(response(200, p1));
+        fx.transport.push(response(200, page({file_item("c", "renamed.mov")}, "")));
+        auto again = fx.client->folder_files_since("acc", "f", &first->fingerprint);
+        REQUIRE(again);
+        CHECK_FALSE(again->unchanged);
+        REQUIRE(again->items.size() == 3);
+        CHECK(again->items[2].file.name == "renamed.mov");
+        CHECK(again->fingerprint != first->fingerprint);
+        CHECK(fx.transport.count() == 4);
+    }
+    SECTION("the first page differs and leads elsewhere: its own cursor is followed") {
+        fx.transport.push(response(200, page({file_item("a")}, "/x?after=other")));
+        fx.transport.push(response(200, page({file_item("z")}, "")));
+        auto again = fx.client->folder_files_since("acc", "f", &first->fingerprint);
+        REQUIRE(again);
+        CHECK_FALSE(again->unchanged);
+        CHECK(again->items.size() == 2);
+        const auto reqs = fx.transport.requests();
+        REQUIRE(reqs.size() == 4);
+        CHECK(reqs[3].url == "https://api.test/v4/accounts/acc/folders/f/files?page_size=500&"
+                             "after=other");
+    }
+    SECTION("the list grew a page: not unchanged") {
+        fx.transport.push(response(200, p1));
+        fx.transport.push(response(200, page({file_item("c")}, "/x?after=k2")));
+        fx.transport.push(response(200, page({file_item("d")}, "")));
+        auto again = fx.client->folder_files_since("acc", "f", &first->fingerprint);
+        REQUIRE(again);
+        CHECK_FALSE(again->unchanged);
+        CHECK(again->items.size() == 4);
+        CHECK(fx.transport.count() == 5);
+    }
+    SECTION("a failed request is an error, whatever the fingerprint") {
+        fx.transport.push(response(404, R"({"errors":[{"detail":"Not Found"}]})"));
+        auto again = fx.client->folder_files_since("acc", "f", &first->fingerprint);
+        REQUIRE_FALSE(again);
+        CHECK(again.error().code == ErrorCode::not_found);
+    }
+}

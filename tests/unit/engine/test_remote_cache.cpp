@@ -212,3 +212,61 @@ TEST_CASE("a listing with nothing new keeps the view and its agreement - news cl
     }
     CHECK_FALSE(cache.agreed("p", "root", "/sync"));
 }
+
+TEST_CASE("unchanged listings keep their folders' children and tags - news elsewhere is laid "
+          "over them",
+          "[engine][partial]") {
+    RemoteCache cache;
+    RemoteSnapshot view;
+    view.root_folder_id = "root";
+    view.entries = {
+        entry("A", EntryKind::folder, "fa"),   entry("A/a.txt", EntryKind::file, "x1"),
+        entry("A/S", EntryKind::folder, "fs"), entry("A/S/s.txt", EntryKind::file, "x3"),
+        entry("B", EntryKind::folder, "fb"),   entry("B/b.txt", EntryKind::file, "x2")};
+    const scan::ListingTags tags{
+        {P(""), {"root", "t-root"}}, {P("A"), {"fa", "t-a"}}, {P("B"), {"fb", "t-b"}}};
+    cache.put_complete("p", "root", "/sync", view, t0, tags);
+    cache.set_agreed("p", true);
+    const auto* v = cache.find("p", "root", "/sync");
+    REQUIRE(v);
+    CHECK(v->tags == tags);
+    const auto later = t0 + std::chrono::seconds{30};
+
+    SECTION("everything unchanged: no news, the view and its agreement stay") {
+        const Coverage c({P(""), P("A"), P("B")}, {P("A"), P("B"), P("A/S")});
+        const auto seen =
+            cache.put_partial("p", RemoteSnapshot{}, c, later, {P(""), P("A"), P("B")}, tags);
+        CHECK_FALSE(seen.news);
+        CHECK(seen.view == view);
+        CHECK(cache.agreed("p", "root", "/sync"));
+        CHECK(v->listed_at.at(P("B")) == later);
+    }
+    SECTION("B changed, A unchanged: A's children (and below) kept, B's replaced") {
+        RemoteSnapshot fresh;
+        fresh.entries = {entry("B/b2.txt", EntryKind::file, "x4")};
+        scan::ListingTags now_tags{{P("A"), {"fa", "t-a"}}}; // B came without a tag
+        const Coverage c({P("A"), P("B")}, {P("A/S")});
+        const auto seen = cache.put_partial("p", fresh, c, later, {P("A")}, now_tags);
+        CHECK(seen.news);
+        CHECK(paths_of(seen.view) == std::set<std::string>{"A=fa", "A/a.txt=x1", "A/S=fs",
+                                                           "A/S/s.txt=x3", "B=fb", "B/b2.txt=x4"});
+        CHECK_FALSE(cache.agreed("p", "root", "/sync"));
+        CHECK(v->changed_at.count(P("B")) == 1);
+        CHECK(v->changed_at.count(P("A")) == 0);
+        CHECK(v->tags == scan::ListingTags{{P(""), {"root", "t-root"}}, {P("A"), {"fa", "t-a"}}});
+    }
+    SECTION("a folder added to the view by a run loses its parent's tag") {
+        cache.add_folder("p", entry("B/N", EntryKind::folder, "fn"));
+        CHECK(v->tags.count(P("B")) == 0);
+        CHECK(v->tags.count(P("A")) == 1);
+    }
+    SECTION("a folder gone from the view loses its tag") {
+        RemoteSnapshot fresh;
+        fresh.entries = {entry("A", EntryKind::folder, "fa")};
+        const Coverage c({P("")}, {P("A")});
+        CHECK(cache.put_partial("p", fresh, c, later, {}, {}).news);
+        CHECK(v->tags.count(P("B")) == 0);
+        CHECK(v->tags.count(P("")) == 0); // listed without a tag
+        CHECK(v->tags.count(P("A")) == 1);
+    }
+}

@@ -113,6 +113,31 @@ public:
         return items;
     }
 
+    /// Tags are "<folder id>@<revision>"; a folder's revision goes up when a test changes it.
+    /// Folders in `untagged` get none.
+    Result<fios::remote::FolderListing> list_folder_since(const std::string& folder_id,
+                                                          std::string_view since) override {
+        std::string tag;
+        {
+            std::lock_guard lock(m_mutex);
+            asked_since[folder_id] = std::string(since);
+            if (!untagged.count(folder_id))
+                tag = folder_id + "@" + std::to_string(revision[folder_id]);
+        }
+        if (!tag.empty() && since == tag) {
+            std::lock_guard lock(m_mutex);
+            calls.push_back(folder_id);
+            return fios::remote::FolderListing{true, {}, tag};
+        }
+        auto items = list_folder(folder_id, false);
+        if (!items)
+            return items.error();
+        return fios::remote::FolderListing{false, std::move(*items), tag};
+    }
+    std::map<std::string, int> revision;
+    std::set<std::string> untagged;
+    std::map<std::string, std::string> asked_since;
+
     Result<Item> item(const std::string&) override { return unused(); }
     Result<std::vector<Item>> find_by_name(const std::string&, std::string_view) override {
         return unused();
@@ -518,4 +543,51 @@ TEST_CASE("partial scan: the starts - and below them only the folders asked for"
                                   [](const auto&, const auto&) { return true; });
     REQUIRE_FALSE(gone);
     CHECK(gone.error().code == ErrorCode::not_found);
+}
+
+TEST_CASE("partial scan with listing tags: an unchanged folder is neither absorbed nor expanded",
+          "[scan][remote][partial]") {
+    FakeRemote remote;
+    remote.folders["root"] = {folder("f-a", "A"), file("x-top", "top.mov", 1)};
+    remote.folders["f-a"] = {folder("f-b", "B"), file("x-a", "a.wav", 2)};
+    remote.folders["f-b"] = {file("x-b", "b.txt", 3)};
+    remote.untagged = {"f-b"};
+
+    RemoteScanner scanner(remote, {});
+    REQUIRE(scanner.scan("root"));
+    // A whole scan asks with no tag and keeps the tags it was given.
+    CHECK(remote.asked_since.at("root").empty());
+    const fios::scan::ListingTags tags = scanner.tags();
+    CHECK(tags == fios::scan::ListingTags{{P(""), {"root", "root@0"}}, {P("A"), {"f-a", "f-a@0"}}});
+
+    ++remote.revision["f-a"];
+    remote.folders["f-a"].push_back(file("x-new", "new.wav", 4));
+    std::vector<std::string> expanded;
+    auto part = scanner.scan_folders(
+        "root", {{"root", P("")}, {"f-a", P("A")}, {"f-b", P("A/B")}},
+        [&](const fios::model::RelPath& path, const std::string&) {
+            expanded.push_back(path.str());
+            return true;
+        },
+        &tags);
+    REQUIRE(part);
+    CHECK(remote.asked_since.at("root") == "root@0");
+    CHECK(remote.asked_since.at("f-a") == "f-a@0");
+    CHECK(remote.asked_since.at("f-b").empty());
+    // The root came back unchanged: listed, nothing of it absorbed (A and top.mov are not
+    // entries), nothing below it expanded from it.
+    CHECK(part->listed == std::set<fios::model::RelPath>{P(""), P("A"), P("A/B")});
+    CHECK(part->unchanged == std::set<fios::model::RelPath>{P("")});
+    CHECK(paths_of(part->snapshot) ==
+          std::vector<std::string>{"A/B", "A/B/b.txt", "A/a.wav", "A/new.wav"});
+    CHECK(part->tags ==
+          fios::scan::ListingTags{{P(""), {"root", "root@0"}}, {P("A"), {"f-a", "f-a@1"}}});
+
+    // A tag is only used for the folder id it was given with (a folder replaced at its path).
+    const fios::scan::ListingTags other{{P("A"), {"f-other", "f-a@1"}}};
+    auto replaced = scanner.scan_folders(
+        "root", {{"f-a", P("A")}}, [](const auto&, const auto&) { return false; }, &other);
+    REQUIRE(replaced);
+    CHECK(remote.asked_since.at("f-a").empty());
+    CHECK(replaced->unchanged.empty());
 }
