@@ -137,7 +137,7 @@ Result<Discovered> discover_remote(remote::Remote& remote, RemoteCache* cache,
                                         : view_folders.count({path, id}) == 0;
             },
             sides == nullptr ? &view->tags : nullptr);
-        if (part) {
+        if (part && !part->ambiguous) {
             // The folders present on Frame.io as far as the scan knows: those of the fresh
             // listings, the unchanged folders themselves and the view's folders inside them.
             std::set<RelPath> remote_folders;
@@ -162,9 +162,10 @@ Result<Discovered> discover_remote(remote::Remote& remote, RemoteCache* cache,
                 return Discovered{{}, std::move(coverage), false};
             return Discovered{seen.view, std::move(coverage), seen.news};
         }
-        if (part.error().code != ErrorCode::not_found)
+        if (!part && part.error().code != ErrorCode::not_found)
             return part.error();
-        // A folder to list is gone (or moved): look at the whole tree instead.
+        // A folder to list is gone (or moved), or two folders at one path: look at the whole
+        // tree instead.
     }
     auto whole = scanner.scan(request.root_id);
     if (!whole)

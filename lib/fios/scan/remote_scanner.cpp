@@ -46,6 +46,9 @@ public:
     [[nodiscard]] std::set<model::RelPath> listed() && { return std::move(m_listed); }
     [[nodiscard]] std::set<model::RelPath> unchanged() && { return std::move(m_unchanged); }
     [[nodiscard]] ListingTags tags() && { return std::move(m_tags); }
+    /// A path was listed twice and one of its listings came back unchanged: which children
+    /// belong there is not known (PartialScan::ambiguous).
+    [[nodiscard]] bool ambiguous() const { return m_ambiguous; }
 
     Result<model::RemoteSnapshot> run(RemoteScanStats& stats) {
         const std::size_t threads = std::max<std::size_t>(1, m_options.threads);
@@ -90,13 +93,14 @@ private:
             --m_busy;
             ++m_stats.folders_listed;
             if (*listed) {
-                m_listed.insert(job.path);
+                if (!m_listed.insert(job.path).second)
+                    m_untrusted_tags.insert(job.path); // a second folder at this path
                 if (!(*listed)->tag.empty())
                     m_tags[job.path] = {job.folder_id, std::move((*listed)->tag)};
                 if ((*listed)->unchanged)
                     m_unchanged.insert(job.path);
-                else
-                    absorb(job, std::move((*listed)->items));
+                else if (!absorb(job, std::move((*listed)->items)))
+                    m_untrusted_tags.insert(job.path);
             } else if (listed->error().code == ErrorCode::not_found &&
                        m_starts.count(job.folder_id) == 0) {
                 // Deleted between the parent's listing and its own: as if deleted earlier.
@@ -125,7 +129,10 @@ private:
     }
 
     /// Turns one folder's items into entries, rejected names and further folders to list.
-    void absorb(const FolderJob& job, std::vector<remote::Item> items) {
+    /// False when what the items became depends on more than the items: a folder among them
+    /// was refused as met before (another start, a cycle).
+    bool absorb(const FolderJob& job, std::vector<remote::Item> items) {
+        bool self_contained = true;
         for (auto& item : items) {
             if (item.deleted)
                 continue;
@@ -156,6 +163,7 @@ private:
                 m_snapshot.rejected.push_back(
                     model::RemoteRejected{job.path, std::move(item.name), std::move(item.id), kind,
                                           model::NameIssue::folder_cycle});
+                self_contained = false;
                 continue;
             }
 
@@ -196,10 +204,23 @@ private:
             }
             m_snapshot.entries.push_back(std::move(entry));
         }
+        return self_contained;
     }
 
     void finish() {
         auto& entries = m_snapshot.entries;
+        // A tag vouches for a folder's children only when they came from its listing alone:
+        // not at a path listed twice (two folders there), nor in a listing that had a folder
+        // refused (absorb) or a folder dropped as gone when it was listed (below).
+        for (const auto& e : entries) {
+            if (e.kind == model::EntryKind::folder && m_dropped_folders.count(e.asset_id))
+                m_untrusted_tags.insert(e.path.parent());
+        }
+        for (const auto& path : m_untrusted_tags) {
+            m_tags.erase(path);
+            if (m_unchanged.count(path) > 0)
+                m_ambiguous = true;
+        }
         if (!m_dropped_folders.empty()) {
             std::erase_if(entries, [&](const model::RemoteEntry& e) {
                 return e.kind == model::EntryKind::folder && m_dropped_folders.count(e.asset_id);
@@ -215,6 +236,8 @@ private:
     const ListingTags* m_known;
     std::set<model::RelPath> m_unchanged;
     ListingTags m_tags;
+    std::set<model::RelPath> m_untrusted_tags;
+    bool m_ambiguous = false;
     std::map<std::string, model::RelPath> m_starts;
     std::set<std::string> m_met_starts;
     std::set<model::RelPath> m_listed;
@@ -275,8 +298,9 @@ Result<PartialScan> RemoteScanner::scan_folders(const std::string& root_folder_i
     auto snapshot = walk.run(m_stats);
     if (!snapshot)
         return snapshot.error();
+    const bool ambiguous = walk.ambiguous();
     return PartialScan{std::move(*snapshot), std::move(walk).listed(), std::move(walk).unchanged(),
-                       std::move(walk).tags()};
+                       std::move(walk).tags(), ambiguous};
 }
 
 Result<model::RemoteSnapshot> scan_remote(remote::Remote& remote, const std::string& root_folder_id,

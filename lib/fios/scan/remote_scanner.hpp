@@ -79,7 +79,14 @@ struct PartialScan {
     model::RemoteSnapshot snapshot;
     std::set<model::RelPath> listed;
     std::set<model::RelPath> unchanged;
-    ListingTags tags; ///< of the folders listed (unchanged ones keep theirs)
+    /// Of the folders listed (unchanged ones keep theirs), except where the view a listing
+    /// produced depended on more than that listing: a path listed twice (two folders with
+    /// one name), a listing with a folder refused as met before, or one with a folder that
+    /// was gone when it was listed in turn.
+    ListingTags tags;
+    /// Two folders were listed at one path and one came back unchanged: this scan cannot say
+    /// what is at that path; look at the whole tree.
+    bool ambiguous = false;
 };
 
 class RemoteScanner {

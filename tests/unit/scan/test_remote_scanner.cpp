@@ -591,3 +591,49 @@ TEST_CASE("partial scan with listing tags: an unchanged folder is neither absorb
     CHECK(remote.asked_since.at("f-a").empty());
     CHECK(replaced->unchanged.empty());
 }
+
+TEST_CASE("listing tags are kept only for listings whose view came from them alone",
+          "[scan][remote][partial]") {
+    FakeRemote remote;
+    remote.folders["root"] = {folder("f-a", "A"), folder("f-b", "B")};
+    remote.folders["f-a"] = {folder("f-x", "X")};
+    remote.folders["f-b"] = {file("x-b", "b.txt", 1)};
+    remote.folders["f-x"] = {file("x-x", "x.txt", 2)};
+    const auto all = [](const auto&, const auto&) { return true; };
+
+    SECTION("a folder refused as met before: no tag for the listing that held it") {
+        // X moved from A into B; the check still has X as a start at its old path.
+        remote.folders["f-a"] = {};
+        remote.folders["f-b"].push_back(folder("f-x", "X"));
+        ++remote.revision["f-a"];
+        ++remote.revision["f-b"];
+        auto part =
+            RemoteScanner(remote, {})
+                .scan_folders("root", {{"f-a", P("A")}, {"f-x", P("A/X")}, {"f-b", P("B")}}, all);
+        REQUIRE(part);
+        REQUIRE(part->snapshot.rejected.size() == 1);
+        CHECK(part->snapshot.rejected[0].issue == fios::model::NameIssue::folder_cycle);
+        CHECK(part->tags.count(P("B")) == 0);
+        CHECK(part->tags.count(P("A")) == 1);
+    }
+    SECTION("a folder gone when listed: no tag for its parent's listing") {
+        remote.folders["f-a"].push_back(folder("f-gone", "N")); // listed in A, 404 itself
+        auto whole = RemoteScanner(remote, {});
+        REQUIRE(whole.scan("root"));
+        CHECK(whole.tags().count(P("A")) == 0);
+        CHECK(whole.tags().count(P("B")) == 1);
+    }
+    SECTION("two folders at one path, one unchanged: ambiguous, no tag there") {
+        // B (f-b, tagged) was renamed on Frame.io and a new B (f-b2) made in its place.
+        const fios::scan::ListingTags known{{P("B"), {"f-b", "f-b@0"}}};
+        remote.folders["root"] = {folder("f-a", "A"), folder("f-b", "Old"), folder("f-b2", "B")};
+        remote.folders["f-b2"] = {file("x-new", "new.mov", 3)};
+        ++remote.revision["root"];
+        auto part = RemoteScanner(remote, {RemoteScanOptions{1}})
+                        .scan_folders("root", {{"root", P("")}, {"f-b", P("B")}}, all, &known);
+        REQUIRE(part);
+        CHECK(part->unchanged.count(P("B")) == 1);
+        CHECK(part->ambiguous);
+        CHECK(part->tags.count(P("B")) == 0);
+    }
+}
