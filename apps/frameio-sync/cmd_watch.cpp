@@ -35,6 +35,12 @@ public:
         m_ctx.out.verbose(fmt::format("{}: watching {} folder(s) under {}", label(sel.project_id),
                                       tree.folders, sel.local_path.string()));
     }
+    void on_scanned(const store::Selection& sel, bool changed) override {
+        m_ctx.out.verbose(fmt::format("{}: scanned {}: {}", label(sel.project_id),
+                                      sel.local_path.string(),
+                                      changed ? "changed since the last look, syncing it whole"
+                                              : "no change since the last look"));
+    }
     void on_retry_later(const Error& error, watch::TimePoint next) override {
         m_ctx.out.warn(fmt::format("{}; trying again at {}", error.message,
                                    api::format_timestamp(next).substr(11, 8)));
@@ -62,10 +68,10 @@ private:
     const std::map<std::string, std::string>& m_labels;
 };
 
-/// A test hook (docs/testing.md): FIOS_WATCH_MAX_WATCHES=N plays a machine whose inotify
-/// watch limit is N.
-std::size_t max_watches_from_environment() {
-    const char* text = std::getenv("FIOS_WATCH_MAX_WATCHES");
+/// A test hook (docs/testing.md): a whole number from the environment variable `name`, 0 when
+/// unset or not a number.
+std::size_t count_from_environment(const char* name) {
+    const char* text = std::getenv(name);
     if (text == nullptr)
         return 0;
     std::size_t n = 0;
@@ -96,7 +102,11 @@ Result<watch::WatchConfig> watch_config(Context& ctx, const SyncOptions& opt,
     config.schedule.settle = std::chrono::duration_cast<std::chrono::seconds>(setup.run.settle);
     config.schedule.poll_interval =
         std::min<std::chrono::seconds>(std::chrono::seconds{30}, interval);
-    config.watcher.max_watches = max_watches_from_environment();
+    // Test hooks: FIOS_WATCH_MAX_WATCHES=N plays a machine whose inotify watch limit is N;
+    // FIOS_WATCH_RESCAN_SECONDS=N runs the safety-net rescan every N s instead of 10 min.
+    config.watcher.max_watches = count_from_environment("FIOS_WATCH_MAX_WATCHES");
+    if (const std::size_t rescan = count_from_environment("FIOS_WATCH_RESCAN_SECONDS"); rescan > 0)
+        config.schedule.rescan_interval = std::chrono::seconds{rescan};
     if (setup.v4)
         config.folder_listings_per_second = remote::V4Remote::k_folder_listings_per_second;
     return config;

@@ -117,6 +117,15 @@ struct WatchSetup {
 
     bool synced_initially() { return fs::exists(folder / "notes.txt"); }
 
+    /// True when `status` shows the watcher in `state` ("idle", "syncing", ...).
+    bool in_state(const std::string& state) {
+        auto r = f.run({"status", "--json"});
+        if (r.exit_code != 0)
+            return false;
+        auto s = parse_json(r.out);
+        return s["watcher"].IsObject() && s["watcher"]["state"].GetString() == state;
+    }
+
     /// True once `status` shows `watcher` as the running watcher (its signal handlers are
     /// installed and its first run has begun).
     bool watching(const SpawnedProcess& watcher) {
@@ -472,14 +481,7 @@ TEST_CASE("sync --watch: a local change lists its own folder on Frame.io, not th
     WatchSetup w(api);
     auto watcher = w.start_watch({"--interval", "1h"}); // no remote check meanwhile
     REQUIRE(wait_until([&] { return w.synced_initially(); }, k_deadline));
-    const auto idle = [&] {
-        auto r = w.f.run({"status", "--json"});
-        if (r.exit_code != 0)
-            return false;
-        auto s = parse_json(r.out);
-        return s["watcher"].IsObject() && std::string(s["watcher"]["state"].GetString()) == "idle";
-    };
-    REQUIRE(wait_until(idle, k_deadline));
+    REQUIRE(wait_until([&] { return w.in_state("idle"); }, k_deadline));
     REQUIRE(http_request("DELETE", w.f.emulator.base_url() + "/_emulator/stats").status == 200);
 
     write_file(w.folder / "Stills" / "partial.txt", "one folder");
@@ -498,6 +500,95 @@ TEST_CASE("sync --watch: a local change lists its own folder on Frame.io, not th
     CHECK(s["watcher"]["projects"][0]["checked_whole"].IsString()); // the first, whole run
     auto text = w.f.run({"status"});
     CHECK(contains(text.out, "every folder checked since"));
+    auto ended = stop(*watcher);
+    INFO(ended.err);
+    CHECK(ended.exit_code == 0);
+}
+
+TEST_CASE("sync --watch on V4: a local change does not wait for a long remote check - the "
+          "check gives way and goes on after it",
+          "[cli][watch][v4]") {
+    // Listings at one per 2 s on each route, one at a time (--jobs 1): a remote check of the
+    // demo project's 8 folders takes 16 s.
+    WatchSetup w(Api::v4,
+                 {"--rate-limit", "v4:files.list=1/2000", "--rate-limit", "v4:folders.list=1/2000",
+                  "--rate-limit", "v4:version_stacks.list=1/2000"});
+    auto watcher = w.start_watch({"--interval", "4s", "--jobs", "1"});
+    REQUIRE(wait_until([&] { return w.synced_initially(); }, k_deadline));
+    const std::string files_route = "GET /v4/accounts/{account_id}/folders/{folder_id}/files";
+    REQUIRE(
+        wait_until([&] { return w.in_state("idle"); }, k_deadline, std::chrono::milliseconds{100}));
+    // The first run met the lower limits with the documented ones (a 429 or two); from here
+    // on the client paces by what the server said.
+    REQUIRE(http_request("DELETE", w.f.emulator.base_url() + "/_emulator/stats").status == 200);
+    const long before = w.f.emulator_request_count_for(files_route);
+    // The next remote check has begun: its first folder is listed, seven more to go.
+    REQUIRE(wait_until([&] { return w.f.emulator_request_count_for(files_route) > before; },
+                       k_deadline, std::chrono::milliseconds{50}));
+    const auto written = std::chrono::steady_clock::now();
+    write_file(w.folder / "Stills" / "during-check.txt", "while Frame.io is checked");
+    REQUIRE(wait_until([&] { return w.remote_files("during-check.txt", 25) == 1; }, k_deadline,
+                       std::chrono::milliseconds{100}));
+    const auto took = std::chrono::steady_clock::now() - written;
+    const long listed = w.f.emulator_request_count_for(files_route) - before;
+    INFO("uploaded after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                           << " ms, with " << listed << " folder listings since the check began");
+    // Waiting for the check would have listed its 8 folders and then Stills for the change:
+    // 9. Giving way: the folders begun before the change was due, then Stills.
+    CHECK(listed <= 6);
+    // The check goes on after the upload and lists the folders it left.
+    CHECK(wait_until([&] { return w.f.emulator_request_count_for(files_route) >= before + 9; },
+                     k_deadline, std::chrono::milliseconds{200}));
+    auto stats = http_request("GET", w.f.emulator.base_url() + "/_emulator/stats");
+    REQUIRE(stats.status == 200);
+    INFO(stats.body);
+    CHECK_FALSE(parse_json(stats.body)["statuses"].HasMember("429"));
+    auto ended = stop(*watcher);
+    INFO(ended.err);
+    CHECK(contains(ended.err, "during-check.txt"));
+}
+
+TEST_CASE("sync --watch: the safety-net rescan compares with the last run's own scan - an "
+          "unchanged folder lists nothing on Frame.io",
+          "[cli][watch]") {
+    const Api api = generation();
+    INFO("api " << name_of(api));
+    WatchSetup w(api, {"--no-rate-limit"});
+    const fs::path log = w.f.home.path() / "watch.log";
+    // Rescans every 6 s: time for a change to be uploaded between two of them.
+    auto watcher = w.start_watch({"--interval", "1h", "-v", "--log-file", log.string()},
+                                 {{"FIOS_WATCH_RESCAN_SECONDS", "6"}});
+    REQUIRE(wait_until([&] { return w.synced_initially(); }, k_deadline));
+    const auto lines_with = [&](const std::string& phrase) {
+        std::ifstream in(log);
+        const std::string text((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
+        std::size_t n = 0;
+        for (auto at = text.find(phrase); at != std::string::npos; at = text.find(phrase, at + 1))
+            ++n;
+        return n;
+    };
+    const auto unchanged_scans = [&] { return lines_with("no change since the last look"); };
+    // Right after a rescan (and the run it may start: the first run downloaded, so the first
+    // rescan has nothing to compare with), a local change is uploaded by a run that scans the
+    // folder and writes nothing in it, before the next rescan.
+    REQUIRE(wait_until([&] { return lines_with(": scanned ") >= 1 && w.in_state("idle"); },
+                       k_deadline, std::chrono::milliseconds{100}));
+    write_file(w.folder / "Stills" / "rescanned.txt", "seen by inotify");
+    REQUIRE(wait_until([&] { return w.remote_files("rescanned.txt", 15) == 1; }, k_deadline,
+                       std::chrono::milliseconds{100}));
+    REQUIRE(wait_until([&] { return w.in_state("idle"); }, k_deadline));
+    REQUIRE(http_request("DELETE", w.f.emulator.base_url() + "/_emulator/stats").status == 200);
+    const std::size_t before = unchanged_scans();
+    // The next two rescans find the folder as that run left it, so neither runs the project
+    // (compared with the rescan before the change, the new file would look like a change
+    // nobody synced, and the project would be listed whole).
+    CHECK(wait_until([&] { return unchanged_scans() >= before + 2; }, k_deadline,
+                     std::chrono::milliseconds{100}));
+    const std::string listing = api == Api::v4
+                                    ? "GET /v4/accounts/{account_id}/folders/{folder_id}/files"
+                                    : "GET /v2/assets/{id}/children";
+    CHECK(w.f.emulator_request_count_for(listing) == 0);
     auto ended = stop(*watcher);
     INFO(ended.err);
     CHECK(ended.exit_code == 0);

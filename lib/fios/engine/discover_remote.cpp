@@ -111,6 +111,7 @@ Result<Discovered> discover_remote(remote::Remote& remote, RemoteCache* cache,
     // interrupted upload's asset, and the upload would then be started again (a duplicate).
     options.skip_empty_folders = false;
     options.cancel = request.cancel;
+    options.give_way = request.give_way; // scan_folders() only
     scan::RemoteScanner scanner(remote, options);
 
     const RemoteCache::ProjectView* view =

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -30,6 +31,10 @@ struct DiscoverRequest {
     const std::set<model::RelPath>* scope = nullptr;
     std::size_t threads = 4;
     const CancelToken* cancel = nullptr;
+    /// A partial look asks this before each scope folder it has not begun listing; true
+    /// leaves the rest unlisted (not covered: nothing is acted on there). A whole look never
+    /// asks. Empty: every scope folder is listed.
+    std::function<bool()> give_way{};
 };
 
 struct Discovered {

@@ -204,13 +204,29 @@ void RemoteCache::forget(const std::string& project_id) {
 }
 
 std::vector<RelPath> RemoteCache::folders_to_check(const std::string& project_id,
-                                                   std::size_t budget, TimePoint now) const {
+                                                   std::size_t budget, TimePoint now,
+                                                   std::optional<TimePoint> check_started) const {
     std::vector<RelPath> out;
     auto it = m_projects.find(project_id);
     if (it == m_projects.end() || budget == 0)
         return out;
     const ProjectView& v = it->second;
-    const std::set<RelPath> folders = folders_of(v.snapshot);
+    std::set<RelPath> folders = folders_of(v.snapshot);
+
+    // A check going on after giving way: what it (or anything else) listed since it began is
+    // spent.
+    if (check_started) {
+        std::set<RelPath> left;
+        for (const auto& f : folders) {
+            auto listed = v.listed_at.find(f);
+            if (listed == v.listed_at.end() || listed->second < *check_started)
+                left.insert(f);
+        }
+        const std::size_t spent = folders.size() - left.size();
+        budget = budget > spent ? budget - spent : 1;
+        if (!left.empty())
+            folders = std::move(left);
+    }
 
     // Recently changed folders, newest change first, at most half the budget.
     std::vector<std::pair<TimePoint, RelPath>> changed;

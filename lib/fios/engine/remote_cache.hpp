@@ -120,8 +120,12 @@ public:
     /// Up to `budget` (>= 1) folders to list in a remote check: recently changed ones first
     /// (at most half the budget, newest change first), the rest the longest unlisted, so every
     /// folder is listed at least once every ceil(folders / (budget - budget / 2)) checks.
+    /// `check_started`: the check began then and gave way to local work; it goes on, so the
+    /// folders listed since count against its budget and are not picked again (unless every
+    /// folder was: then one is, so that a check always lists something).
     [[nodiscard]] std::vector<model::RelPath>
-    folders_to_check(const std::string& project_id, std::size_t budget, TimePoint now) const;
+    folders_to_check(const std::string& project_id, std::size_t budget, TimePoint now,
+                     std::optional<TimePoint> check_started = std::nullopt) const;
     /// When every folder of the project had last been listed (the oldest listing), if known.
     [[nodiscard]] std::optional<TimePoint> complete_as_of(const std::string& project_id) const;
     /// The number of folders of the project's view (0: no view).

@@ -767,7 +767,9 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     const std::set<RelPath>* scope_folders = nullptr;
     if (auto it = m_options.scope.find(pid); it != m_options.scope.end() && !it->second.empty())
         scope_folders = &it->second;
-    DiscoverRequest request{pid, root_id, root, scope_folders, m_options.jobs, m_deps.cancel};
+    DiscoverRequest request{pid, root_id, root, scope_folders, m_options.jobs, m_deps.cancel, {}};
+    if (m_options.give_way)
+        request.give_way = [this, &pid] { return m_options.give_way(pid); };
     const auto discover = [&](const LocalSides* sides) {
         phase(pid, "discover");
         return discover_remote(*m_deps.remote, cache, request, sides, m_deps.clock->now());
@@ -904,6 +906,8 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     auto executed = runner.execute(plan);
     if (!executed)
         set_fatal(executed.error());
+    else if (!plan.writes_local())
+        rep.local_digest = digest;
     // Both sides agree with nothing pending (a partial run: on the paths it looked at).
     const bool agreed = executed && runner.settled() && !rep.counts.needs_attention();
     if (cache != nullptr) {

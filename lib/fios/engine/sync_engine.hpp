@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -102,6 +103,12 @@ struct RunOptions {
     /// A wrong entry hides a local change until the next run without it: only name a project
     /// whose every folder is watched.
     std::set<std::string> local_unchanged;
+    /// A partial run asks this (with the project's id) before it lists each further folder of
+    /// the project's scope; true leaves the rest of that scope unlisted in this run: nothing
+    /// there is acted on, and RemoteCache keeps those folders as unlisted. A watch's remote
+    /// check gives way to local work this way. Called on a listing thread, one call at a
+    /// time, while the run's other work waits. Empty: every scope folder is listed.
+    std::function<bool(const std::string& project_id)> give_way;
 };
 
 /// What happened to one item. Reaches `--json` output via to_string(): never rename.
@@ -250,6 +257,11 @@ struct ProjectReport {
     /// reconciled: V2 by its counters and local folder, a watch's remote check by its
     /// listings (RunOptions::local_unchanged).
     bool discovered = true;
+    /// scan::digest of the run's local scan, when the run left the local folder as it scanned
+    /// it (it created, downloaded and removed nothing there) and finished its plan: a caller
+    /// that compares later scans with it (a watch's safety-net rescan) then sees only what
+    /// changed since. Unset when the run did not scan the folder, or wrote in it.
+    std::optional<std::string> local_digest;
     Counts counts;
     /// A project-level error (local folder missing, remote root gone, listing failed with a
     /// non-fatal error). Such a project counts as failed; other projects continue.

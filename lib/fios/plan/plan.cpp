@@ -85,6 +85,20 @@ std::size_t Plan::count(ActionKind kind) const noexcept {
         actions.begin(), actions.end(), [kind](const Action& a) { return a.kind == kind; }));
 }
 
+bool Plan::writes_local() const noexcept {
+    return std::any_of(actions.begin(), actions.end(), [](const Action& a) {
+        switch (a.kind) {
+        case ActionKind::create_local_folder:
+        case ActionKind::download:
+        case ActionKind::resume_download:
+        case ActionKind::forget:
+            return true;
+        default:
+            return false;
+        }
+    });
+}
+
 std::size_t Plan::count(SkipReason reason) const noexcept {
     return static_cast<std::size_t>(
         std::count_if(actions.begin(), actions.end(), [reason](const Action& a) {

@@ -109,6 +109,10 @@ struct Plan {
     /// True when some action is hash_local: hash those files, add the hashes to the journal
     /// snapshot and reconcile again before executing anything.
     [[nodiscard]] bool needs_hashes() const noexcept { return count(ActionKind::hash_local) > 0; }
+    /// True when carrying out the plan writes in the local folder (a folder created, a file
+    /// downloaded, a download's temporary file removed): a local scan taken before it no
+    /// longer describes the folder after it.
+    [[nodiscard]] bool writes_local() const noexcept;
 
     friend bool operator==(const Plan&, const Plan&) = default;
 };

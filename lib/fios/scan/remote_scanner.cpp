@@ -26,12 +26,14 @@ struct FolderJob {
 /// at a time and the Remote is the only thing used concurrently.
 class Walk {
 public:
-    /// A walk from `starts` (each listed whatever happens; a start that is not found fails the
-    /// walk); a folder found below is listed when `expand` is empty or says so.
+    /// A walk from `starts` (each listed unless the walk gives way, a start that is not found
+    /// fails the walk); a folder found below is listed when `expand` is empty or says so.
+    /// `may_give_way`: options.give_way applies (partial scans).
     Walk(remote::Remote& remote, const RemoteScanOptions& options, const std::string& root_id,
          const std::vector<ScanStart>& starts, ExpandFolder expand = {},
-         const ListingTags* known = nullptr)
-        : m_remote(remote), m_options(options), m_expand(std::move(expand)), m_known(known) {
+         const ListingTags* known = nullptr, bool may_give_way = false)
+        : m_remote(remote), m_options(options), m_expand(std::move(expand)), m_known(known),
+          m_may_give_way(may_give_way && static_cast<bool>(options.give_way)) {
         m_snapshot.root_folder_id = root_id;
         for (const auto& s : starts) {
             if (m_seen_folders.insert(s.folder_id).second) {
@@ -49,6 +51,8 @@ public:
     /// A path was listed twice and one of its listings came back unchanged: which children
     /// belong there is not known (PartialScan::ambiguous).
     [[nodiscard]] bool ambiguous() const { return m_ambiguous; }
+    /// Starts were left unlisted (RemoteScanOptions::give_way).
+    [[nodiscard]] bool gave_way() const { return m_gave_way; }
 
     Result<model::RemoteSnapshot> run(RemoteScanStats& stats) {
         const std::size_t threads = std::max<std::size_t>(1, m_options.threads);
@@ -79,6 +83,8 @@ private:
             }
             FolderJob job = std::move(m_queue.front());
             m_queue.pop_front();
+            if (gives_way_before(job))
+                continue;
             ++m_busy;
             lock.unlock();
 
@@ -115,6 +121,17 @@ private:
             }
             m_cv.notify_all();
         }
+    }
+
+    /// True when `job` is a start the walk leaves unlisted: the caller's give_way said so
+    /// before it, or says so now. Called under m_mutex, so give_way is asked one call at a
+    /// time.
+    bool gives_way_before(const FolderJob& job) {
+        if (!m_may_give_way || m_starts.count(job.folder_id) == 0)
+            return false;
+        if (!m_gave_way)
+            m_gave_way = m_options.give_way();
+        return m_gave_way;
     }
 
     /// The tag of the caller's last listing of this folder, when it was of this folder id.
@@ -234,6 +251,8 @@ private:
     const RemoteScanOptions& m_options;
     ExpandFolder m_expand;
     const ListingTags* m_known;
+    const bool m_may_give_way;
+    bool m_gave_way = false;
     std::set<model::RelPath> m_unchanged;
     ListingTags m_tags;
     std::set<model::RelPath> m_untrusted_tags;
@@ -294,13 +313,18 @@ Result<PartialScan> RemoteScanner::scan_folders(const std::string& root_folder_i
     m_tags.clear();
     if (root_folder_id.empty() || starts.empty())
         return Error{ErrorCode::internal, "remote scan: no root folder id or nothing to list"};
-    Walk walk(m_remote, m_options, root_folder_id, starts, std::move(expand), known);
+    Walk walk(m_remote, m_options, root_folder_id, starts, std::move(expand), known, true);
     auto snapshot = walk.run(m_stats);
     if (!snapshot)
         return snapshot.error();
     const bool ambiguous = walk.ambiguous();
-    return PartialScan{std::move(*snapshot), std::move(walk).listed(), std::move(walk).unchanged(),
-                       std::move(walk).tags(), ambiguous};
+    const bool gave_way = walk.gave_way();
+    return PartialScan{std::move(*snapshot),
+                       std::move(walk).listed(),
+                       std::move(walk).unchanged(),
+                       std::move(walk).tags(),
+                       ambiguous,
+                       gave_way};
 }
 
 Result<model::RemoteSnapshot> scan_remote(remote::Remote& remote, const std::string& root_folder_id,

@@ -49,6 +49,11 @@ struct RemoteScanOptions {
     bool skip_empty_folders = true;
     /// Checked before every listing; a cancelled scan returns ErrorCode::cancelled.
     const CancelToken* cancel = nullptr;
+    /// scan_folders() only: asked (on the listing threads, one call at a time) before each
+    /// start it has not begun; once it says true, the starts not begun are left unlisted
+    /// (PartialScan::gave_way) while what was begun, and the folders found below, is listed
+    /// as usual. So a watch's remote check can give way to local work.
+    std::function<bool()> give_way{};
 };
 
 /// What one scan cost, for logs and tests.
@@ -87,6 +92,8 @@ struct PartialScan {
     /// Two folders were listed at one path and one came back unchanged: this scan cannot say
     /// what is at that path; look at the whole tree.
     bool ambiguous = false;
+    /// Some starts were left unlisted (RemoteScanOptions::give_way): they are not in `listed`.
+    bool gave_way = false;
 };
 
 class RemoteScanner {

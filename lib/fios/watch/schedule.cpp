@@ -70,29 +70,30 @@ void WatchSchedule::scanned(const std::vector<std::string>& ids, TimePoint now) 
     }
 }
 
-void WatchSchedule::ran(const std::vector<std::string>& ids, bool listed_projects,
+void WatchSchedule::ran(const DueWork& work, bool listed_projects,
                         const std::map<std::string, ProjectOutcome>& outcomes, TimePoint now) {
     if (listed_projects)
         m_listing_due = now + m_options.remote_interval;
-    for (const auto& id : ids) {
+    const bool remote_run = !work.remote_check.empty();
+    for (const auto& id : work.run) {
         auto it = m_projects.find(id);
-        if (it == m_projects.end())
-            continue;
-        Project& p = it->second;
         auto outcome = outcomes.find(id);
-        if (outcome == outcomes.end()) {
-            p.remote_due = now; // not reached (the run ended early): due again
-            continue;
-        }
-        // Changes seen before the run are in it; later ones (local_change after this call)
-        // start a new burst.
-        p.change_first.reset();
-        p.change_last.reset();
+        if (it == m_projects.end() || outcome == outcomes.end())
+            continue; // gone, or not reached (the run ended early): still due
+        Project& p = it->second;
         p.last_run = now;
-        p.remote_due = now + m_options.remote_interval;
-        p.settle_due.reset();
+        if (!remote_run) {
+            // Changes seen before the run are in it; later ones (local_change after this
+            // call) start a new burst.
+            p.change_first.reset();
+            p.change_last.reset();
+            p.settle_due.reset();
+        }
         if (outcome->second.settling)
             p.settle_due = now + m_options.settle + k_settle_margin;
+        const bool checked = remote_run ? !outcome->second.gave_way : outcome->second.whole;
+        if (checked)
+            p.remote_due = now + m_options.remote_interval;
     }
 }
 
@@ -110,12 +111,8 @@ void WatchSchedule::recovered() {
     m_backoff_until.reset();
 }
 
-std::optional<TimePoint> WatchSchedule::run_due(const Project& p) const {
-    std::optional<TimePoint> due = p.remote_due;
-    auto earliest = [&](std::optional<TimePoint> t) {
-        if (t && (!due || *t < *due))
-            due = t;
-    };
+std::optional<TimePoint> WatchSchedule::local_due(const Project& p) const {
+    std::optional<TimePoint> due = p.settle_due;
     if (p.change_last) {
         // A changed file is uploaded once it has been quiet for the settle time: a run before
         // that would only find it settling and run again. So a burst is acted on when it has
@@ -126,33 +123,51 @@ std::optional<TimePoint> WatchSchedule::run_due(const Project& p) const {
             std::chrono::duration_cast<std::chrono::milliseconds>(m_options.settle) +
                 k_settle_margin);
         const auto longest = std::max<std::chrono::milliseconds>(m_options.max_debounce, quiet);
-        earliest(std::min(*p.change_last + quiet, *p.change_first + longest));
+        const TimePoint change = std::min(*p.change_last + quiet, *p.change_first + longest);
+        if (!due || change < *due)
+            due = change;
     }
-    earliest(p.settle_due);
     return due;
+}
+
+bool WatchSchedule::local_work_due(TimePoint now) const {
+    if (held_back(now))
+        return false;
+    return std::any_of(m_projects.begin(), m_projects.end(), [&](const auto& entry) {
+        const auto when = local_due(entry.second);
+        return when && *when <= now;
+    });
 }
 
 DueWork WatchSchedule::due(TimePoint now) const {
     DueWork work;
-    if (m_backoff_until && now < *m_backoff_until)
+    if (held_back(now))
         return work;
     for (const auto& [id, p] : m_projects) {
-        const auto when = run_due(p);
-        if (when && *when <= now) {
+        const auto when = local_due(p);
+        if (when && *when <= now)
             work.run.push_back(id);
+    }
+    if (work.run.empty()) {
+        for (const auto& [id, p] : m_projects) {
             if (p.remote_due <= now)
-                work.remote_check.push_back(id);
-        } else if (p.scan_due <= now)
+                work.run.push_back(id);
+        }
+        work.remote_check = work.run;
+    }
+    for (const auto& [id, p] : m_projects) {
+        if (p.scan_due <= now && std::find(work.run.begin(), work.run.end(), id) == work.run.end())
             work.scan.push_back(id);
     }
-    work.list_projects = !work.run.empty() && m_listing_due <= now;
+    work.list_projects = !work.remote_check.empty() && m_listing_due <= now;
     return work;
 }
 
 std::optional<TimePoint> WatchSchedule::next_due() const {
     std::optional<TimePoint> next;
     for (const auto& [id, p] : m_projects) {
-        for (auto t : {run_due(p), std::optional<TimePoint>(p.scan_due)}) {
+        for (auto t : {local_due(p), std::optional<TimePoint>(p.remote_due),
+                       std::optional<TimePoint>(p.scan_due)}) {
             if (t && (!next || *t < *next))
                 next = t;
         }

@@ -42,17 +42,23 @@ struct ScheduleOptions {
 /// What one finished run said about one project, for the schedule.
 struct ProjectOutcome {
     bool settling = false; ///< files are still settling: run again after the settle time
+    /// The run looked at the whole project on both sides: it counts as a remote check too.
+    bool whole = false;
+    /// The remote check gave way to local work before it listed all its folders
+    /// (engine::RunOptions::give_way): it is still due and goes on after that work.
+    bool gave_way = false;
 };
 
-/// What is due now.
+/// What is due now: either local work or remote checks, never both in one run, so that a
+/// local change never waits for a long remote check (local work goes first).
 struct DueWork {
     /// Projects to sync now (discover both sides, reconcile, transfer).
     std::vector<std::string> run;
     /// True when this run also lists teams and projects (new projects are recorded): at most
-    /// once per remote interval.
+    /// once per remote interval, and only with remote checks.
     bool list_projects = false;
-    /// Those of `run` whose remote interval is up (the others run for a local change or a
-    /// settle re-run).
+    /// `run` when it is a run of remote checks (their interval is up), else empty: the run is
+    /// for local changes or settle re-runs.
     std::vector<std::string> remote_check;
     /// Projects whose folders must be scanned to learn whether they changed (not watched, or
     /// the safety-net rescan): the caller compares scan digests and calls local_change().
@@ -74,10 +80,13 @@ constexpr double k_remote_check_share = 0.5;
 /// When each selected project is synced while watching: pure (no clock, no I/O), every
 /// decision of the watch loop's timing in one place, tested with made-up times.
 ///
-/// A project is run when (a) a local change is debounced and settled, (b) its remote interval is up
-/// (every run of a project checks Frame.io too, so any run restarts it), or (c) a run left
-/// files settling and the settle time has passed. A run-wide temporary failure holds every
-/// run back with an exponential backoff.
+/// A project is run for *local work* when (a) a local change is debounced and settled, or (b)
+/// a run left files settling and the settle time has passed; and for a *remote check* when
+/// (c) its remote interval is up. Local work goes first: while any is due, no remote check
+/// starts, and a running remote check gives way to it (local_work_due). A remote check's
+/// interval restarts only when a check (or a run of the whole project) has finished, so
+/// local activity never starves remote checks. A run-wide temporary failure holds every run
+/// back with an exponential backoff.
 class WatchSchedule {
 public:
     WatchSchedule(ScheduleOptions options, TimePoint now);
@@ -96,9 +105,10 @@ public:
     void everything_due(TimePoint now);
     /// The caller scanned these projects (DueWork::scan) at `now`.
     void scanned(const std::vector<std::string>& ids, TimePoint now);
-    /// A run of these projects ended at `now`; `outcomes` has an entry for each project the
-    /// run got to (a project missing from it is due again at once).
-    void ran(const std::vector<std::string>& ids, bool listed_projects,
+    /// The run of `work` (from due()) ended at `now`; `outcomes` has an entry for each project
+    /// the run got to (a project missing from it stays due). `listed_projects`: the run listed
+    /// teams and projects without a run-wide error.
+    void ran(const DueWork& work, bool listed_projects,
              const std::map<std::string, ProjectOutcome>& outcomes, TimePoint now);
     /// A run ended early for a temporary reason: hold every run back (exponential backoff:
     /// 5 s, doubling per failure in a row, at most max_backoff). Returns the next attempt.
@@ -107,6 +117,9 @@ public:
     void recovered();
 
     [[nodiscard]] DueWork due(TimePoint now) const;
+    /// Some project has local work due (what due() would run before any remote check): a
+    /// running remote check asks this to give way.
+    [[nodiscard]] bool local_work_due(TimePoint now) const;
     /// When something is next due (std::nullopt: nothing selected). May be in the past.
     [[nodiscard]] std::optional<TimePoint> next_due() const;
 
@@ -126,7 +139,11 @@ private:
         bool watched = true;
         std::optional<TimePoint> last_run;
     };
-    [[nodiscard]] std::optional<TimePoint> run_due(const Project& p) const;
+    /// When the project's local work is due (none: nothing local pending).
+    [[nodiscard]] std::optional<TimePoint> local_due(const Project& p) const;
+    [[nodiscard]] bool held_back(TimePoint now) const {
+        return m_backoff_until && now < *m_backoff_until;
+    }
 
     ScheduleOptions m_options;
     std::map<std::string, Project> m_projects;

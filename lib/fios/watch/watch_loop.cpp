@@ -93,11 +93,25 @@ private:
     void watch_project(const store::Selection& sel);
     void read_local_events(const RunTee* tee);
     void scan(const std::vector<std::string>& ids);
-    /// RunOptions::scope of a run of `due`: what changed locally, plus the remote check's
-    /// budget of folders; no entry (the whole project) where that is not known. And
-    /// RunOptions::local_unchanged: the watched projects with no local change pending.
+    /// RunOptions::scope of a run of `due`: what changed locally (a run for local work), or
+    /// the remote check's budget of folders; no entry (the whole project) where that is not
+    /// known. And RunOptions::local_unchanged: the watched projects with no local change
+    /// pending.
     void scope_runs(const DueWork& due, engine::RunOptions& options);
-    void forget_changes(const engine::RunReport& report);
+    /// The local changes a run answers for (taken before it: changes read while it runs
+    /// are not in it).
+    struct Answered {
+        std::map<std::string, std::set<model::RelPath>> folders;
+        std::set<std::string> whole;
+    };
+    [[nodiscard]] Answered answered_by(const DueWork& due, const engine::RunOptions& options) const;
+    void forget_changes(const engine::RunReport& report, const Answered& answered);
+    /// A run's local scan is the baseline of the next scan() of its project (so the
+    /// safety-net rescan sees only what changed since); a run that wrote in the folder
+    /// leaves none.
+    void keep_local_digest(const engine::ProjectReport& report);
+    /// inotify has events to read (a remote check asks between its listings).
+    [[nodiscard]] bool events_waiting() const;
     /// Runs the due projects; an error when the watch must end.
     std::optional<Error> run_projects(const DueWork& due);
     void wait_for_work();
@@ -111,7 +125,9 @@ private:
     std::map<std::string, store::Selection> m_selections;
     std::unique_ptr<LocalWatcher> m_watcher;
     std::optional<Error> m_watcher_error; ///< why there is no watcher (every tree is polled)
-    std::map<std::string, std::string> m_digests; ///< last scan digest of polled projects
+    /// Each project's last local scan digest: of scan(), or of a run that left the folder as
+    /// it scanned it (keep_local_digest).
+    std::map<std::string, std::string> m_digests;
     std::set<std::string> m_polled;
     /// Each project's last remote view, for partial runs (engine::RemoteCache).
     engine::RemoteCache m_cache;
@@ -121,6 +137,9 @@ private:
     /// Projects whose next run must look at everything (changes found by a scan or lost by
     /// the kernel: where is not known).
     std::set<std::string> m_whole;
+    /// When each project's current remote check began, while it is not finished (it gave way
+    /// to local work and goes on after it).
+    std::map<std::string, TimePoint> m_check_started;
     std::chrono::steady_clock::time_point m_last_publish{};
 };
 
@@ -153,6 +172,7 @@ Status Loop::configure() {
             m_cache.forget(id);
             m_changed.erase(id);
             m_whole.erase(id);
+            m_check_started.erase(id);
         }
     }
     m_schedule.set_projects(ids, now());
@@ -238,11 +258,14 @@ void Loop::scan(const std::vector<std::string>& ids) {
         // An unreadable or missing folder counts as a change: the run reports it.
         const std::string digest = snapshot ? scan::digest(*snapshot) : std::string("-");
         auto old = m_digests.find(id);
-        if (old == m_digests.end() || old->second != digest) {
+        const bool changed = old == m_digests.end() || old->second != digest;
+        if (changed) {
             m_schedule.local_change(id, now());
             m_whole.insert(id);
         }
         m_digests[id] = digest;
+        if (m_deps.events != nullptr)
+            m_deps.events->on_scanned(sel->second, changed);
         // A watched folder that was unwatchable (root back, limit raised) is watched again.
         if (m_polled.count(id) > 0 && m_watcher && snapshot) {
             TreeWatch tree = m_watcher->watch_tree(id, sel->second.local_path);
@@ -259,6 +282,7 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
     options.list_projects = due.list_projects;
     options.command = "sync --watch";
     scope_runs(due, options);
+    const Answered answered = answered_by(due, options);
     publish("syncing", fmt::format("syncing {} project(s)", due.run.size()));
     RunTee tee(m_deps.observer, [this](const std::string& activity) {
         const auto t = std::chrono::steady_clock::now();
@@ -267,6 +291,19 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
             publish("syncing", activity);
         }
     });
+    // A remote check gives way to local work that falls due while it lists (the listing
+    // threads ask; the loop itself waits in run() meanwhile).
+    std::set<std::string> gave_way;
+    if (!due.remote_check.empty()) {
+        options.give_way = [this, &tee, &gave_way](const std::string& project_id) {
+            if (events_waiting())
+                read_local_events(&tee);
+            if (!m_schedule.local_work_due(now()))
+                return false;
+            gave_way.insert(project_id);
+            return true;
+        };
+    }
     auto report = m_hooks.run(options, tee, m_cache);
     const TimePoint t = now();
     std::optional<Error> run_wide;
@@ -280,11 +317,18 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
         }
     } else {
         std::map<std::string, ProjectOutcome> outcomes;
-        for (const auto& p : report->projects)
-            outcomes[p.project_id] = ProjectOutcome{p.counts.settling > 0};
-        m_schedule.ran(due.run, due.list_projects && !report->error, outcomes, t);
+        for (const auto& p : report->projects) {
+            ProjectOutcome& o = outcomes[p.project_id];
+            o.settling = p.counts.settling > 0;
+            o.whole = options.scope.count(p.project_id) == 0;
+            o.gave_way = gave_way.count(p.project_id) > 0;
+            if (o.whole || (!due.remote_check.empty() && !o.gave_way))
+                m_check_started.erase(p.project_id); // its check is finished
+            keep_local_digest(p);
+        }
+        m_schedule.ran(due, due.list_projects && !report->error, outcomes, t);
         if (!report->error)
-            forget_changes(*report);
+            forget_changes(*report, answered);
         if (report->result == engine::RunResult::interrupted)
             return std::nullopt; // the loop sees the cancel
         if (report->error)
@@ -307,24 +351,34 @@ void Loop::scope_runs(const DueWork& due, engine::RunOptions& options) {
     const std::size_t budget =
         remote_check_budget(m_config.schedule.remote_interval, m_config.folder_listings_per_second);
     const TimePoint t = now();
+    const bool remote_check = !due.remote_check.empty();
     for (const auto& id : due.run) {
         if (m_whole.count(id) > 0)
             continue;
-        const bool remote_check = std::find(due.remote_check.begin(), due.remote_check.end(), id) !=
-                                  due.remote_check.end();
         if (remote_check && budget == 0)
             continue;
-        std::set<model::RelPath> folders;
-        if (auto changed = m_changed.find(id); changed != m_changed.end()) {
-            folders = changed->second;
-            m_cache.mark_changed(id, folders, t); // checked sooner on Frame.io as well
-        } else if (m_polled.count(id) == 0) {
+        auto changed = m_changed.find(id);
+        if (changed == m_changed.end() && m_polled.count(id) == 0) {
             // inotify saw nothing here since the last run (events during a run are read after
-            // it): the engine may trust its view of this folder.
+            // it, or by a remote check that gives way): the engine may trust its view of this
+            // folder.
             options.local_unchanged.insert(id);
         }
-        if (remote_check) {
-            for (auto& f : m_cache.folders_to_check(id, budget, t))
+        std::set<model::RelPath> folders;
+        if (!remote_check) {
+            if (changed != m_changed.end()) {
+                folders = changed->second;
+                m_cache.mark_changed(id, folders, t); // checked sooner on Frame.io as well
+            }
+        } else {
+            // A check that gave way goes on with what it has not listed yet.
+            auto started = m_check_started.find(id);
+            std::optional<TimePoint> going_on;
+            if (started != m_check_started.end())
+                going_on = started->second;
+            else
+                m_check_started[id] = t;
+            for (auto& f : m_cache.folders_to_check(id, budget, t, going_on))
                 folders.insert(std::move(f));
         }
         if (!folders.empty())
@@ -332,7 +386,22 @@ void Loop::scope_runs(const DueWork& due, engine::RunOptions& options) {
     }
 }
 
-void Loop::forget_changes(const engine::RunReport& report) {
+Loop::Answered Loop::answered_by(const DueWork& due, const engine::RunOptions& options) const {
+    Answered answered;
+    for (const auto& id : due.run) {
+        // A run for local work lists the changed folders; a whole run looks at everything. A
+        // remote check's listings answer for no local change.
+        if (!due.remote_check.empty() && options.scope.count(id) > 0)
+            continue;
+        if (auto changed = m_changed.find(id); changed != m_changed.end())
+            answered.folders[id] = changed->second;
+        if (m_whole.count(id) > 0)
+            answered.whole.insert(id);
+    }
+    return answered;
+}
+
+void Loop::forget_changes(const engine::RunReport& report, const Answered& answered) {
     for (const auto& p : report.projects) {
         // Kept while a file there is still settling, or the project could not be synced (its
         // next run brings the same folders). A failed item or a conflict is in the journal and
@@ -340,9 +409,33 @@ void Loop::forget_changes(const engine::RunReport& report) {
         // as changed, so remote checks list them first for a while.
         if (p.error || p.counts.settling > 0)
             continue;
-        m_changed.erase(p.project_id);
-        m_whole.erase(p.project_id);
+        if (answered.whole.count(p.project_id) > 0)
+            m_whole.erase(p.project_id);
+        auto done = answered.folders.find(p.project_id);
+        auto changed = m_changed.find(p.project_id);
+        if (done == answered.folders.end() || changed == m_changed.end())
+            continue;
+        for (const auto& folder : done->second)
+            changed->second.erase(folder);
+        if (changed->second.empty())
+            m_changed.erase(changed);
     }
+}
+
+void Loop::keep_local_digest(const engine::ProjectReport& report) {
+    if (report.error)
+        return;
+    if (report.local_digest)
+        m_digests[report.project_id] = *report.local_digest;
+    else if (report.discovered)
+        m_digests.erase(report.project_id);
+}
+
+bool Loop::events_waiting() const {
+    if (!m_watcher)
+        return false;
+    pollfd fd{m_watcher->fd(), POLLIN, 0};
+    return ::poll(&fd, 1, 0) > 0;
 }
 
 void Loop::wait_for_work() {

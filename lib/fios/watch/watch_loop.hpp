@@ -47,6 +47,13 @@ public:
         (void)selection;
         (void)tree;
     }
+    /// The project's folder was scanned (polled, or the safety-net rescan): `changed` when
+    /// it differs from the last scan or run that looked at it (the project is then synced
+    /// whole).
+    virtual void on_scanned(const store::Selection& selection, bool changed) {
+        (void)selection;
+        (void)changed;
+    }
     /// A run could not finish for a temporary reason; the next attempt is at `next`.
     virtual void on_retry_later(const Error& error, TimePoint next) {
         (void)error;

@@ -41,6 +41,16 @@ std::set<std::string> paths_of(const RemoteSnapshot& s) {
 
 const model::TimePoint t0{std::chrono::seconds{1'800'000'000}};
 
+/// A project of ten folders: the root and F0..F8 in it.
+RemoteSnapshot nine_folders() {
+    RemoteSnapshot view;
+    view.root_folder_id = "root";
+    for (int i = 0; i < 9; ++i)
+        view.entries.push_back(
+            entry("F" + std::to_string(i), EntryKind::folder, "f" + std::to_string(i)));
+    return view;
+}
+
 } // namespace
 
 TEST_CASE("coverage: listed folders and folders absent from a fresh listing are fresh",
@@ -103,11 +113,7 @@ TEST_CASE("overlay: what the fresh listings cover replaces the view - the rest s
 TEST_CASE("remote check budget: changed folders first - every folder within the period",
           "[engine][partial]") {
     RemoteCache cache;
-    RemoteSnapshot view;
-    view.root_folder_id = "root";
-    for (int i = 0; i < 9; ++i)
-        view.entries.push_back(
-            entry("F" + std::to_string(i), EntryKind::folder, "f" + std::to_string(i)));
+    const RemoteSnapshot view = nine_folders();
     cache.put_complete("p", "root", "/sync", view, t0);
     CHECK(cache.folder_count("p") == 10);
     CHECK(cache.complete_as_of("p") == t0);
@@ -145,6 +151,51 @@ TEST_CASE("remote check budget: changed folders first - every folder within the 
     CHECK(cache.folder_count("p") == 10); // nothing lost by laying fresh listings over it
     CHECK(cache.folders_to_check("p", 0, now).empty());
     CHECK(cache.folders_to_check("unknown", 4, now).empty());
+}
+
+TEST_CASE("a remote check that gave way goes on with the folders it has not listed, within "
+          "what is left of its budget",
+          "[engine][partial]") {
+    RemoteCache cache;
+    const RemoteSnapshot view = nine_folders();
+    cache.put_complete("p", "root", "/sync", view, t0);
+    // Lists `folders` at `at`, finding them as they were.
+    const auto list = [&](const std::vector<RelPath>& folders, model::TimePoint at) {
+        RemoteSnapshot fresh;
+        fresh.root_folder_id = "root";
+        std::set<RelPath> remote_folders;
+        for (const auto& e : view.entries) {
+            if (std::find(folders.begin(), folders.end(), e.path.parent()) != folders.end()) {
+                fresh.entries.push_back(e);
+                remote_folders.insert(e.path);
+            }
+        }
+        (void)cache.put_partial("p", fresh,
+                                Coverage({folders.begin(), folders.end()}, remote_folders), at);
+    };
+
+    // A check with a budget of 6 begins at t0 + 60 s and gives way after 2 folders.
+    const model::TimePoint started = t0 + std::chrono::seconds{60};
+    const auto first = cache.folders_to_check("p", 6, started);
+    REQUIRE(first.size() == 6);
+    list({first[0], first[1]}, started + std::chrono::seconds{1});
+    // Going on: 4 left of its budget, none of the 2 listed again.
+    const auto rest = cache.folders_to_check("p", 6, started + std::chrono::seconds{5}, started);
+    CHECK(rest.size() == 4);
+    for (const auto& f : rest) {
+        CHECK(f != first[0]);
+        CHECK(f != first[1]);
+    }
+    // Without the check's start the same call would pick the 6 longest unlisted again.
+    CHECK(cache.folders_to_check("p", 6, started + std::chrono::seconds{5}).size() == 6);
+
+    // A check that has listed everything since it began still lists one folder.
+    std::vector<RelPath> every;
+    for (const auto& e : cache.find("p", "root", "/sync")->snapshot.entries)
+        every.push_back(e.path);
+    every.push_back(RelPath::root());
+    list(every, started + std::chrono::seconds{6});
+    CHECK(cache.folders_to_check("p", 6, started + std::chrono::seconds{7}, started).size() == 1);
 }
 
 TEST_CASE("a listing that finds something new marks its folder changed", "[engine][partial]") {

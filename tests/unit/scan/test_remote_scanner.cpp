@@ -637,3 +637,46 @@ TEST_CASE("listing tags are kept only for listings whose view came from them alo
         CHECK(part->tags.count(P("B")) == 0);
     }
 }
+
+TEST_CASE("a partial scan that gives way leaves the starts it has not begun unlisted - what "
+          "it began is listed through",
+          "[scan][remote][partial]") {
+    FakeRemote remote;
+    remote.folders["root"] = {folder("f-a", "A"), folder("f-b", "B"), folder("f-c", "C")};
+    remote.folders["f-a"] = {folder("f-a1", "A1"), file("x-a", "a.txt", 1)};
+    remote.folders["f-a1"] = {file("x-a1", "deep.txt", 2)};
+    remote.folders["f-b"] = {file("x-b", "b.txt", 3)};
+    remote.folders["f-c"] = {file("x-c", "c.txt", 4)};
+    const auto all = [](const fios::model::RelPath&, const std::string&) { return true; };
+    const std::vector<fios::scan::ScanStart> starts{
+        {"f-a", P("A")}, {"f-b", P("B")}, {"f-c", P("C")}};
+
+    int asked = 0;
+    RemoteScanOptions options{1}; // one thread: the order of the starts is the order given
+    options.give_way = [&] { return ++asked > 1; }; // the first start, then local work is due
+    auto part = RemoteScanner(remote, options).scan_folders("root", starts, all);
+    REQUIRE(part);
+    CHECK(part->gave_way);
+    CHECK(asked == 2); // asked before A and B; once it said yes, never again
+    // A was begun: listed, and its new subfolder too (not a start: never left half-done).
+    CHECK(part->listed == std::set<fios::model::RelPath>{P("A"), P("A/A1")});
+    CHECK(paths_of(part->snapshot) == std::vector<std::string>{"A/A1", "A/A1/deep.txt", "A/a.txt"});
+    CHECK(remote.calls == std::vector<std::string>{"f-a", "f-a1"});
+
+    SECTION("a scan that is never told to give way lists every start") {
+        options.give_way = [] { return false; };
+        auto full = RemoteScanner(remote, options).scan_folders("root", starts, all);
+        REQUIRE(full);
+        CHECK_FALSE(full->gave_way);
+        CHECK(full->listed.size() == 4);
+    }
+    SECTION("a whole scan never asks") {
+        options.give_way = [&] {
+            FAIL("a whole scan asked to give way");
+            return true;
+        };
+        auto whole = RemoteScanner(remote, options).scan("root");
+        REQUIRE(whole);
+        CHECK(whole->entries.size() == 8);
+    }
+}

@@ -22,11 +22,20 @@ bool runs(const DueWork& w, const std::string& id) {
     return std::find(w.run.begin(), w.run.end(), id) != w.run.end();
 }
 
+/// The work of a run for local changes (or settle re-runs) of `ids`.
+DueWork local_run(std::vector<std::string> ids) {
+    DueWork w;
+    w.run = std::move(ids);
+    return w;
+}
+
 /// A schedule with projects "a" and "b" that have both just been synced at t0.
 WatchSchedule synced_pair(ScheduleOptions o = {}) {
     WatchSchedule s(o, t0);
     s.set_projects({"a", "b"}, t0);
-    s.ran({"a", "b"}, true, {{"a", {}}, {"b", {}}}, t0);
+    auto first = s.due(t0);
+    REQUIRE(first.remote_check == (std::vector<std::string>{"a", "b"}));
+    s.ran(first, true, {{"a", {}}, {"b", {}}}, t0);
     s.recovered();
     return s;
 }
@@ -40,7 +49,7 @@ TEST_CASE("watch schedule: a new project is synced at once, then every interval"
     auto first = s.due(t0);
     CHECK(runs(first, "a"));
     CHECK(first.list_projects);
-    s.ran({"a"}, true, {{"a", {}}}, t0 + 3s);
+    s.ran(first, true, {{"a", {}}}, t0 + 3s);
     CHECK(s.due(t0 + 3s).empty());
     CHECK(s.due(t0 + 62s).empty());
     auto later = s.due(t0 + 63s);
@@ -113,35 +122,37 @@ TEST_CASE("watch schedule: a run that left files settling runs again after the s
     o.settle = 5s;
     auto s = synced_pair(o);
     s.local_change("a", t0 + 10s);
-    s.ran({"a"}, false, {{"a", ProjectOutcome{true}}}, t0 + 11s);
-    CHECK(s.due(t0 + 16s).empty());
-    CHECK(runs(s.due(t0 + 16s + 200ms), "a"));
-    // Once settled nothing more is due before the interval.
-    s.ran({"a"}, false, {{"a", ProjectOutcome{false}}}, t0 + 17s);
-    CHECK_FALSE(runs(s.due(t0 + 76s), "a"));
-    CHECK(runs(s.due(t0 + 77s), "a"));
+    s.ran(local_run({"a"}), false, {{"a", ProjectOutcome{true}}}, t0 + 16s);
+    CHECK(s.due(t0 + 21s).empty());
+    CHECK(runs(s.due(t0 + 21s + 200ms), "a"));
+    // Once settled nothing more is due before the remote interval (counted from t0: a local
+    // run is no remote check).
+    s.ran(local_run({"a"}), false, {{"a", ProjectOutcome{false}}}, t0 + 22s);
+    CHECK(s.due(t0 + 59s).empty());
+    CHECK(runs(s.due(t0 + 60s), "a"));
 }
 
 TEST_CASE("watch schedule: a change during a run starts a new burst after it",
           "[watch][schedule]") {
     auto s = synced_pair();
     s.local_change("a", t0 + 10s);
-    // The run ends at 12 s; the change seen after it (read after ran()) is due again.
-    s.ran({"a"}, false, {{"a", {}}}, t0 + 12s);
-    CHECK(s.due(t0 + 13s).empty());
-    s.local_change("a", t0 + 12s);
-    CHECK(runs(s.due(t0 + 12s + 5s + 200ms), "a")); // settled (5 s) after the new change
+    // The run ends at 16 s; the change seen after it (read after ran()) is due again.
+    s.ran(local_run({"a"}), false, {{"a", {}}}, t0 + 16s);
+    CHECK(s.due(t0 + 17s).empty());
+    s.local_change("a", t0 + 16s);
+    CHECK(runs(s.due(t0 + 16s + 5s + 200ms), "a")); // settled (5 s) after the new change
 }
 
-TEST_CASE("watch schedule: a project the run did not reach is due again at once",
-          "[watch][schedule]") {
+TEST_CASE("watch schedule: a project the run did not reach stays due", "[watch][schedule]") {
     auto s = synced_pair();
     s.local_change("a", t0 + 10s);
     s.local_change("b", t0 + 10s);
-    s.ran({"a", "b"}, false, {{"a", {}}}, t0 + 11s);
-    auto due = s.due(t0 + 11s);
-    CHECK(runs(due, "b"));
-    CHECK_FALSE(runs(due, "a"));
+    auto due = s.due(t0 + 16s);
+    REQUIRE(due.run == (std::vector<std::string>{"a", "b"}));
+    s.ran(due, false, {{"a", {}}}, t0 + 17s);
+    auto again = s.due(t0 + 17s);
+    CHECK(runs(again, "b"));
+    CHECK_FALSE(runs(again, "a"));
 }
 
 TEST_CASE("watch schedule: temporary failures back off 5 s, doubling, capped, a success "
@@ -195,8 +206,98 @@ TEST_CASE("watch schedule: removed projects are forgotten, everything_due runs t
     s.set_projects({"b", "c"}, t0 + 5s);
     auto due = s.due(t0 + 5s);
     CHECK(due.run == std::vector<std::string>{"c"}); // new: at once
-    s.ran({"c"}, false, {{"c", {}}}, t0 + 6s);
+    REQUIRE(due.remote_check == std::vector<std::string>{"c"});
+    s.ran(due, false, {{"c", {}}}, t0 + 6s);
     s.everything_due(t0 + 7s);
     CHECK(s.due(t0 + 7s).run == (std::vector<std::string>{"b", "c"}));
     CHECK_FALSE(s.last_run("a"));
+}
+
+TEST_CASE("watch schedule: local work goes first, and a local run does not restart the remote "
+          "interval",
+          "[watch][schedule]") {
+    auto s = synced_pair();
+    s.local_change("a", t0 + 55s);
+    // At 61 s both the remote checks (due at 60 s) and a's change (settled at 60.2 s) are due:
+    // the change runs alone, the checks wait for it.
+    auto first = s.due(t0 + 61s);
+    CHECK(first.run == std::vector<std::string>{"a"});
+    CHECK(first.remote_check.empty());
+    CHECK_FALSE(first.list_projects);
+    CHECK(s.local_work_due(t0 + 61s));
+    s.ran(first, false, {{"a", {}}}, t0 + 62s);
+    CHECK_FALSE(s.local_work_due(t0 + 62s));
+    auto second = s.due(t0 + 62s);
+    CHECK(second.run == (std::vector<std::string>{"a", "b"}));
+    CHECK(second.remote_check == second.run);
+    CHECK(second.list_projects);
+    s.ran(second, true, {{"a", {}}, {"b", {}}}, t0 + 63s);
+    CHECK(s.due(t0 + 122s).empty());
+    CHECK(s.due(t0 + 123s).remote_check.size() == 2);
+}
+
+TEST_CASE("watch schedule: a remote check that gave way to local work stays due and goes on "
+          "after it",
+          "[watch][schedule]") {
+    auto s = synced_pair();
+    auto check = s.due(t0 + 60s);
+    REQUIRE(check.remote_check.size() == 2);
+    s.local_change("b", t0 + 61s);
+    CHECK_FALSE(s.local_work_due(t0 + 66s));
+    CHECK(s.local_work_due(t0 + 66s + 200ms)); // what the check asks between listings
+    ProjectOutcome cut;
+    cut.gave_way = true;
+    s.ran(check, true, {{"a", {}}, {"b", cut}}, t0 + 67s);
+    auto local = s.due(t0 + 67s);
+    CHECK(local.run == std::vector<std::string>{"b"});
+    CHECK(local.remote_check.empty());
+    s.ran(local, false, {{"b", {}}}, t0 + 68s);
+    auto rest = s.due(t0 + 68s);
+    CHECK(rest.remote_check == std::vector<std::string>{"b"}); // a finished its check
+    CHECK_FALSE(rest.list_projects);                           // listed at 67 s
+    s.ran(rest, false, {{"b", {}}}, t0 + 70s);
+    CHECK(s.due(t0 + 126s).empty());
+    CHECK(s.due(t0 + 127s).run == std::vector<std::string>{"a"});
+    CHECK(s.due(t0 + 130s).run == (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_CASE("watch schedule: a local run of the whole project counts as its remote check",
+          "[watch][schedule]") {
+    auto s = synced_pair();
+    s.local_change("a", t0 + 30s);
+    auto due = s.due(t0 + 36s);
+    REQUIRE(due.run == std::vector<std::string>{"a"});
+    ProjectOutcome whole;
+    whole.whole = true;
+    s.ran(due, false, {{"a", whole}}, t0 + 37s);
+    CHECK(s.due(t0 + 60s).run == std::vector<std::string>{"b"});
+    CHECK(s.next_remote_check("a") == t0 + 97s);
+}
+
+TEST_CASE("watch schedule: changes that never stop do not starve the remote checks",
+          "[watch][schedule]") {
+    ScheduleOptions o;
+    o.settle = 1s;
+    o.max_debounce = 3s;
+    auto s = synced_pair(o);
+    // A file written every 200 ms for five minutes; every run takes 500 ms, and a remote
+    // check gives way whenever local work is due.
+    int checks = 0;
+    TimePoint busy_until = t0;
+    for (TimePoint t = t0 + 1s; t < t0 + 300s; t += 200ms) {
+        s.local_change("a", t);
+        auto due = s.due(t);
+        if (t < busy_until || due.run.empty())
+            continue;
+        busy_until = t + 500ms;
+        const bool check = !due.remote_check.empty();
+        const bool cut = check && s.local_work_due(busy_until);
+        std::map<std::string, ProjectOutcome> outcomes;
+        for (const auto& id : due.run)
+            outcomes[id].gave_way = cut;
+        if (check && !cut)
+            ++checks;
+        s.ran(due, false, outcomes, busy_until);
+    }
+    CHECK(checks >= 4); // every 60 s: at 60, 120, 180 and 240 s
 }
