@@ -268,29 +268,32 @@ void count_plan(const plan::Plan& plan, Counts& c) {
     }
 }
 
-/// True when the plan leaves both sides as they are and waits for nothing: every action is
-/// a skip for a reason that stays until one side changes (not settling, backoff, awaiting a
-/// checksum, an incomplete upload, a failure).
-bool asks_nothing(const plan::Plan& plan) {
+/// True when the action leaves both sides as they are and waits for nothing: a skip for a
+/// reason that stays until one side changes (not settling, backoff, awaiting a checksum, an
+/// incomplete upload, a failure).
+bool steady(const plan::Action& a) {
     using plan::SkipReason;
-    return std::all_of(plan.actions.begin(), plan.actions.end(), [](const plan::Action& a) {
-        if (a.kind != plan::ActionKind::skip)
-            return false;
-        switch (a.skip) {
-        case SkipReason::none:
-        case SkipReason::duplicate:
-        case SkipReason::hostile_name:
-        case SkipReason::unsupported_type:
-        case SkipReason::direction_excluded:
-        case SkipReason::deleted_locally:
-        case SkipReason::deleted_remotely:
-        case SkipReason::changed_locally:
-        case SkipReason::remote_changed:
-            return true;
-        default:
-            return false;
-        }
-    });
+    if (a.kind != plan::ActionKind::skip)
+        return false;
+    switch (a.skip) {
+    case SkipReason::none:
+    case SkipReason::duplicate:
+    case SkipReason::hostile_name:
+    case SkipReason::unsupported_type:
+    case SkipReason::direction_excluded:
+    case SkipReason::deleted_locally:
+    case SkipReason::deleted_remotely:
+    case SkipReason::changed_locally:
+    case SkipReason::remote_changed:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/// True when every action of the plan is steady().
+bool asks_nothing(const plan::Plan& plan) {
+    return std::all_of(plan.actions.begin(), plan.actions.end(), steady);
 }
 
 /// True for errors after which no other project can do better: the run ends.
@@ -855,9 +858,16 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     const model::RemoteSnapshot& remote_side = discovered->snapshot;
     const std::optional<Coverage>& coverage = discovered->coverage;
     bool nothing_to_do = false; // the whole plan, before covered_part, asks for nothing
+    // ... or at least nothing outside what the listings cover: then everything the local scan
+    // saw is acted on or in agreement, and the scan may stand for the folder after the run.
+    bool nothing_uncovered = false;
     const auto reconcile = [&](TimePoint at) {
         plan::Plan p = plan::reconcile(remote_side, *local, *journal, m_policy, at);
         nothing_to_do = asks_nothing(p);
+        nothing_uncovered =
+            !coverage || std::all_of(p.actions.begin(), p.actions.end(), [&](const auto& a) {
+                return coverage->covers(a) || steady(a);
+            });
         return coverage ? covered_part(std::move(p), *coverage) : p;
     };
 
@@ -906,7 +916,7 @@ void Run::project(const store::Selection& sel, ProjectReport& rep) {
     auto executed = runner.execute(plan);
     if (!executed)
         set_fatal(executed.error());
-    else if (!plan.writes_local())
+    else if (!plan.writes_local() && nothing_uncovered)
         rep.local_digest = digest;
     // Both sides agree with nothing pending (a partial run: on the paths it looked at).
     const bool agreed = executed && runner.settled() && !rep.counts.needs_attention();

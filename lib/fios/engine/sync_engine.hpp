@@ -258,9 +258,11 @@ struct ProjectReport {
     /// listings (RunOptions::local_unchanged).
     bool discovered = true;
     /// scan::digest of the run's local scan, when the run left the local folder as it scanned
-    /// it (it created, downloaded and removed nothing there) and finished its plan: a caller
-    /// that compares later scans with it (a watch's safety-net rescan) then sees only what
-    /// changed since. Unset when the run did not scan the folder, or wrote in it.
+    /// it (it created, downloaded and removed nothing there), finished its plan, and a partial
+    /// run's listings left nothing the scan saw unanswered (outside them everything agreed): a
+    /// caller that compares later scans with it (a watch's safety-net rescan) then sees only
+    /// what changed since. Unset when the run did not scan the folder, wrote in it, or saw
+    /// local news it could not act on.
     std::optional<std::string> local_digest;
     Counts counts;
     /// A project-level error (local folder missing, remote root gone, listing failed with a

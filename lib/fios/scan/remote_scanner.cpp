@@ -124,13 +124,16 @@ private:
     }
 
     /// True when `job` is a start the walk leaves unlisted: the caller's give_way said so
-    /// before it, or says so now. Called under m_mutex, so give_way is asked one call at a
-    /// time.
+    /// before it, or says so now. The first start is always listed, so that a check that
+    /// gives way again and again still gets on. Called under m_mutex, so give_way is asked
+    /// one call at a time.
     bool gives_way_before(const FolderJob& job) {
         if (!m_may_give_way || m_starts.count(job.folder_id) == 0)
             return false;
-        if (!m_gave_way)
+        if (!m_gave_way && m_begun_starts > 0)
             m_gave_way = m_options.give_way();
+        if (!m_gave_way)
+            ++m_begun_starts;
         return m_gave_way;
     }
 
@@ -253,6 +256,7 @@ private:
     const ListingTags* m_known;
     const bool m_may_give_way;
     bool m_gave_way = false;
+    std::size_t m_begun_starts = 0;
     std::set<model::RelPath> m_unchanged;
     ListingTags m_tags;
     std::set<model::RelPath> m_untrusted_tags;

@@ -50,9 +50,10 @@ struct RemoteScanOptions {
     /// Checked before every listing; a cancelled scan returns ErrorCode::cancelled.
     const CancelToken* cancel = nullptr;
     /// scan_folders() only: asked (on the listing threads, one call at a time) before each
-    /// start it has not begun; once it says true, the starts not begun are left unlisted
-    /// (PartialScan::gave_way) while what was begun, and the folders found below, is listed
-    /// as usual. So a watch's remote check can give way to local work.
+    /// start it has not begun, from the second on; once it says true, the starts not begun
+    /// are left unlisted (PartialScan::gave_way) while what was begun, and the folders found
+    /// below, is listed as usual. So a watch's remote check can give way to local work, and
+    /// still lists at least one folder each time.
     std::function<bool()> give_way{};
 };
 

@@ -81,17 +81,23 @@ void WatchSchedule::ran(const DueWork& work, bool listed_projects,
         if (it == m_projects.end() || outcome == outcomes.end())
             continue; // gone, or not reached (the run ended early): still due
         Project& p = it->second;
+        const ProjectOutcome& o = outcome->second;
         p.last_run = now;
-        if (!remote_run) {
-            // Changes seen before the run are in it; later ones (local_change after this
-            // call) start a new burst.
+        if (!remote_run || o.whole) {
+            // Changes seen before the run are in it (a whole run answers them all); later
+            // ones (local_change after this call) start a new burst.
+            const bool pending = p.change_last || p.settle_due;
             p.change_first.reset();
             p.change_last.reset();
             p.settle_due.reset();
+            if (o.failed && pending) // tried again later, not at once (nor never)
+                p.settle_due = now + m_options.poll_interval;
         }
-        if (outcome->second.settling)
+        if (o.settling)
             p.settle_due = now + m_options.settle + k_settle_margin;
-        const bool checked = remote_run ? !outcome->second.gave_way : outcome->second.whole;
+        // A failed check is not tried again before its interval either: what fails for a
+        // project (its folder missing) would fail again at once.
+        const bool checked = remote_run ? !o.gave_way : o.whole;
         if (checked)
             p.remote_due = now + m_options.remote_interval;
     }

@@ -47,6 +47,9 @@ struct ProjectOutcome {
     /// The remote check gave way to local work before it listed all its folders
     /// (engine::RunOptions::give_way): it is still due and goes on after that work.
     bool gave_way = false;
+    /// The project could not be synced (its own error, or the run ended early while at it):
+    /// the local work it answered for is tried again a poll interval later.
+    bool failed = false;
 };
 
 /// What is due now: either local work or remote checks, never both in one run, so that a
@@ -107,7 +110,9 @@ public:
     void scanned(const std::vector<std::string>& ids, TimePoint now);
     /// The run of `work` (from due()) ended at `now`; `outcomes` has an entry for each project
     /// the run got to (a project missing from it stays due). `listed_projects`: the run listed
-    /// teams and projects without a run-wide error.
+    /// teams and projects without a run-wide error. A run for local work, or a whole run,
+    /// answers the project's changes seen before it (a failed one: tried again a poll interval
+    /// later); a finished check, or a whole run, restarts the remote interval.
     void ran(const DueWork& work, bool listed_projects,
              const std::map<std::string, ProjectOutcome>& outcomes, TimePoint now);
     /// A run ended early for a temporary reason: hold every run back (exponential backoff:

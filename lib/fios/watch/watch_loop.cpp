@@ -91,7 +91,19 @@ private:
     }
     Status configure();
     void watch_project(const store::Selection& sel);
-    void read_local_events(const RunTee* tee);
+    /// What read_local_events() noted, kept for a run that reads events while it runs (a
+    /// remote check that gives way): the run's outcome answers only what came before it, so
+    /// these are noted again after it (note_again).
+    struct Noted {
+        std::map<std::string, TimePoint> changed; ///< project -> when
+        std::map<std::string, std::set<model::RelPath>> folders;
+        std::set<std::string> whole;
+        std::optional<TimePoint> overflow;
+    };
+    /// Reads inotify's events into the schedule and the changed folders; adds what it noted
+    /// to `noted` when given.
+    void read_local_events(const RunTee* tee, Noted* noted = nullptr);
+    void note_again(const Noted& noted);
     void scan(const std::vector<std::string>& ids);
     /// RunOptions::scope of a run of `due`: what changed locally (a run for local work), or
     /// the remote check's budget of folders; no entry (the whole project) where that is not
@@ -201,26 +213,27 @@ void Loop::watch_project(const store::Selection& sel) {
         m_deps.events->on_watching(sel, tree);
 }
 
-void Loop::read_local_events(const RunTee* tee) {
+void Loop::read_local_events(const RunTee* tee, Noted* noted) {
     if (!m_watcher)
         return;
     LocalChanges changes = m_watcher->read();
     const TimePoint t = now();
+    Noted here;
     if (changes.overflow) {
         if (m_deps.events != nullptr)
             m_deps.events->on_overflow();
         for (const auto& [id, sel] : m_selections) {
             watch_project(sel); // folders created while events were lost get their watches
-            m_whole.insert(id);
+            here.whole.insert(id);
         }
-        m_schedule.everything_due(t);
+        here.overflow = t;
     }
     for (const auto& [id, why] : changes.fell_back) {
         auto sel = m_selections.find(id);
         if (sel == m_selections.end())
             continue;
         m_polled.insert(id);
-        m_whole.insert(id);
+        here.whole.insert(id);
         m_schedule.set_watched(id, false, t);
         if (m_deps.events != nullptr) {
             TreeWatch tree;
@@ -236,14 +249,39 @@ void Loop::read_local_events(const RunTee* tee) {
             });
         if (ours)
             continue;
-        m_schedule.local_change(id, t);
+        here.changed[id] = t;
         for (const auto& path : paths) {
             auto rel = model::RelPath::parse(path);
             if (rel && !rel->is_root())
-                m_changed[id].insert(rel->parent());
+                here.folders[id].insert(rel->parent());
             else
-                m_whole.insert(id); // the root itself, or a name that is no path
+                here.whole.insert(id); // the root itself, or a name that is no path
         }
+    }
+    note_again(here);
+    if (noted != nullptr) {
+        for (const auto& [id, when] : here.changed)
+            noted->changed.emplace(id, when); // the first time counts
+        for (auto& [id, folders] : here.folders)
+            noted->folders[id].merge(folders);
+        noted->whole.merge(here.whole);
+        if (here.overflow && !noted->overflow)
+            noted->overflow = here.overflow;
+    }
+}
+
+void Loop::note_again(const Noted& noted) {
+    if (noted.overflow)
+        m_schedule.everything_due(*noted.overflow);
+    for (const auto& [id, when] : noted.changed)
+        m_schedule.local_change(id, when);
+    for (const auto& [id, folders] : noted.folders) {
+        if (m_selections.count(id) > 0)
+            m_changed[id].insert(folders.begin(), folders.end());
+    }
+    for (const auto& id : noted.whole) {
+        if (m_selections.count(id) > 0)
+            m_whole.insert(id);
     }
 }
 
@@ -294,10 +332,11 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
     // A remote check gives way to local work that falls due while it lists (the listing
     // threads ask; the loop itself waits in run() meanwhile).
     std::set<std::string> gave_way;
+    Noted mid_run;
     if (!due.remote_check.empty()) {
-        options.give_way = [this, &tee, &gave_way](const std::string& project_id) {
+        options.give_way = [this, &tee, &gave_way, &mid_run](const std::string& project_id) {
             if (events_waiting())
-                read_local_events(&tee);
+                read_local_events(&tee, &mid_run);
             if (!m_schedule.local_work_due(now()))
                 return false;
             gave_way.insert(project_id);
@@ -322,6 +361,7 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
             o.settling = p.counts.settling > 0;
             o.whole = options.scope.count(p.project_id) == 0;
             o.gave_way = gave_way.count(p.project_id) > 0;
+            o.failed = p.error.has_value() || report->error.has_value();
             if (o.whole || (!due.remote_check.empty() && !o.gave_way))
                 m_check_started.erase(p.project_id); // its check is finished
             keep_local_digest(p);
@@ -329,6 +369,7 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
         m_schedule.ran(due, due.list_projects && !report->error, outcomes, t);
         if (!report->error)
             forget_changes(*report, answered);
+        note_again(mid_run); // read while the run went on: not answered by it
         if (report->result == engine::RunResult::interrupted)
             return std::nullopt; // the loop sees the cancel
         if (report->error)

@@ -6,6 +6,7 @@
 #include "sync_fixture.hpp"
 
 #include "fios/engine/remote_cache.hpp"
+#include "fios/scan/local_scanner.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -259,4 +260,47 @@ TEST_CASE("partial run: after an idle remote check, every kind of remote change 
     RunOutcome removed = next_check("a deletion");
     CHECK(removed.has("A/b.txt", ActionKind::skip, SkipReason::deleted_remotely));
     settle();
+}
+
+TEST_CASE("partial run: its local scan stands for the folder afterwards only when nothing it "
+          "saw went unanswered",
+          "[sync][partial]") {
+    SyncFixture fx;
+    RemoteCache cache;
+    fx.set_remote_cache(&cache);
+    for (int i = 0; i < 3; ++i)
+        insert_settled(fx, "F" + std::to_string(i) + "/a.txt", "a" + std::to_string(i));
+    REQUIRE(fx.sync_once().report->result == RunResult::ok);
+    const auto digest_now = [&] {
+        auto snapshot = fios::scan::scan_local(fx.local().root());
+        REQUIRE(snapshot);
+        return fios::scan::digest(*snapshot);
+    };
+    const auto local_digest = [](const RunOutcome& r) {
+        REQUIRE(r.report.has_value());
+        REQUIRE(r.report->projects.size() == 1);
+        return r.report->projects[0].local_digest;
+    };
+
+    // A new file in F2, and a run that lists F1 only: the scan saw F2/new.txt, nothing acted
+    // on it, so the scan must not become a baseline that hides it.
+    insert_settled(fx, "F2/new.txt", "unanswered");
+    const RunOutcome elsewhere = partial_run(fx, {"F1"});
+    INFO(elsewhere.describe());
+    CHECK(elsewhere.totals().uploaded == 0);
+    CHECK_FALSE(local_digest(elsewhere));
+
+    // F2's own run uploads it and leaves the folder as it scanned it.
+    const RunOutcome answered = partial_run(fx, {"F2"});
+    INFO(answered.describe());
+    CHECK(answered.totals().uploaded == 1);
+    CHECK(local_digest(answered) == digest_now());
+
+    // A run that downloads has written in the folder: its scan is out of date.
+    fx.remote().insert("F0/theirs.txt", "from a colleague");
+    fx.publish_checksums();
+    const RunOutcome downloaded = partial_run(fx, {"F0"});
+    INFO(downloaded.describe());
+    CHECK(downloaded.totals().downloaded == 1);
+    CHECK_FALSE(local_digest(downloaded));
 }

@@ -301,3 +301,40 @@ TEST_CASE("watch schedule: changes that never stop do not starve the remote chec
     }
     CHECK(checks >= 4); // every 60 s: at 60, 120, 180 and 240 s
 }
+
+TEST_CASE("watch schedule: a failed local run is tried again a poll interval later - not at "
+          "once, not never",
+          "[watch][schedule]") {
+    ScheduleOptions o;
+    o.poll_interval = 30s;
+    auto s = synced_pair(o);
+    s.local_change("a", t0 + 10s);
+    auto due = s.due(t0 + 16s);
+    REQUIRE(due.run == std::vector<std::string>{"a"});
+    ProjectOutcome failed;
+    failed.failed = true;
+    s.ran(due, false, {{"a", failed}}, t0 + 17s);
+    CHECK_FALSE(s.local_work_due(t0 + 46s));
+    CHECK(s.due(t0 + 46s).empty());
+    auto retry = s.due(t0 + 47s);
+    CHECK(retry.run == std::vector<std::string>{"a"});
+    s.ran(retry, false, {{"a", {}}}, t0 + 48s);
+    // A failed remote check waits for its interval too (what failed would fail again at once).
+    auto check = s.due(t0 + 60s);
+    REQUIRE(check.remote_check == (std::vector<std::string>{"a", "b"}));
+    s.ran(check, false, {{"a", failed}, {"b", {}}}, t0 + 61s);
+    CHECK(s.next_remote_check("a") == t0 + 121s);
+}
+
+TEST_CASE("watch schedule: a whole remote check answers the local changes seen before it",
+          "[watch][schedule]") {
+    auto s = synced_pair();
+    s.local_change("a", t0 + 58s); // found by a scan: the project runs whole
+    auto check = s.due(t0 + 60s);
+    REQUIRE(check.remote_check == (std::vector<std::string>{"a", "b"}));
+    ProjectOutcome whole;
+    whole.whole = true;
+    s.ran(check, true, {{"a", whole}, {"b", {}}}, t0 + 61s);
+    CHECK_FALSE(s.local_work_due(t0 + 70s)); // no second, local run of the whole project
+    CHECK(s.due(t0 + 120s).empty());
+}
