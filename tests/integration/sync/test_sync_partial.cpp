@@ -41,6 +41,12 @@ void insert_settled(SyncFixture& fx, const std::string& path, const std::string&
     fx.local().set_mtime(path, fx.clock().now() - 30min);
 }
 
+/// Settled files F0/a.txt .. F<n-1>/a.txt, one folder each.
+void insert_folders(SyncFixture& fx, int n) {
+    for (int i = 0; i < n; ++i)
+        insert_settled(fx, "F" + std::to_string(i) + "/a.txt", "a" + std::to_string(i));
+}
+
 /// A remote check of the agreed project of `fx` as a watch makes it: `folders` listed, no
 /// local change reported.
 RunOutcome quiet_check(SyncFixture& fx, std::set<RelPath> folders) {
@@ -59,8 +65,7 @@ TEST_CASE("partial run: a change in one folder lists that folder only - the rest
     SyncFixture fx;
     RemoteCache cache;
     fx.set_remote_cache(&cache);
-    for (int i = 0; i < 6; ++i)
-        insert_settled(fx, "F" + std::to_string(i) + "/a.txt", "a" + std::to_string(i));
+    insert_folders(fx, 6);
     const RunOutcome first = fx.sync_once(); // no view yet: the whole project
     INFO(first.describe());
     REQUIRE(first.report.has_value());
@@ -268,8 +273,7 @@ TEST_CASE("partial run: its local scan stands for the folder afterwards only whe
     SyncFixture fx;
     RemoteCache cache;
     fx.set_remote_cache(&cache);
-    for (int i = 0; i < 3; ++i)
-        insert_settled(fx, "F" + std::to_string(i) + "/a.txt", "a" + std::to_string(i));
+    insert_folders(fx, 3);
     REQUIRE(fx.sync_once().report->result == RunResult::ok);
     const auto digest_now = [&] {
         auto snapshot = fios::scan::scan_local(fx.local().root());
