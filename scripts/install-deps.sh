@@ -2,7 +2,7 @@
 # Installs every Debian 12 package frameio-sync needs to build, test and run.
 # Idempotent: installs only what is missing; safe to run again. Needs root (or sudo).
 # Usage: scripts/install-deps.sh [--with-tools] [--fuzz]
-#   --with-tools adds clang-format, clang, clang-tidy, valgrind
+#   --with-tools adds clang-format, clang, clang-tidy, valgrind, ccache
 #   --fuzz       adds what the fuzz preset needs (scripts/fuzz.sh, the fuzz step of test.sh):
 #                clang, libFuzzer's runtime and llvm-symbolizer for readable sanitizer reports
 set -euo pipefail
@@ -21,7 +21,7 @@ packages=(
 )
 for arg in "$@"; do
   case "${arg}" in
-    --with-tools) packages+=(clang clang-format clang-tidy valgrind) ;;
+    --with-tools) packages+=(clang clang-format clang-tidy valgrind ccache) ;;
     # libclang_rt.fuzzer-x86_64.a is in libclang-rt-14-dev on Debian 12, which clang-14 only
     # reaches through a Recommends (of libclang-common-14-dev): --no-install-recommends below
     # would leave it out, so it is named. llvm provides /usr/bin/llvm-symbolizer.
