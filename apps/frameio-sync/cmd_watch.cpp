@@ -35,11 +35,14 @@ public:
         m_ctx.out.verbose(fmt::format("{}: watching {} folder(s) under {}", label(sel.project_id),
                                       tree.folders, sel.local_path.string()));
     }
-    void on_scanned(const store::Selection& sel, bool changed) override {
+    void on_scanned(const store::Selection& sel, bool changed, std::size_t folders) override {
+        const std::string what = !changed       ? "no change since the last look"
+                                 : folders == 0 ? "changed since the last look, syncing it whole"
+                                                : fmt::format("changed since the last look in {} "
+                                                              "folder(s), syncing those",
+                                                              folders);
         m_ctx.out.verbose(fmt::format("{}: scanned {}: {}", label(sel.project_id),
-                                      sel.local_path.string(),
-                                      changed ? "changed since the last look, syncing it whole"
-                                              : "no change since the last look"));
+                                      sel.local_path.string(), what));
     }
     void on_retry_later(const Error& error, watch::TimePoint next) override {
         m_ctx.out.warn(fmt::format("{}; trying again at {}", error.message,
@@ -103,10 +106,14 @@ Result<watch::WatchConfig> watch_config(Context& ctx, const SyncOptions& opt,
     config.schedule.poll_interval =
         std::min<std::chrono::seconds>(std::chrono::seconds{30}, interval);
     // Test hooks: FIOS_WATCH_MAX_WATCHES=N plays a machine whose inotify watch limit is N;
-    // FIOS_WATCH_RESCAN_SECONDS=N runs the safety-net rescan every N s instead of 10 min.
+    // FIOS_WATCH_RESCAN_SECONDS=N runs the safety-net rescan every N s instead of 10 min;
+    // FIOS_WATCH_POLL_SECONDS=N polls an unwatched folder every N s instead of every
+    // min(30 s, interval).
     config.watcher.max_watches = count_from_environment("FIOS_WATCH_MAX_WATCHES");
     if (const std::size_t rescan = count_from_environment("FIOS_WATCH_RESCAN_SECONDS"); rescan > 0)
         config.schedule.rescan_interval = std::chrono::seconds{rescan};
+    if (const std::size_t poll = count_from_environment("FIOS_WATCH_POLL_SECONDS"); poll > 0)
+        config.schedule.poll_interval = std::chrono::seconds{poll};
     if (setup.v4)
         config.folder_listings_per_second = remote::V4Remote::k_folder_listings_per_second;
     return config;

@@ -170,6 +170,18 @@ std::string name_of(Api api) {
     return api == Api::v2 ? "v2" : "v4";
 }
 
+/// What the watcher logged so far ("" before it has written anything).
+std::string log_text(const fs::path& log) {
+    std::ifstream in(log);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+/// The emulator's stats key of a folder listing (on V4, one of a folder's three lists).
+std::string folder_listing_route(Api api) {
+    return api == Api::v4 ? "GET /v4/accounts/{account_id}/folders/{folder_id}/files"
+                          : "GET /v2/assets/{id}/children";
+}
+
 } // namespace
 
 TEST_CASE("sync --watch: local changes reach Frame.io by inotify alone, status shows the "
@@ -324,7 +336,9 @@ TEST_CASE("sync --watch: server faults and a 429 burst are survived without exit
     const Api api = generation();
     INFO("api " << name_of(api));
     WatchSetup w(api, {"--faults", "api5xx=0.2,part5xx=0.1,seed=11"});
-    auto watcher = w.start_watch({"--interval", "2s"});
+    // A failed item waits 2 s before it is tried again, not the policy's minutes: this test
+    // is about surviving faults, not the length of the backoff (docs/testing.md).
+    auto watcher = w.start_watch({"--interval", "2s"}, {{"FIOS_TEST_RETRY_BACKOFF_SECONDS", "2"}});
     REQUIRE(wait_until([&] { return w.synced_initially(); }, k_deadline));
     auto burst = http_request("POST", w.f.emulator.base_url() + "/_emulator/faults",
                               R"({"api5xx": 0.2, "part5xx": 0.1, "seed": 11, "burst429": 6})");
@@ -332,8 +346,7 @@ TEST_CASE("sync --watch: server faults and a 429 burst are survived without exit
     write_file(w.folder / "through-faults.txt", "despite the faults");
     // The watch works through faults until it has met a good number of them (or the file is
     // through), and is still running; then the faults stop. A create is never retried at once
-    // (its outcome is unknown), so the file may wait for its backoff (35 s after one failure,
-    // about twice that after two): the deadline covers that wait, not a hang.
+    // (its outcome is unknown), so the file may wait for its backoff.
     const auto arrived = [&] { return w.remote_files("through-faults.txt", 18) == 1; };
     const auto faults_met = [&] {
         auto stats = http_request("GET", w.f.emulator.base_url() + "/_emulator/stats");
@@ -487,9 +500,7 @@ TEST_CASE("sync --watch: a local change lists its own folder on Frame.io, not th
     write_file(w.folder / "Stills" / "partial.txt", "one folder");
     CHECK(wait_until([&] { return w.remote_files("partial.txt", 10) == 1; }, k_deadline));
     // The demo project has 8 folders; the run lists Stills alone (the whole project before).
-    const std::string listing = api == Api::v4
-                                    ? "GET /v4/accounts/{account_id}/folders/{folder_id}/files"
-                                    : "GET /v2/assets/{id}/children";
+    const std::string listing = folder_listing_route(api);
     CHECK(w.f.emulator_request_count_for(listing) == 1);
 
     auto status = w.f.run({"status", "--json"});
@@ -560,9 +571,7 @@ TEST_CASE("sync --watch: the safety-net rescan compares with the last run's own 
                                  {{"FIOS_WATCH_RESCAN_SECONDS", "6"}});
     REQUIRE(wait_until([&] { return w.synced_initially(); }, k_deadline));
     const auto lines_with = [&](const std::string& phrase) {
-        std::ifstream in(log);
-        const std::string text((std::istreambuf_iterator<char>(in)),
-                               std::istreambuf_iterator<char>());
+        const std::string text = log_text(log);
         std::size_t n = 0;
         for (auto at = text.find(phrase); at != std::string::npos; at = text.find(phrase, at + 1))
             ++n;
@@ -585,10 +594,96 @@ TEST_CASE("sync --watch: the safety-net rescan compares with the last run's own 
     // nobody synced, and the project would be listed whole).
     CHECK(wait_until([&] { return unchanged_scans() >= before + 2; }, k_deadline,
                      std::chrono::milliseconds{100}));
-    const std::string listing = api == Api::v4
-                                    ? "GET /v4/accounts/{account_id}/folders/{folder_id}/files"
-                                    : "GET /v2/assets/{id}/children";
+    const std::string listing = folder_listing_route(api);
     CHECK(w.f.emulator_request_count_for(listing) == 0);
+    auto ended = stop(*watcher);
+    INFO(ended.err);
+    CHECK(ended.exit_code == 0);
+}
+
+TEST_CASE("sync --watch: a change a poll finds lists only the folders that changed",
+          "[cli][watch]") {
+    const Api api = generation();
+    INFO("api " << name_of(api));
+    WatchSetup w(api, {"--no-rate-limit"});
+    const fs::path log = w.f.home.path() / "watch.log";
+    // Out of watches at once (the demo project has 8 folders): the project is polled, every 2 s.
+    auto watcher =
+        w.start_watch({"--interval", "1h", "-v", "--log-file", log.string()},
+                      {{"FIOS_WATCH_MAX_WATCHES", "2"}, {"FIOS_WATCH_POLL_SECONDS", "2"}});
+    REQUIRE(wait_until([&] { return w.synced_initially(); }, k_deadline));
+    const auto log_has = [&](const std::string& phrase) {
+        return log_text(log).find(phrase) != std::string::npos;
+    };
+    // The first run downloaded, so the first poll has nothing to compare with and syncs the
+    // project whole; that run writes nothing, and its scan is what later polls compare with.
+    REQUIRE(
+        wait_until([&] { return log_has("no change since the last look") && w.in_state("idle"); },
+                   k_deadline, std::chrono::milliseconds{100}));
+    REQUIRE(http_request("DELETE", w.f.emulator.base_url() + "/_emulator/stats").status == 200);
+    write_file(w.folder / "Footage" / "Day 1" / "polled.txt", "found by a poll");
+    REQUIRE(wait_until([&] { return w.remote_files("polled.txt", 15) == 1; }, k_deadline,
+                       std::chrono::milliseconds{100}));
+    CHECK(log_has("changed since the last look in 1 folder(s), syncing those"));
+    // One folder listed (V4: its three lists), where the whole project lists 8.
+    const std::string listing = folder_listing_route(api);
+    CHECK(w.f.emulator_request_count_for(listing) == 1);
+    auto ended = stop(*watcher);
+    INFO(ended.err);
+    CHECK(ended.exit_code == 0);
+}
+
+TEST_CASE("sync --watch: after the kernel drops events, a scan finds what changed - only those "
+          "folders are listed",
+          "[cli][watch]") {
+    std::size_t queued = 16384;
+    if (std::ifstream in("/proc/sys/fs/inotify/max_queued_events"); in)
+        in >> queued;
+    if (queued > 100000) {
+        WARN("max_queued_events is " << queued << ": too many files to overflow it here");
+        return;
+    }
+    const Api api = generation();
+    INFO("api " << name_of(api));
+    WatchSetup w(api, {"--no-rate-limit"});
+    const fs::path log = w.f.home.path() / "watch.log";
+    auto watcher = w.start_watch({"--interval", "1h", "-v", "--log-file", log.string()});
+    REQUIRE(wait_until([&] { return w.synced_initially(); }, k_deadline));
+    const auto log_has = [&](const std::string& phrase) {
+        return log_text(log).find(phrase) != std::string::npos;
+    };
+    // An upload writes nothing here: its run's scan is what the scan after the overflow
+    // compares with.
+    write_file(w.folder / "Stills" / "before.txt", "seen by inotify");
+    if (!wait_until([&] { return w.remote_files("before.txt", 15) == 1; }, k_deadline,
+                    std::chrono::milliseconds{100})) {
+        FAIL(log_text(log));
+    }
+    REQUIRE(wait_until([&] { return w.in_state("idle"); }, k_deadline));
+    REQUIRE(http_request("DELETE", w.f.emulator.base_url() + "/_emulator/stats").status == 200);
+
+    // While the watcher is stopped, more events than the kernel queues: files made and
+    // removed again (no net change), and one new file.
+    signal_child(*watcher, SIGSTOP);
+    const fs::path churn = w.folder / "Footage";
+    for (std::size_t i = 0; i < queued / 2 + 100; ++i) {
+        const fs::path p = churn / ("churn-" + std::to_string(i) + ".tmp");
+        write_file(p, "x");
+        fs::remove(p);
+    }
+    write_file(w.folder / "Stills" / "after-overflow.txt", "found by the scan");
+    signal_child(*watcher, SIGCONT);
+
+    if (!wait_until([&] { return w.remote_files("after-overflow.txt", 17) == 1; }, k_deadline,
+                    std::chrono::milliseconds{100})) {
+        FAIL(log_text(log));
+    }
+    CHECK(log_has("too many local changes at once"));
+    CHECK(log_has("changed since the last look in 1 folder(s), syncing those"));
+    const std::string listing = folder_listing_route(api);
+    // Stills (found by the scan) and Footage (the events queued before the overflow name it);
+    // the whole project lists 8.
+    CHECK(w.f.emulator_request_count_for(listing) <= 2);
     auto ended = stop(*watcher);
     INFO(ended.err);
     CHECK(ended.exit_code == 0);

@@ -156,12 +156,13 @@ Result<Discovered> discover_remote(remote::Remote& remote, RemoteCache* cache,
                         remote_folders.insert(path);
                 }
             }
+            const bool gave_way = part->gave_way;
             Coverage coverage(std::move(part->listed), std::move(remote_folders));
             auto seen = cache->put_partial(request.project_id, std::move(part->snapshot), coverage,
                                            now, part->unchanged, std::move(part->tags));
             if (!seen.news && sides == nullptr) // the caller stops here: no copy of the view
-                return Discovered{{}, std::move(coverage), false};
-            return Discovered{seen.view, std::move(coverage), seen.news};
+                return Discovered{{}, std::move(coverage), false, gave_way};
+            return Discovered{seen.view, std::move(coverage), seen.news, gave_way};
         }
         if (!part && part.error().code != ErrorCode::not_found)
             return part.error();
@@ -172,11 +173,11 @@ Result<Discovered> discover_remote(remote::Remote& remote, RemoteCache* cache,
     if (!whole)
         return whole.error();
     if (cache == nullptr)
-        return Discovered{std::move(*whole), std::nullopt, true};
+        return Discovered{std::move(*whole), std::nullopt, true, false};
     auto seen = cache->put_complete(request.project_id, request.root_id, request.local_root, *whole,
                                     now, scanner.tags());
     // The view holds a copy of `whole`: hand the listing itself on rather than copy the view.
-    return Discovered{std::move(*whole), std::nullopt, seen.news};
+    return Discovered{std::move(*whole), std::nullopt, seen.news, false};
 }
 
 } // namespace fios::engine

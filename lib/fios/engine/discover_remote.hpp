@@ -45,6 +45,9 @@ struct Discovered {
     std::optional<Coverage> coverage;
     /// Something differed from the cached view (always true without a cache or a view).
     bool news = true;
+    /// A partial look left scope folders unlisted (DiscoverRequest::give_way said so): the
+    /// look is not finished. False when it listed them all, or fell back to a whole look.
+    bool gave_way = false;
 };
 
 /// Lists the project on Frame.io. A partial look lists each scope folder (a folder not on

@@ -8,6 +8,7 @@
 #include "fios/model/rel_path.hpp"
 #include "fios/plan/plan.hpp"
 #include "fios/policy/policy.hpp"
+#include "fios/scan/local_scanner.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -257,13 +258,16 @@ struct ProjectReport {
     /// reconciled: V2 by its counters and local folder, a watch's remote check by its
     /// listings (RunOptions::local_unchanged).
     bool discovered = true;
-    /// scan::digest of the run's local scan, when the run left the local folder as it scanned
-    /// it (it created, downloaded and removed nothing there), finished its plan, and a partial
-    /// run's listings left nothing the scan saw unanswered (outside them everything agreed): a
-    /// caller that compares later scans with it (a watch's safety-net rescan) then sees only
-    /// what changed since. Unset when the run did not scan the folder, wrote in it, or saw
-    /// local news it could not act on.
-    std::optional<std::string> local_digest;
+    /// scan::folder_digests of the run's local scan, when the run left the local folder as it
+    /// scanned it (it created, downloaded and removed nothing there), finished its plan, and a
+    /// partial run's listings left nothing the scan saw unanswered (outside them everything
+    /// agreed): a caller that compares later scans with it (a watch's poll and safety-net
+    /// rescan) then sees only what changed since, folder by folder. Unset when the run did not
+    /// scan the folder, wrote in it, or saw local news it could not act on.
+    std::optional<scan::FolderDigests> local_folders;
+    /// A remote check gave way (RunOptions::give_way) and left some of its scope unlisted:
+    /// it goes on in a later run. False when it listed its whole scope, or the whole tree.
+    bool gave_way = false;
     Counts counts;
     /// A project-level error (local folder missing, remote root gone, listing failed with a
     /// non-fatal error). Such a project counts as failed; other projects continue.

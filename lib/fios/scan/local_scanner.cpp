@@ -234,4 +234,47 @@ std::string digest(const model::LocalSnapshot& local) {
     return h.hex();
 }
 
+FolderDigests folder_digests(const model::LocalSnapshot& local) {
+    std::map<model::RelPath, hash::Xxh64> folders;
+    folders[model::RelPath{}];
+    for (const auto& [path, e] : local.entries) {
+        if (e.kind == model::EntryKind::folder) {
+            folders[path]; // present even when empty
+            // A folder's mtime moves with every name added or removed in it: that change is
+            // its own (its digest differs), not its parent's.
+            folders[path.parent()].update(fmt::format("d\n{}\n{}\n", path.name(), e.inode));
+            continue;
+        }
+        folders[path.parent()].update(fmt::format("e\n{}\n{}\n{}\n{}\n{}\n", path.name(),
+                                                  static_cast<int>(e.kind), e.size,
+                                                  e.mtime.time_since_epoch().count(), e.inode));
+    }
+    for (const auto& s : local.skipped) {
+        folders[s.parent].update(fmt::format("s\n{}\n{}\n", s.name, static_cast<int>(s.reason)));
+    }
+    FolderDigests out;
+    for (const auto& [path, h] : folders)
+        out.emplace_hint(out.end(), path, h.finish());
+    return out;
+}
+
+std::set<model::RelPath> changed_folders(const FolderDigests& before, const FolderDigests& after) {
+    std::set<model::RelPath> out;
+    auto b = before.begin();
+    auto a = after.begin();
+    while (b != before.end() || a != after.end()) {
+        if (a == after.end() || (b != before.end() && b->first < a->first)) {
+            out.insert((b++)->first); // gone
+        } else if (b == before.end() || a->first < b->first) {
+            out.insert((a++)->first); // new
+        } else {
+            if (a->second != b->second)
+                out.insert(a->first);
+            ++a;
+            ++b;
+        }
+    }
+    return out;
+}
+
 } // namespace fios::scan

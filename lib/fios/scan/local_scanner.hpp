@@ -6,7 +6,10 @@
 #include "fios/model/snapshot.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <map>
+#include <set>
 
 /// Phase "scan local" of a sync run: walks one sync folder on the real file system and
 /// returns what is there (size, mtime to the nanosecond, inode, device; no hashing), plus
@@ -43,5 +46,18 @@ struct LocalScanOptions {
 /// equal digests mean "the local folder is unchanged" (the unchanged-project shortcut, and
 /// `sync --watch`'s polling of folders it cannot watch).
 [[nodiscard]] std::string digest(const model::LocalSnapshot& local);
+
+/// Each folder's digest of what a scan saw directly in it (its entries' names, kinds, sizes,
+/// mtimes and inodes, and its skipped names), by folder; the root ("") is always there. Two
+/// scans' maps differ exactly at the folders where something was added, removed or changed:
+/// what `sync --watch` compares when it polls a folder or rescans it (only those folders are
+/// then looked at on Frame.io).
+using FolderDigests = std::map<model::RelPath, std::uint64_t>;
+[[nodiscard]] FolderDigests folder_digests(const model::LocalSnapshot& local);
+
+/// The folders whose digests differ between `before` and `after`, or that only one holds (a
+/// new folder, a folder gone; its parent differs too).
+[[nodiscard]] std::set<model::RelPath> changed_folders(const FolderDigests& before,
+                                                       const FolderDigests& after);
 
 } // namespace fios::scan

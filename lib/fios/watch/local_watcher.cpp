@@ -66,7 +66,7 @@ LocalWatcher::~LocalWatcher() {
 
 bool LocalWatcher::add_subtree(const std::string& key, const std::filesystem::path& dir,
                                const std::string& rel, std::size_t depth, std::size_t& folders,
-                               std::optional<Error>& error) {
+                               std::optional<Error>& error, std::set<std::string>* found) {
     if (depth > m_options.max_depth)
         return true; // the scanner skips it too (too_deep)
     if (m_options.max_watches > 0 && m_by_wd.size() >= m_options.max_watches) {
@@ -97,6 +97,8 @@ bool LocalWatcher::add_subtree(const std::string& key, const std::filesystem::pa
         const std::string_view name = e->d_name;
         if (name == "." || name == ".." || ignored_name(name))
             continue;
+        if (found != nullptr)
+            found->insert(join(rel, name));
         bool is_dir = e->d_type == DT_DIR;
         if (e->d_type == DT_UNKNOWN) {
             struct stat st {};
@@ -105,8 +107,8 @@ bool LocalWatcher::add_subtree(const std::string& key, const std::filesystem::pa
         }
         if (!is_dir)
             continue;
-        if (!add_subtree(key, dir / std::string(name), join(rel, name), depth + 1, folders,
-                         error)) {
+        if (!add_subtree(key, dir / std::string(name), join(rel, name), depth + 1, folders, error,
+                         found)) {
             ok = false;
             break;
         }
@@ -220,9 +222,10 @@ LocalChanges LocalWatcher::read() {
                 const auto root_it = m_roots.find(folder.key);
                 const std::size_t depth =
                     static_cast<std::size_t>(std::count(rel.begin(), rel.end(), '/')) + 1;
+                // What is in it already was made before its watch, unseen: reported too.
                 if (root_it != m_roots.end() &&
                     !add_subtree(folder.key, folder.path / std::string(name), rel, depth, folders,
-                                 error) &&
+                                 error, &changes.paths[folder.key]) &&
                     error) {
                     fall_back(changes, folder.key, *error);
                 }

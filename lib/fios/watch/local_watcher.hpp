@@ -18,7 +18,8 @@ namespace fios::watch {
 /// Local changes seen since the last read, by tree key (a project id).
 struct LocalChanges {
     /// Paths (relative to the tree's root, '/'-separated) that changed, by key. A folder
-    /// created or moved in is listed itself; its contents are watched from then on.
+    /// created or moved in is listed itself, with everything already in it when its watch was
+    /// added (made before anyone could see it); its contents are watched from then on.
     std::map<std::string, std::set<std::string>> paths;
     /// The kernel dropped events (IN_Q_OVERFLOW): every tree must be rescanned.
     bool overflow = false;
@@ -81,10 +82,11 @@ private:
     };
     LocalWatcher(int fd, WatcherOptions options) : m_fd(fd), m_options(options) {}
     /// Adds watches for `dir` and every folder below it; false when the limit was reached
-    /// (the error goes to `error`).
+    /// (the error goes to `error`). `found` (may be null) gets the relative path of every
+    /// entry met below `dir`.
     bool add_subtree(const std::string& key, const std::filesystem::path& dir,
                      const std::string& rel, std::size_t depth, std::size_t& folders,
-                     std::optional<Error>& error);
+                     std::optional<Error>& error, std::set<std::string>* found = nullptr);
     /// Reports (once) that the tree `key` is polled from now on.
     void fall_back(LocalChanges& changes, const std::string& key, Error why);
     void forget(int wd);

@@ -95,15 +95,23 @@ private:
     /// remote check that gives way): the run's outcome answers only what came before it, so
     /// these are noted again after it (note_again).
     struct Noted {
-        std::map<std::string, TimePoint> changed; ///< project -> when
+        /// project -> when its changes were read first and last: a burst noted again keeps
+        /// its settle time (a file still written while a check ran is not run early).
+        std::map<std::string, std::pair<TimePoint, TimePoint>> changed;
         std::map<std::string, std::set<model::RelPath>> folders;
         std::set<std::string> whole;
+        /// The kernel dropped events while the run went on: recovered after its outcome
+        /// (recover_from_overflow).
         std::optional<TimePoint> overflow;
     };
     /// Reads inotify's events into the schedule and the changed folders; adds what it noted
     /// to `noted` when given.
     void read_local_events(const RunTee* tee, Noted* noted = nullptr);
     void note_again(const Noted& noted);
+    /// The kernel dropped events (at `t`): every tree is watched again, and each project is
+    /// scanned against its baseline at once (what changed is then run), or run whole when it
+    /// has none.
+    void recover_from_overflow(TimePoint t);
     void scan(const std::vector<std::string>& ids);
     /// RunOptions::scope of a run of `due`: what changed locally (a run for local work), or
     /// the remote check's budget of folders; no entry (the whole project) where that is not
@@ -118,10 +126,10 @@ private:
     };
     [[nodiscard]] Answered answered_by(const DueWork& due, const engine::RunOptions& options) const;
     void forget_changes(const engine::RunReport& report, const Answered& answered);
-    /// A run's local scan is the baseline of the next scan() of its project (so the
-    /// safety-net rescan sees only what changed since); a run that wrote in the folder
+    /// A run's local scan is the baseline of the next scan() of its project (so a poll or
+    /// the safety-net rescan sees only what changed since); a run that wrote in the folder
     /// leaves none.
-    void keep_local_digest(const engine::ProjectReport& report);
+    void keep_local_baseline(const engine::ProjectReport& report);
     /// inotify has events to read (a remote check asks between its listings).
     [[nodiscard]] bool events_waiting() const;
     /// Runs the due projects; an error when the watch must end.
@@ -137,9 +145,9 @@ private:
     std::map<std::string, store::Selection> m_selections;
     std::unique_ptr<LocalWatcher> m_watcher;
     std::optional<Error> m_watcher_error; ///< why there is no watcher (every tree is polled)
-    /// Each project's last local scan digest: of scan(), or of a run that left the folder as
-    /// it scanned it (keep_local_digest).
-    std::map<std::string, std::string> m_digests;
+    /// Each project's last local scan, folder by folder: of scan(), or of a run that left the
+    /// folder as it scanned it (keep_local_baseline). Empty: the folder could not be scanned.
+    std::map<std::string, scan::FolderDigests> m_baselines;
     std::set<std::string> m_polled;
     /// Each project's last remote view, for partial runs (engine::RemoteCache).
     engine::RemoteCache m_cache;
@@ -180,7 +188,7 @@ Status Loop::configure() {
             if (m_watcher)
                 m_watcher->unwatch_tree(id);
             m_polled.erase(id);
-            m_digests.erase(id);
+            m_baselines.erase(id);
             m_cache.forget(id);
             m_changed.erase(id);
             m_whole.erase(id);
@@ -220,13 +228,12 @@ void Loop::read_local_events(const RunTee* tee, Noted* noted) {
     const TimePoint t = now();
     Noted here;
     if (changes.overflow) {
-        if (m_deps.events != nullptr)
-            m_deps.events->on_overflow();
-        for (const auto& [id, sel] : m_selections) {
-            watch_project(sel); // folders created while events were lost get their watches
-            here.whole.insert(id);
-        }
-        here.overflow = t;
+        // Rewatching and scanning walk every tree: not while a check's listing threads wait
+        // for us. The run's caller recovers after the run's outcome is recorded.
+        if (noted == nullptr)
+            recover_from_overflow(t);
+        else if (!noted->overflow)
+            noted->overflow = t;
     }
     for (const auto& [id, why] : changes.fell_back) {
         auto sel = m_selections.find(id);
@@ -249,7 +256,7 @@ void Loop::read_local_events(const RunTee* tee, Noted* noted) {
             });
         if (ours)
             continue;
-        here.changed[id] = t;
+        here.changed[id] = {t, t};
         for (const auto& path : paths) {
             auto rel = model::RelPath::parse(path);
             if (rel && !rel->is_root())
@@ -260,21 +267,40 @@ void Loop::read_local_events(const RunTee* tee, Noted* noted) {
     }
     note_again(here);
     if (noted != nullptr) {
-        for (const auto& [id, when] : here.changed)
-            noted->changed.emplace(id, when); // the first time counts
+        for (const auto& [id, when] : here.changed) {
+            auto [it, first] = noted->changed.emplace(id, when);
+            if (!first)
+                it->second.second = when.second;
+        }
         for (auto& [id, folders] : here.folders)
             noted->folders[id].merge(folders);
         noted->whole.merge(here.whole);
-        if (here.overflow && !noted->overflow)
-            noted->overflow = here.overflow;
     }
 }
 
+void Loop::recover_from_overflow(TimePoint t) {
+    if (m_deps.events != nullptr)
+        m_deps.events->on_overflow();
+    std::vector<std::string> with_baseline;
+    for (const auto& [id, sel] : m_selections) {
+        watch_project(sel); // folders created while events were lost get their watches
+        // A scan against the baseline finds what the lost events were about, folder by
+        // folder; with no baseline, the whole project is run.
+        if (m_baselines.count(id) > 0) {
+            with_baseline.push_back(id);
+        } else {
+            m_whole.insert(id);
+            m_schedule.local_change(id, t);
+        }
+    }
+    scan(with_baseline);
+}
+
 void Loop::note_again(const Noted& noted) {
-    if (noted.overflow)
-        m_schedule.everything_due(*noted.overflow);
-    for (const auto& [id, when] : noted.changed)
-        m_schedule.local_change(id, when);
+    for (const auto& [id, when] : noted.changed) {
+        m_schedule.local_change(id, when.first);  // a burst's first change is kept...
+        m_schedule.local_change(id, when.second); // ... and its last one moves on
+    }
     for (const auto& [id, folders] : noted.folders) {
         if (m_selections.count(id) > 0)
             m_changed[id].insert(folders.begin(), folders.end());
@@ -293,17 +319,36 @@ void Loop::scan(const std::vector<std::string>& ids) {
         scan::LocalScanOptions options;
         options.cancel = m_deps.cancel;
         auto snapshot = scan::scan_local(sel->second.local_path, options);
-        // An unreadable or missing folder counts as a change: the run reports it.
-        const std::string digest = snapshot ? scan::digest(*snapshot) : std::string("-");
-        auto old = m_digests.find(id);
-        const bool changed = old == m_digests.end() || old->second != digest;
+        // An unreadable or missing folder counts as a change (the run reports it) until it
+        // is found so again.
+        scan::FolderDigests digests =
+            snapshot ? scan::folder_digests(*snapshot) : scan::FolderDigests{};
+        auto old = m_baselines.find(id);
+        // What changed since the baseline, folder by folder; with no baseline to compare
+        // with (or an unreadable folder either side), the whole project.
+        const bool whole = old == m_baselines.end() || old->second.empty() || digests.empty();
+        std::set<model::RelPath> folders;
+        if (!whole) {
+            // A folder gone here is looked at from its parent (changed too), which lists what
+            // no longer agrees below it: listing the gone folder itself would fail when it is
+            // gone on Frame.io as well, and turn the run into a whole one.
+            for (auto& f : scan::changed_folders(old->second, digests)) {
+                if (digests.count(f) > 0)
+                    folders.insert(f);
+            }
+        }
+        const bool changed =
+            whole ? old == m_baselines.end() || old->second != digests : !folders.empty();
         if (changed) {
             m_schedule.local_change(id, now());
-            m_whole.insert(id);
+            if (whole)
+                m_whole.insert(id);
+            else
+                m_changed[id].insert(folders.begin(), folders.end());
         }
-        m_digests[id] = digest;
         if (m_deps.events != nullptr)
-            m_deps.events->on_scanned(sel->second, changed);
+            m_deps.events->on_scanned(sel->second, changed, whole ? 0 : folders.size());
+        m_baselines[id] = std::move(digests);
         // A watched folder that was unwatchable (root back, limit raised) is watched again.
         if (m_polled.count(id) > 0 && m_watcher && snapshot) {
             TreeWatch tree = m_watcher->watch_tree(id, sel->second.local_path);
@@ -331,16 +376,14 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
     });
     // A remote check gives way to local work that falls due while it lists (the listing
     // threads ask; the loop itself waits in run() meanwhile).
-    std::set<std::string> gave_way;
+    // Whether a check did give way, the engine reports (ProjectReport::gave_way): one that
+    // then fell back to listing the whole tree has finished.
     Noted mid_run;
     if (!due.remote_check.empty()) {
-        options.give_way = [this, &tee, &gave_way, &mid_run](const std::string& project_id) {
+        options.give_way = [this, &tee, &mid_run](const std::string& /*project_id*/) {
             if (events_waiting())
                 read_local_events(&tee, &mid_run);
-            if (!m_schedule.local_work_due(now()))
-                return false;
-            gave_way.insert(project_id);
-            return true;
+            return m_schedule.local_work_due(now());
         };
     }
     auto report = m_hooks.run(options, tee, m_cache);
@@ -348,6 +391,9 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
     std::optional<Error> run_wide;
     if (!report) {
         run_wide = report.error();
+        note_again(mid_run);
+        if (mid_run.overflow)
+            recover_from_overflow(*mid_run.overflow);
         if (run_wide->code == ErrorCode::not_found) {
             // A project was unselected meanwhile: read the selections again.
             if (auto s = configure(); !s)
@@ -360,16 +406,18 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
             ProjectOutcome& o = outcomes[p.project_id];
             o.settling = p.counts.settling > 0;
             o.whole = options.scope.count(p.project_id) == 0;
-            o.gave_way = gave_way.count(p.project_id) > 0;
+            o.gave_way = p.gave_way;
             o.failed = p.error.has_value() || report->error.has_value();
             if (o.whole || (!due.remote_check.empty() && !o.gave_way))
                 m_check_started.erase(p.project_id); // its check is finished
-            keep_local_digest(p);
+            keep_local_baseline(p);
         }
         m_schedule.ran(due, due.list_projects && !report->error, outcomes, t);
         if (!report->error)
             forget_changes(*report, answered);
-        note_again(mid_run); // read while the run went on: not answered by it
+        note_again(mid_run);  // read while the run went on: not answered by it
+        if (mid_run.overflow) // after the run's own baseline (keep_local_baseline)
+            recover_from_overflow(*mid_run.overflow);
         if (report->result == engine::RunResult::interrupted)
             return std::nullopt; // the loop sees the cancel
         if (report->error)
@@ -463,13 +511,13 @@ void Loop::forget_changes(const engine::RunReport& report, const Answered& answe
     }
 }
 
-void Loop::keep_local_digest(const engine::ProjectReport& report) {
+void Loop::keep_local_baseline(const engine::ProjectReport& report) {
     if (report.error)
         return;
-    if (report.local_digest)
-        m_digests[report.project_id] = *report.local_digest;
+    if (report.local_folders)
+        m_baselines[report.project_id] = *report.local_folders;
     else if (report.discovered)
-        m_digests.erase(report.project_id);
+        m_baselines.erase(report.project_id);
 }
 
 bool Loop::events_waiting() const {

@@ -12,6 +12,7 @@
 #include "fios/watch/schedule.hpp"
 
 #include <atomic>
+#include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -48,11 +49,13 @@ public:
         (void)tree;
     }
     /// The project's folder was scanned (polled, or the safety-net rescan): `changed` when
-    /// it differs from the last scan or run that looked at it (the project is then synced
-    /// whole).
-    virtual void on_scanned(const store::Selection& selection, bool changed) {
+    /// it differs from the last scan or run that looked at it. The project is then synced:
+    /// the `folders` that changed, or the whole project when `folders` is 0 (nothing to
+    /// compare with).
+    virtual void on_scanned(const store::Selection& selection, bool changed, std::size_t folders) {
         (void)selection;
         (void)changed;
+        (void)folders;
     }
     /// A run could not finish for a temporary reason; the next attempt is at `next`.
     virtual void on_retry_later(const Error& error, TimePoint next) {

@@ -278,12 +278,12 @@ TEST_CASE("partial run: its local scan stands for the folder afterwards only whe
     const auto digest_now = [&] {
         auto snapshot = fios::scan::scan_local(fx.local().root());
         REQUIRE(snapshot);
-        return fios::scan::digest(*snapshot);
+        return fios::scan::folder_digests(*snapshot);
     };
     const auto local_digest = [](const RunOutcome& r) {
         REQUIRE(r.report.has_value());
         REQUIRE(r.report->projects.size() == 1);
-        return r.report->projects[0].local_digest;
+        return r.report->projects[0].local_folders;
     };
 
     // A new file in F2, and a run that lists F1 only: the scan saw F2/new.txt, nothing acted
@@ -307,4 +307,58 @@ TEST_CASE("partial run: its local scan stands for the folder afterwards only whe
     INFO(downloaded.describe());
     CHECK(downloaded.totals().downloaded == 1);
     CHECK_FALSE(local_digest(downloaded));
+}
+
+TEST_CASE("partial run: a check that gives way says so - one that fell back to the whole tree "
+          "has finished",
+          "[sync][partial]") {
+    SyncFixture fx;
+    RemoteCache cache;
+    fx.set_remote_cache(&cache);
+    insert_folders(fx, 4);
+    REQUIRE(fx.sync_once().report->result == RunResult::ok);
+    fx.publish_checksums();
+    int asked = 0;
+    // A remote check during which local work is due all along.
+    const auto check = [&](std::set<RelPath> folders) {
+        auto options = fx.run_options();
+        const std::string pid = fx.remote().project_id();
+        options.scope[pid] = std::move(folders);
+        options.local_unchanged.insert(pid);
+        options.give_way = [&](const std::string& project_id) {
+            CHECK(project_id == pid);
+            ++asked;
+            return true;
+        };
+        fx.emulator().reset_stats();
+        return fx.sync_once(options);
+    };
+    const auto gave_way = [](const RunOutcome& r) {
+        REQUIRE(r.report.has_value());
+        REQUIRE(r.report->projects.size() == 1);
+        CHECK_FALSE(r.report->projects[0].error.has_value());
+        return r.report->projects[0].gave_way;
+    };
+
+    // Four folders to list: the first is, the rest wait for the check to go on.
+    const RunOutcome cut = check({P("F0"), P("F1"), P("F2"), P("F3")});
+    INFO(cut.describe());
+    CHECK(gave_way(cut));
+    CHECK(asked >= 1);
+    CHECK(count_listings(fx.emulator().stats()) < 4);
+
+    // A check with one folder has nothing to leave: it is never cut.
+    asked = 0;
+    const RunOutcome single = check({P("F1")});
+    INFO(single.describe());
+    CHECK_FALSE(gave_way(single));
+    CHECK(asked == 0);
+
+    // A folder to list is gone on Frame.io: the check lists the whole tree instead, which
+    // finishes it, whatever it was told before.
+    fx.remote().remove("F0");
+    const RunOutcome whole = check({P("F0"), P("F1"), P("F2"), P("F3")});
+    INFO(whole.describe());
+    CHECK_FALSE(gave_way(whole));
+    CHECK(count_listings(fx.emulator().stats()) >= 5); // the root and every folder left
 }

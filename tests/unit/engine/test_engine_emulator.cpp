@@ -68,7 +68,7 @@ TEST_CASE("engine: syncs both ways, records every outcome, then has nothing to d
     CHECK(first.totals.bytes_downloaded == r_big.size() + top.size());
     CHECK(first.run_id > 0);
     REQUIRE(first.projects.size() == 1);
-    CHECK_FALSE(first.projects[0].local_digest); // it downloaded: its scan is out of date
+    CHECK_FALSE(first.projects[0].local_folders); // it downloaded: its scan is out of date
 
     // Both trees agree.
     auto local = f.local_tree();
@@ -137,16 +137,16 @@ TEST_CASE("engine: syncs both ways, records every outcome, then has nothing to d
     const auto scanned_now = [&] {
         auto snapshot = scan::scan_local(f.folder);
         REQUIRE(snapshot);
-        return scan::digest(*snapshot);
+        return scan::folder_digests(*snapshot);
     };
-    CHECK(second.projects[0].local_digest == scanned_now());
+    CHECK(second.projects[0].local_folders == scanned_now());
 
     // Now nothing changed on either side since a fully agreed run: not listed again.
     auto third = f.sync();
     CHECK(third.totals == engine::Counts{});
     REQUIRE(third.projects.size() == 1);
     CHECK(!third.projects[0].discovered);
-    CHECK_FALSE(third.projects[0].local_digest);
+    CHECK_FALSE(third.projects[0].local_folders);
 
     // A local change is noticed even though the remote counters did not move.
     write_file(f.folder / "new.txt", "new");
@@ -154,7 +154,7 @@ TEST_CASE("engine: syncs both ways, records every outcome, then has nothing to d
     auto fourth = f.sync();
     CHECK(fourth.projects[0].discovered);
     CHECK(fourth.totals.uploaded == 1);
-    CHECK(fourth.projects[0].local_digest == scanned_now()); // an upload writes nothing here
+    CHECK(fourth.projects[0].local_folders == scanned_now()); // an upload writes nothing here
 }
 
 TEST_CASE("engine: a dry run changes nothing anywhere", "[engine][e2e]") {

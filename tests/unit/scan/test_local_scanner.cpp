@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -260,4 +261,51 @@ TEST_CASE("local scanner output is deterministic and sorted", "[scan][local]") {
     REQUIRE(first->skipped.size() == 2);
     CHECK(first->skipped[0].name == "a-link");
     CHECK(first->skipped[1].name == "z-link");
+}
+
+TEST_CASE("folder digests differ exactly at the folders where something changed", "[scan][local]") {
+    using fios::scan::changed_folders;
+    using fios::scan::folder_digests;
+    using Folders = std::set<RelPath>;
+    TempDir dir;
+    write_file(dir / "r.txt", "root file");
+    write_file(dir / "A/a.txt", "a");
+    write_file(dir / "A/B/b.txt", "b");
+    write_file(dir / "C/c.txt", "c");
+    fs::create_directories(dir / "Empty");
+    const auto digests = [&] {
+        auto snap = scan_local(dir.path());
+        REQUIRE(snap);
+        return folder_digests(*snap);
+    };
+    auto before = digests();
+    std::vector<std::string> keys;
+    for (const auto& [path, d] : before)
+        keys.push_back(path.str());
+    CHECK(keys == std::vector<std::string>{"", "A", "A/B", "C", "Empty"});
+    CHECK(changed_folders(before, digests()).empty());
+
+    // Each change, against the scan just before it.
+    const auto after = [&](const Folders& expected) {
+        auto now = digests();
+        CHECK(changed_folders(before, now) == expected);
+        CHECK(changed_folders(now, before) == expected);
+        before = std::move(now);
+    };
+    write_file(dir / "A/B/b.txt", "b, longer");
+    after({P("A/B")});
+    set_mtime(dir / "C/c.txt", 1'600'000'000, 1); // same size, another mtime
+    after({P("C")});
+    write_file(dir / "A/N/n.txt", "new folder");
+    after({P("A"), P("A/N")});
+    fs::remove(dir / "Empty");
+    after({RelPath::root(), P("Empty")});
+    fs::rename(dir / "A/a.txt", dir / "A/z.txt");
+    after({P("A")});
+    fs::rename(dir / "A/B", dir / "C/B"); // a folder moved: both parents, and itself
+    after({P("A"), P("A/B"), P("C"), P("C/B")});
+    write_file(dir / "C" / "bad\xff.txt", "a name the scan skips");
+    after({P("C")});
+    write_file(dir / "r.txt", "root file, changed");
+    after({RelPath::root()});
 }

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 using namespace fios;
@@ -62,6 +63,25 @@ TEST_CASE("local watcher: changes anywhere in a tree are reported by key and rel
     CHECK(reported(*w, "p1", "a/b/deep.txt"));
     fs::rename(dir.path() / "top.txt", dir.path() / "a" / "moved.txt");
     CHECK(reported(*w, "p1", "a/moved.txt"));
+}
+
+TEST_CASE("local watcher: what a new folder held before its watch was added is reported with "
+          "it",
+          "[watch][inotify]") {
+    // Nothing watches a new folder until its creation is read: files made in it meanwhile
+    // (a user filling a folder the sync just made) raise no event of their own.
+    test::TempDir dir{"fios-watch"};
+    auto w = make();
+    REQUIRE_FALSE(w->watch_tree("p", dir.path()).incomplete);
+    fs::create_directories(dir.path() / "made" / "deeper");
+    touch(dir.path() / "made" / "early.txt");
+    touch(dir.path() / "made" / "deeper" / "earlier.txt");
+    touch(dir.path() / "made" / ".fios-download-1");
+    const watch::LocalChanges c = w->read();
+    REQUIRE(c.paths.count("p") == 1);
+    CHECK(c.paths.at("p") == std::set<std::string>{"made", "made/deeper", "made/deeper/earlier.txt",
+                                                   "made/early.txt"});
+    CHECK(w->watch_count() == 3);
 }
 
 TEST_CASE("local watcher: a folder created later is watched, our .fios- temporaries are "

@@ -22,6 +22,10 @@ bool runs(const DueWork& w, const std::string& id) {
     return std::find(w.run.begin(), w.run.end(), id) != w.run.end();
 }
 
+bool scans(const DueWork& w, const std::string& id) {
+    return std::find(w.scan.begin(), w.scan.end(), id) != w.scan.end();
+}
+
 /// The work of a run for local changes (or settle re-runs) of `ids`.
 DueWork local_run(std::vector<std::string> ids) {
     DueWork w;
@@ -192,12 +196,9 @@ TEST_CASE("watch schedule: unwatched folders are scanned every poll interval, wa
     s.scanned({"b"}, t0 + 30s);
     CHECK(s.due(t0 + 59s).empty());
     CHECK(s.due(t0 + 60s).scan == std::vector<std::string>{"b"});
-    auto has = [](const std::vector<std::string>& v, const std::string& id) {
-        return std::find(v.begin(), v.end(), id) != v.end();
-    };
     // The watched one only at the safety-net rescan.
-    CHECK_FALSE(has(s.due(t0 + 599s).scan, "a"));
-    CHECK(has(s.due(t0 + 600s).scan, "a"));
+    CHECK_FALSE(scans(s.due(t0 + 599s), "a"));
+    CHECK(scans(s.due(t0 + 600s), "a"));
 }
 
 TEST_CASE("watch schedule: removed projects are forgotten, everything_due runs the rest",
