@@ -250,6 +250,10 @@ FolderDigests folder_digests(const model::LocalSnapshot& local) {
                                                   e.mtime.time_since_epoch().count(), e.inode));
     }
     for (const auto& s : local.skipped) {
+        // Our own download temporaries come and go with runs (one removed after a run is
+        // no change of the user's).
+        if (s.reason == model::LocalSkipReason::own_temporary)
+            continue;
         folders[s.parent].update(fmt::format("s\n{}\n{}\n", s.name, static_cast<int>(s.reason)));
     }
     FolderDigests out;

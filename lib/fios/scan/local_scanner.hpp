@@ -48,7 +48,9 @@ struct LocalScanOptions {
 [[nodiscard]] std::string digest(const model::LocalSnapshot& local);
 
 /// Each folder's digest of what a scan saw directly in it (its entries' names, kinds, sizes,
-/// mtimes and inodes, and its skipped names), by folder; the root ("") is always there. Two
+/// mtimes and inodes; a subfolder by name and inode only, its mtime moving with what is in
+/// it; its skipped names but our own download temporaries), by folder; the root ("") is
+/// always there. Two
 /// scans' maps differ exactly at the folders where something was added, removed or changed:
 /// what `sync --watch` compares when it polls a folder or rescans it (only those folders are
 /// then looked at on Frame.io).

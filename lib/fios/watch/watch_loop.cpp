@@ -64,7 +64,7 @@ public:
             m_next->on_summary(r);
     }
 
-    /// True when this run wrote `path` of `project_id` (or `path` is "", the root).
+    /// True when this run wrote `path` of `project_id` (downloaded it, or created the folder).
     [[nodiscard]] bool wrote(const std::string& project_id, const std::string& path) const {
         auto it = m_written.find(project_id);
         return it != m_written.end() && it->second.count(path) > 0;
@@ -249,15 +249,10 @@ void Loop::read_local_events(const RunTee* tee, Noted* noted) {
         }
     }
     for (const auto& [id, paths] : changes.paths) {
-        const std::string& project = id; // clang 14 cannot capture a structured binding
-        const bool ours =
-            tee != nullptr && std::all_of(paths.begin(), paths.end(), [&](const std::string& path) {
-                return tee->wrote(project, path);
-            });
-        if (ours)
-            continue;
-        here.changed[id] = {t, t};
         for (const auto& path : paths) {
+            if (tee != nullptr && tee->wrote(id, path))
+                continue; // the run's own download or folder: not a change to sync
+            here.changed[id] = {t, t};
             auto rel = model::RelPath::parse(path);
             if (rel && !rel->is_root())
                 here.folders[id].insert(rel->parent());
