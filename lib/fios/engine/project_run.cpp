@@ -195,16 +195,14 @@ bool asks_nothing(const plan::Plan& plan) {
 
 /// True for errors after which no other project can do better: the run ends.
 bool ends_run(const Error& e) {
+    if (e.retryable()) // network, no answer, 5xx, 429: every other project would meet it too
+        return true;
     switch (e.code) {
     case ErrorCode::unauthorized:
     case ErrorCode::forbidden:
     case ErrorCode::cancelled:
     case ErrorCode::disk_full:
     case ErrorCode::db:
-    case ErrorCode::network:
-    case ErrorCode::timeout:
-    case ErrorCode::server:
-    case ErrorCode::rate_limited:
         return true;
     default:
         return false;
@@ -407,7 +405,9 @@ struct Run::ProjectState {
 
 struct Run::LocalState {
     model::LocalSnapshot local;
-    std::string digest; ///< scan::digest(local)
+    /// scan::digest(local), for the change counters' shortcut only (has_change_counters;
+    /// empty without them: a V4 run does not hash its scan twice).
+    std::string digest;
     /// The journal's rows were recorded for another folder (bind_journal): this run plans
     /// from an empty journal and lists the whole project.
     bool foreign = false;
@@ -507,7 +507,8 @@ std::optional<Run::LocalState> Run::read_local(ProjectState& st) {
         return std::nullopt;
     }
     LocalState out;
-    out.digest = scan::digest(*local);
+    if (has_change_counters())
+        out.digest = scan::digest(*local);
 
     // Whose journal: rows recorded for another folder never apply to this one.
     auto foreign = bind_journal(st.sel, *local);
