@@ -85,17 +85,15 @@ std::size_t Plan::count(ActionKind kind) const noexcept {
         actions.begin(), actions.end(), [kind](const Action& a) { return a.kind == kind; }));
 }
 
+bool writes_local_path(ActionKind kind) noexcept {
+    return kind == ActionKind::create_local_folder || kind == ActionKind::download ||
+           kind == ActionKind::resume_download;
+}
+
 bool Plan::writes_local() const noexcept {
+    // forget removes a download's temporary: a write in the folder, though not at its path.
     return std::any_of(actions.begin(), actions.end(), [](const Action& a) {
-        switch (a.kind) {
-        case ActionKind::create_local_folder:
-        case ActionKind::download:
-        case ActionKind::resume_download:
-        case ActionKind::forget:
-            return true;
-        default:
-            return false;
-        }
+        return writes_local_path(a.kind) || a.kind == ActionKind::forget;
     });
 }
 

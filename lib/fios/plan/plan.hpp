@@ -117,6 +117,10 @@ struct Plan {
     friend bool operator==(const Plan&, const Plan&) = default;
 };
 
+/// True for the actions that write at their own path in the local folder (a folder made, a
+/// file downloaded into place); their temporaries (`.fios-*`) are not at the path.
+[[nodiscard]] bool writes_local_path(ActionKind kind) noexcept;
+
 /// `skip:settling`, `upload`, ...: the verb shown for an action.
 [[nodiscard]] std::string verb(const Action& action);
 

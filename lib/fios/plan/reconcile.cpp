@@ -35,11 +35,6 @@ bool is_complete(const RemoteEntry& r) {
     return r.kind == EntryKind::folder || r.upload_completed;
 }
 
-bool writes_locally(ActionKind k) {
-    return k == ActionKind::create_local_folder || k == ActionKind::download ||
-           k == ActionKind::resume_download;
-}
-
 bool writes_remotely(ActionKind k) {
     return k == ActionKind::create_remote_folder || k == ActionKind::upload ||
            k == ActionKind::reupload || k == ActionKind::resume_upload;
@@ -366,7 +361,7 @@ Action Reconciler::occupied(const RelPath& p, const LocalSkip& o, const RemoteEn
 
 Action Reconciler::gate(Action a) const {
     const RelPath pp = a.path.parent();
-    if (writes_locally(a.kind)) {
+    if (writes_local_path(a.kind)) {
         if (!policy::allows_download(m_policy)) {
             return skip(SkipReason::direction_excluded, a.path, a.entry_kind,
                         "--direction up: nothing is written locally (would " +

@@ -2,6 +2,7 @@
 #include "fios/watch/watch_loop.hpp"
 
 #include "fios/engine/run_lock.hpp"
+#include "fios/plan/plan.hpp"
 #include "fios/scan/local_scanner.hpp"
 #include "fios/watch/watch_status.hpp"
 
@@ -26,25 +27,29 @@ constexpr auto k_max_wait = 60s;
 constexpr auto k_max_wait_without_wakeup = 1s;
 
 /// Forwards a run's events to the caller's observer, remembers the local paths the run
-/// wrote (so their inotify events do not start another run), and keeps the progress line
-/// for the status file.
+/// plans to write and wrote (so their inotify events do not start another run), and hands
+/// each progress line to `on_progress` (the status file; the loop also reads inotify there).
 class RunTee final : public engine::Observer {
 public:
-    RunTee(engine::Observer* next, std::function<void(const std::string&)> on_activity)
-        : m_next(next), m_on_activity(std::move(on_activity)) {}
+    /// `on_progress` is called on the run's thread, about every 250 ms while a plan executes.
+    using ProgressFn = std::function<void(const RunTee& tee, const std::string& activity)>;
+    RunTee(engine::Observer* next, ProgressFn on_progress)
+        : m_next(next), m_on_progress(std::move(on_progress)) {}
 
     void on_phase(const std::string& project_id, std::string_view phase) override {
         if (m_next != nullptr)
             m_next->on_phase(project_id, phase);
     }
     void on_plan(const std::string& project_id, const plan::Plan& plan) override {
+        for (const auto& a : plan.actions) {
+            if (plan::writes_local_path(a.kind))
+                m_planned[project_id].insert(a.path.str());
+        }
         if (m_next != nullptr)
             m_next->on_plan(project_id, plan);
     }
     void on_item(const engine::ItemEvent& e) override {
-        using plan::ActionKind;
-        if (e.action == ActionKind::download || e.action == ActionKind::resume_download ||
-            e.action == ActionKind::create_local_folder)
+        if (plan::writes_local_path(e.action))
             m_written[e.project_id].insert(e.path.str());
         if (m_next != nullptr)
             m_next->on_item(e);
@@ -54,8 +59,8 @@ public:
             m_next->on_warning(w);
     }
     void on_progress(const engine::Progress& p) override {
-        m_on_activity(fmt::format("{}/{} files, {}/{} bytes", p.files_done, p.files_total,
-                                  p.bytes_done, p.bytes_total));
+        m_on_progress(*this, fmt::format("{}/{} files, {}/{} bytes", p.files_done, p.files_total,
+                                         p.bytes_done, p.bytes_total));
         if (m_next != nullptr)
             m_next->on_progress(p);
     }
@@ -66,14 +71,27 @@ public:
 
     /// True when this run wrote `path` of `project_id` (downloaded it, or created the folder).
     [[nodiscard]] bool wrote(const std::string& project_id, const std::string& path) const {
-        auto it = m_written.find(project_id);
-        return it != m_written.end() && it->second.count(path) > 0;
+        return has(m_written, project_id, path);
+    }
+    /// True when this run's plan writes `path` of `project_id`: an event for it read while the
+    /// run goes on is the run's own once the run reports it written (on_item).
+    [[nodiscard]] bool plans_to_write(const std::string& project_id,
+                                      const std::string& path) const {
+        return has(m_planned, project_id, path);
     }
 
 private:
+    using PathsByProject = std::map<std::string, std::set<std::string>>;
+    static bool has(const PathsByProject& paths, const std::string& project_id,
+                    const std::string& path) {
+        auto it = paths.find(project_id);
+        return it != paths.end() && it->second.count(path) > 0;
+    }
+
     engine::Observer* m_next;
-    std::function<void(const std::string&)> m_on_activity;
-    std::map<std::string, std::set<std::string>> m_written;
+    ProgressFn m_on_progress;
+    PathsByProject m_planned;
+    PathsByProject m_written;
 };
 
 class Loop {
@@ -92,8 +110,8 @@ private:
     Status configure();
     void watch_project(const store::Selection& sel);
     /// What read_local_events() noted, kept for a run that reads events while it runs (a
-    /// remote check that gives way): the run's outcome answers only what came before it, so
-    /// these are noted again after it (note_again).
+    /// remote check that gives way, a plan executing): the run's outcome answers only what
+    /// came before it, so these are noted again after it (note_again).
     struct Noted {
         /// project -> when its changes were read first and last: a burst noted again keeps
         /// its settle time (a file still written while a check ran is not run early).
@@ -103,11 +121,19 @@ private:
         /// The kernel dropped events while the run went on: recovered after its outcome
         /// (recover_from_overflow).
         std::optional<TimePoint> overflow;
+        /// Paths the run plans to write, with when their events came: a change once the run
+        /// is over unless it wrote them (after_run).
+        std::map<std::string, std::map<std::string, TimePoint>> held;
+        /// Adds a change of `path` (relative to the project's folder) seen at `t`.
+        void add(const std::string& project_id, const std::string& path, TimePoint t);
     };
     /// Reads inotify's events into the schedule and the changed folders; adds what it noted
-    /// to `noted` when given.
+    /// to `noted` when given (events read while `tee`'s run goes on).
     void read_local_events(const RunTee* tee, Noted* noted = nullptr);
     void note_again(const Noted& noted);
+    /// After a run's outcome is recorded: what was read while it went on is noted again (the
+    /// held paths it did not write with it), and lost events are recovered.
+    void after_run(const RunTee& tee, Noted& mid_run);
     /// The kernel dropped events (at `t`): every tree is watched again, and each project is
     /// scanned against its baseline at once (what changed is then run), or run whole when it
     /// has none.
@@ -252,12 +278,11 @@ void Loop::read_local_events(const RunTee* tee, Noted* noted) {
         for (const auto& path : paths) {
             if (tee != nullptr && tee->wrote(id, path))
                 continue; // the run's own download or folder: not a change to sync
-            here.changed[id] = {t, t};
-            auto rel = model::RelPath::parse(path);
-            if (rel && !rel->is_root())
-                here.folders[id].insert(rel->parent());
-            else
-                here.whole.insert(id); // the root itself, or a name that is no path
+            if (noted != nullptr && tee != nullptr && tee->plans_to_write(id, path)) {
+                noted->held[id].emplace(path, t); // the run has yet to say it wrote it
+                continue;
+            }
+            here.add(id, path, t);
         }
     }
     note_again(here);
@@ -271,6 +296,31 @@ void Loop::read_local_events(const RunTee* tee, Noted* noted) {
             noted->folders[id].merge(folders);
         noted->whole.merge(here.whole);
     }
+}
+
+void Loop::Noted::add(const std::string& project_id, const std::string& path, TimePoint t) {
+    auto [when, first] = changed.emplace(project_id, std::pair{t, t});
+    if (!first) {
+        when->second.first = std::min(when->second.first, t);
+        when->second.second = std::max(when->second.second, t);
+    }
+    auto rel = model::RelPath::parse(path);
+    if (rel && !rel->is_root())
+        folders[project_id].insert(rel->parent());
+    else
+        whole.insert(project_id); // the root itself, or a name that is no path
+}
+
+void Loop::after_run(const RunTee& tee, Noted& mid_run) {
+    for (const auto& [id, paths] : mid_run.held) {
+        for (const auto& [path, t] : paths) {
+            if (!tee.wrote(id, path))
+                mid_run.add(id, path, t); // planned, but what changed there was not the run
+        }
+    }
+    note_again(mid_run);
+    if (mid_run.overflow)
+        recover_from_overflow(*mid_run.overflow);
 }
 
 void Loop::recover_from_overflow(TimePoint t) {
@@ -362,7 +412,13 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
     scope_runs(due, options);
     const Answered answered = answered_by(due, options);
     publish("syncing", fmt::format("syncing {} project(s)", due.run.size()));
-    RunTee tee(m_deps.observer, [this](const std::string& activity) {
+    Noted mid_run;
+    RunTee tee(m_deps.observer, [this, &mid_run](const RunTee& self, const std::string& activity) {
+        // Read while the plan executes: a download's temporary gets an event per write, and
+        // a few parallel downloads would otherwise overflow the kernel's queue (16,384 events
+        // by default) before the run ends. Those events are dropped as they are read.
+        if (events_waiting())
+            read_local_events(&self, &mid_run);
         const auto t = std::chrono::steady_clock::now();
         if (t - m_last_publish >= 1s) {
             m_last_publish = t;
@@ -370,15 +426,15 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
         }
     });
     // A remote check gives way to local work that falls due while it lists (the listing
-    // threads ask; the loop itself waits in run() meanwhile).
+    // threads ask; the loop itself waits in run() meanwhile), and to lost events: the scan
+    // that finds what they were about waits for the check.
     // Whether a check did give way, the engine reports (ProjectReport::gave_way): one that
     // then fell back to listing the whole tree has finished.
-    Noted mid_run;
     if (!due.remote_check.empty()) {
         options.give_way = [this, &tee, &mid_run](const std::string& /*project_id*/) {
             if (events_waiting())
                 read_local_events(&tee, &mid_run);
-            return m_schedule.local_work_due(now());
+            return mid_run.overflow.has_value() || m_schedule.local_work_due(now());
         };
     }
     auto report = m_hooks.run(options, tee, m_cache);
@@ -386,9 +442,7 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
     std::optional<Error> run_wide;
     if (!report) {
         run_wide = report.error();
-        note_again(mid_run);
-        if (mid_run.overflow)
-            recover_from_overflow(*mid_run.overflow);
+        after_run(tee, mid_run);
         if (run_wide->code == ErrorCode::not_found) {
             // A project was unselected meanwhile: read the selections again.
             if (auto s = configure(); !s)
@@ -410,9 +464,9 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
         m_schedule.ran(due, due.list_projects && !report->error, outcomes, t);
         if (!report->error)
             forget_changes(*report, answered);
-        note_again(mid_run);  // read while the run went on: not answered by it
-        if (mid_run.overflow) // after the run's own baseline (keep_local_baseline)
-            recover_from_overflow(*mid_run.overflow);
+        // Read while the run went on: not answered by it. After the run's own baseline
+        // (keep_local_baseline), which an overflow's scan compares with.
+        after_run(tee, mid_run);
         if (report->result == engine::RunResult::interrupted)
             return std::nullopt; // the loop sees the cancel
         if (report->error)

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+// watch::run_watch in process: the real loop, real inotify on temp folders, and a scripted
+// stand-in for the engine (WatchHooks::run) that writes where a run would and sends the run's
+// events. What reaches the next run (its scope) and what the loop reports (WatchEvents) are
+// the observable results.
+#include "support/temp_dir.hpp"
+
+#include "fios/core/wakeup.hpp"
+#include "fios/watch/watch_loop.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+using namespace fios;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* k_project = "p1";
+
+void touch(const fs::path& p, const std::string& text = "x") {
+    std::ofstream(p, std::ios::binary) << text;
+}
+
+model::RelPath rel(std::string_view text) {
+    auto p = model::RelPath::parse(text);
+    REQUIRE(p);
+    return *p;
+}
+
+/// The kernel's inotify queue length (fs.inotify.max_queued_events) when a test can overflow
+/// it quickly; else 0, with a warning that the test is skipped.
+std::size_t overflowable_queue() {
+    std::ifstream in("/proc/sys/fs/inotify/max_queued_events");
+    std::size_t n = 0;
+    in >> n;
+    if (n == 0 || n > 100000) {
+        WARN("fs.inotify.max_queued_events is " << n << ": skipped");
+        return 0;
+    }
+    return n;
+}
+
+class CountingEvents final : public watch::WatchEvents {
+public:
+    void on_overflow() override { ++overflows; }
+    std::atomic<int> overflows{0};
+};
+
+/// One scripted run: gets the run's options and its observer (the loop's tee), returns the
+/// run's report.
+using Script = std::function<engine::RunReport(int n, const engine::RunOptions& options,
+                                               engine::Observer& observer)>;
+
+/// The loop on a temp project folder, with runs played by a script. The watch ends when the
+/// script cancels it, or after a deadline (then `timed_out`).
+struct LoopHarness {
+    test::TempDir dir{"fios-loop"};
+    fs::path root = dir.path() / "project";
+    CancelToken cancel;
+    Wakeup wakeup;
+    CountingEvents events;
+    watch::WatchConfig config;
+    std::vector<engine::RunOptions> runs;
+    bool timed_out = false;
+
+    LoopHarness() {
+        fs::create_directories(root);
+        config.schedule.debounce = 50ms;
+        config.schedule.settle = std::chrono::seconds{1};
+        config.schedule.remote_interval = std::chrono::hours{1};
+        config.schedule.rescan_interval = std::chrono::hours{1};
+        store::Selection sel;
+        sel.project_id = k_project;
+        sel.local_path = root;
+        sel.generation = store::Generation::v4;
+        config.selections.push_back(sel);
+    }
+
+    void stop() {
+        cancel.cancel();
+        wakeup.notify();
+    }
+
+    /// Watches until the script stops it (at most 30 s); the loop's result.
+    Status run(const Script& script) {
+        watch::WatchHooks hooks;
+        hooks.configure = [this]() -> Result<watch::WatchConfig> { return config; };
+        hooks.run = [this, &script](const engine::RunOptions& options, engine::Observer& observer,
+                                    engine::RemoteCache&) -> Result<engine::RunReport> {
+            runs.push_back(options);
+            return script(static_cast<int>(runs.size()), options, observer);
+        };
+        watch::WatchDeps deps;
+        deps.cancel = &cancel;
+        deps.wakeup = &wakeup;
+        deps.events = &events;
+        deps.lock_file = dir.path() / "sync.lock";
+
+        std::mutex m;
+        std::condition_variable cv;
+        bool done = false;
+        std::thread watchdog([&] {
+            std::unique_lock lock(m);
+            if (!cv.wait_for(lock, 30s, [&] { return done; })) {
+                timed_out = true;
+                stop();
+            }
+        });
+        auto result = watch::run_watch(deps, hooks);
+        {
+            std::lock_guard lock(m);
+            done = true;
+        }
+        cv.notify_one();
+        watchdog.join();
+        return result;
+    }
+};
+
+engine::RunReport report_of(const char* project_id = k_project) {
+    engine::RunReport report;
+    engine::ProjectReport p;
+    p.project_id = project_id;
+    report.projects.push_back(p);
+    return report;
+}
+
+plan::Action action(plan::ActionKind kind, std::string_view path) {
+    plan::Action a;
+    a.kind = kind;
+    a.path = rel(path);
+    return a;
+}
+
+/// What the engine's downloader does: a `.fios-` temporary, then a rename into place.
+void download_into(const fs::path& root, std::string_view path) {
+    const fs::path target = root / std::string(path);
+    const fs::path temp = target.parent_path() / ".fios-asset.part";
+    touch(temp, "downloaded");
+    fs::rename(temp, target);
+}
+
+void progress(engine::Observer& observer) {
+    observer.on_progress(engine::Progress{});
+}
+
+} // namespace
+
+TEST_CASE("watch loop: a run's own download temporaries do not overflow the kernel's queue",
+          "[watch][loop]") {
+    const std::size_t queue = overflowable_queue();
+    if (queue == 0)
+        return;
+    LoopHarness h;
+    // Two downloads write in turns (their events do not merge), more events than the queue
+    // holds; the engine reports progress every 250 ms or so, here every 256 writes.
+    const std::size_t writes = queue + 4096;
+    auto script = [&](int n, const engine::RunOptions&, engine::Observer& observer) {
+        if (n == 1) {
+            const int a = ::open((h.root / ".fios-a.part").c_str(), O_WRONLY | O_CREAT, 0600);
+            const int b = ::open((h.root / ".fios-b.part").c_str(), O_WRONLY | O_CREAT, 0600);
+            REQUIRE(a >= 0);
+            REQUIRE(b >= 0);
+            std::size_t written = 0;
+            for (std::size_t i = 0; i < writes; ++i) {
+                if (::write(i % 2 == 0 ? a : b, "x", 1) == 1)
+                    ++written;
+                if (i % 256 == 255)
+                    progress(observer);
+            }
+            ::close(a);
+            ::close(b);
+            CHECK(written == writes);
+        }
+        h.stop();
+        return report_of();
+    };
+    REQUIRE(h.run(script));
+    CHECK_FALSE(h.timed_out);
+    CHECK(h.runs.size() == 1);
+    CHECK(h.events.overflows == 0);
+}
+
+TEST_CASE("watch loop: what changes while a plan executes is synced after it, "
+          "what the run itself writes is not",
+          "[watch][loop]") {
+    LoopHarness h;
+    fs::create_directories(h.root / "a");
+    fs::create_directories(h.root / "b");
+    fs::create_directories(h.root / "c");
+    auto script = [&](int n, const engine::RunOptions&, engine::Observer& observer) {
+        if (n == 1) {
+            plan::Plan plan;
+            plan.actions.push_back(action(plan::ActionKind::download, "a/x.mov"));
+            plan.actions.push_back(action(plan::ActionKind::download, "c/z.mov"));
+            observer.on_plan(k_project, plan);
+            download_into(h.root, "a/x.mov");
+            progress(observer);            // its event is read before the run says it wrote it
+            touch(h.root / "b" / "y.mov"); // the user's, elsewhere
+            // ...and at a path the run planned but had not reached when it ended
+            touch(h.root / "c" / "z.mov");
+            progress(observer);
+            engine::ItemEvent done;
+            done.project_id = k_project;
+            done.path = rel("a/x.mov");
+            done.action = plan::ActionKind::download;
+            observer.on_item(done);
+        } else {
+            h.stop();
+        }
+        return report_of();
+    };
+    REQUIRE(h.run(script));
+    CHECK_FALSE(h.timed_out);
+    REQUIRE(h.runs.size() == 2);
+    const auto& second = h.runs[1];
+    CHECK_FALSE(second.give_way); // a run for local work, not a remote check
+    REQUIRE(second.scope.count(k_project) == 1);
+    CHECK(second.scope.at(k_project) == std::set<model::RelPath>{rel("b"), rel("c")});
+}
+
+TEST_CASE("watch loop: events lost while a remote check lists make the check give way",
+          "[watch][loop]") {
+    const std::size_t queue = overflowable_queue();
+    if (queue == 0)
+        return;
+    LoopHarness h;
+    std::optional<bool> gave_way;
+    auto script = [&](int n, const engine::RunOptions& options, engine::Observer&) {
+        if (n == 1) {
+            REQUIRE(options.give_way);
+            for (std::size_t i = 0; i < queue / 2 + 100; ++i) {
+                const fs::path p = h.root / ("churn-" + std::to_string(i));
+                touch(p);
+                fs::remove(p);
+            }
+            gave_way = options.give_way(k_project);
+            auto report = report_of();
+            report.projects[0].gave_way = *gave_way;
+            return report;
+        }
+        h.stop();
+        return report_of();
+    };
+    REQUIRE(h.run(script));
+    CHECK_FALSE(h.timed_out);
+    REQUIRE(gave_way);
+    CHECK(*gave_way);
+    CHECK(h.events.overflows == 1);
+    // No baseline to compare a scan with: the run after the recovery looks at everything.
+    REQUIRE(h.runs.size() == 2);
+    CHECK(h.runs[1].scope.count(k_project) == 0);
+}
