@@ -2,8 +2,7 @@
 #include "fios/watch/watch_loop.hpp"
 
 #include "fios/engine/run_lock.hpp"
-#include "fios/plan/plan.hpp"
-#include "fios/scan/local_scanner.hpp"
+#include "fios/watch/loop_detail.hpp"
 #include "fios/watch/watch_status.hpp"
 
 #include <fmt/format.h>
@@ -26,168 +25,9 @@ using namespace std::chrono_literals;
 constexpr auto k_max_wait = 60s;
 constexpr auto k_max_wait_without_wakeup = 1s;
 
-/// Forwards a run's events to the caller's observer, remembers the local paths the run
-/// plans to write and wrote (so their inotify events do not start another run), and hands
-/// each progress line to `on_progress` (the status file; the loop also reads inotify there).
-class RunTee final : public engine::Observer {
-public:
-    /// `on_progress` is called on the run's thread, about every 250 ms while a plan executes.
-    using ProgressFn = std::function<void(const RunTee& tee, const std::string& activity)>;
-    RunTee(engine::Observer* next, ProgressFn on_progress)
-        : m_next(next), m_on_progress(std::move(on_progress)) {}
+} // namespace
 
-    void on_phase(const std::string& project_id, std::string_view phase) override {
-        if (m_next != nullptr)
-            m_next->on_phase(project_id, phase);
-    }
-    void on_plan(const std::string& project_id, const plan::Plan& plan) override {
-        for (const auto& a : plan.actions) {
-            if (plan::writes_local_path(a.kind))
-                m_planned[project_id].insert(a.path.str());
-        }
-        if (m_next != nullptr)
-            m_next->on_plan(project_id, plan);
-    }
-    void on_item(const engine::ItemEvent& e) override {
-        if (plan::writes_local_path(e.action))
-            m_written[e.project_id].insert(e.path.str());
-        if (m_next != nullptr)
-            m_next->on_item(e);
-    }
-    void on_warning(const engine::Warning& w) override {
-        if (m_next != nullptr)
-            m_next->on_warning(w);
-    }
-    void on_progress(const engine::Progress& p) override {
-        m_on_progress(*this, fmt::format("{}/{} files, {}/{} bytes", p.files_done, p.files_total,
-                                         p.bytes_done, p.bytes_total));
-        if (m_next != nullptr)
-            m_next->on_progress(p);
-    }
-    void on_summary(const engine::RunReport& r) override {
-        if (m_next != nullptr)
-            m_next->on_summary(r);
-    }
-
-    /// True when this run wrote `path` of `project_id` (downloaded it, or created the folder).
-    [[nodiscard]] bool wrote(const std::string& project_id, const std::string& path) const {
-        return has(m_written, project_id, path);
-    }
-    /// True when this run's plan writes `path` of `project_id`: an event for it read while the
-    /// run goes on is the run's own once the run reports it written (on_item).
-    [[nodiscard]] bool plans_to_write(const std::string& project_id,
-                                      const std::string& path) const {
-        return has(m_planned, project_id, path);
-    }
-
-private:
-    using PathsByProject = std::map<std::string, std::set<std::string>>;
-    static bool has(const PathsByProject& paths, const std::string& project_id,
-                    const std::string& path) {
-        auto it = paths.find(project_id);
-        return it != paths.end() && it->second.count(path) > 0;
-    }
-
-    engine::Observer* m_next;
-    ProgressFn m_on_progress;
-    PathsByProject m_planned;
-    PathsByProject m_written;
-};
-
-class Loop {
-public:
-    Loop(const WatchDeps& deps, const WatchHooks& hooks)
-        : m_deps(deps), m_hooks(hooks), m_started(deps.clock->now()),
-          m_schedule(ScheduleOptions{}, deps.clock->now()) {}
-
-    Status run();
-
-private:
-    [[nodiscard]] TimePoint now() const { return m_deps.clock->now(); }
-    [[nodiscard]] bool cancelled() const {
-        return m_deps.cancel != nullptr && m_deps.cancel->cancelled();
-    }
-    Status configure();
-    void watch_project(const store::Selection& sel);
-    /// What read_local_events() noted, kept for a run that reads events while it runs (a
-    /// remote check that gives way, a plan executing): the run's outcome answers only what
-    /// came before it, so these are noted again after it (note_again).
-    struct Noted {
-        /// project -> when its changes were read first and last: a burst noted again keeps
-        /// its settle time (a file still written while a check ran is not run early).
-        std::map<std::string, std::pair<TimePoint, TimePoint>> changed;
-        std::map<std::string, std::set<model::RelPath>> folders;
-        std::set<std::string> whole;
-        /// The kernel dropped events while the run went on: recovered after its outcome
-        /// (recover_from_overflow).
-        std::optional<TimePoint> overflow;
-        /// Paths the run plans to write, with when their events came: a change once the run
-        /// is over unless it wrote them (after_run).
-        std::map<std::string, std::map<std::string, TimePoint>> held;
-        /// Adds a change of `path` (relative to the project's folder) seen at `t`.
-        void add(const std::string& project_id, const std::string& path, TimePoint t);
-    };
-    /// Reads inotify's events into the schedule and the changed folders; adds what it noted
-    /// to `noted` when given (events read while `tee`'s run goes on).
-    void read_local_events(const RunTee* tee, Noted* noted = nullptr);
-    void note_again(const Noted& noted);
-    /// After a run's outcome is recorded: what was read while it went on is noted again (the
-    /// held paths it did not write with it), and lost events are recovered.
-    void after_run(const RunTee& tee, Noted& mid_run);
-    /// The kernel dropped events (at `t`): every tree is watched again, and each project is
-    /// scanned against its baseline at once (what changed is then run), or run whole when it
-    /// has none.
-    void recover_from_overflow(TimePoint t);
-    void scan(const std::vector<std::string>& ids);
-    /// RunOptions::scope of a run of `due`: what changed locally (a run for local work), or
-    /// the remote check's budget of folders; no entry (the whole project) where that is not
-    /// known. And RunOptions::local_unchanged: the watched projects with no local change
-    /// pending.
-    void scope_runs(const DueWork& due, engine::RunOptions& options);
-    /// The local changes a run answers for (taken before it: changes read while it runs
-    /// are not in it).
-    struct Answered {
-        std::map<std::string, std::set<model::RelPath>> folders;
-        std::set<std::string> whole;
-    };
-    [[nodiscard]] Answered answered_by(const DueWork& due, const engine::RunOptions& options) const;
-    void forget_changes(const engine::RunReport& report, const Answered& answered);
-    /// A run's local scan is the baseline of the next scan() of its project (so a poll or
-    /// the safety-net rescan sees only what changed since); a run that wrote in the folder
-    /// leaves none.
-    void keep_local_baseline(const engine::ProjectReport& report);
-    /// inotify has events to read (a remote check asks between its listings).
-    [[nodiscard]] bool events_waiting() const;
-    /// Runs the due projects; an error when the watch must end.
-    std::optional<Error> run_projects(const DueWork& due);
-    void wait_for_work();
-    void publish(std::string_view state, const std::string& activity = {});
-
-    const WatchDeps& m_deps;
-    const WatchHooks& m_hooks;
-    TimePoint m_started;
-    WatchSchedule m_schedule;
-    WatchConfig m_config;
-    std::map<std::string, store::Selection> m_selections;
-    std::unique_ptr<LocalWatcher> m_watcher;
-    std::optional<Error> m_watcher_error; ///< why there is no watcher (every tree is polled)
-    /// Each project's last local scan, folder by folder: of scan(), or of a run that left the
-    /// folder as it scanned it (keep_local_baseline). Empty: the folder could not be scanned.
-    std::map<std::string, scan::FolderDigests> m_baselines;
-    std::set<std::string> m_polled;
-    /// Each project's last remote view, for partial runs (engine::RemoteCache).
-    engine::RemoteCache m_cache;
-    /// Folders with local changes not yet synced without trouble, by project: a run for a
-    /// local change lists these (and what is new below them), not the whole project.
-    std::map<std::string, std::set<model::RelPath>> m_changed;
-    /// Projects whose next run must look at everything (changes found by a scan or lost by
-    /// the kernel: where is not known).
-    std::set<std::string> m_whole;
-    /// When each project's current remote check began, while it is not finished (it gave way
-    /// to local work and goes on after it).
-    std::map<std::string, TimePoint> m_check_started;
-    std::chrono::steady_clock::time_point m_last_publish{};
-};
+namespace detail {
 
 Status Loop::configure() {
     auto config = m_hooks.configure();
@@ -245,163 +85,6 @@ void Loop::watch_project(const store::Selection& sel) {
     m_schedule.set_watched(sel.project_id, watched, now());
     if (m_deps.events != nullptr)
         m_deps.events->on_watching(sel, tree);
-}
-
-void Loop::read_local_events(const RunTee* tee, Noted* noted) {
-    if (!m_watcher)
-        return;
-    LocalChanges changes = m_watcher->read();
-    const TimePoint t = now();
-    Noted here;
-    if (changes.overflow) {
-        // Rewatching and scanning walk every tree: not while a check's listing threads wait
-        // for us. The run's caller recovers after the run's outcome is recorded.
-        if (noted == nullptr)
-            recover_from_overflow(t);
-        else if (!noted->overflow)
-            noted->overflow = t;
-    }
-    for (const auto& [id, why] : changes.fell_back) {
-        auto sel = m_selections.find(id);
-        if (sel == m_selections.end())
-            continue;
-        m_polled.insert(id);
-        here.whole.insert(id);
-        m_schedule.set_watched(id, false, t);
-        if (m_deps.events != nullptr) {
-            TreeWatch tree;
-            tree.incomplete = why;
-            m_deps.events->on_watching(sel->second, tree);
-        }
-    }
-    for (const auto& [id, paths] : changes.paths) {
-        for (const auto& path : paths) {
-            if (tee != nullptr && tee->wrote(id, path))
-                continue; // the run's own download or folder: not a change to sync
-            if (noted != nullptr && tee != nullptr && tee->plans_to_write(id, path)) {
-                noted->held[id].emplace(path, t); // the run has yet to say it wrote it
-                continue;
-            }
-            here.add(id, path, t);
-        }
-    }
-    note_again(here);
-    if (noted != nullptr) {
-        for (const auto& [id, when] : here.changed) {
-            auto [it, first] = noted->changed.emplace(id, when);
-            if (!first)
-                it->second.second = when.second;
-        }
-        for (auto& [id, folders] : here.folders)
-            noted->folders[id].merge(folders);
-        noted->whole.merge(here.whole);
-    }
-}
-
-void Loop::Noted::add(const std::string& project_id, const std::string& path, TimePoint t) {
-    auto [when, first] = changed.emplace(project_id, std::pair{t, t});
-    if (!first) {
-        when->second.first = std::min(when->second.first, t);
-        when->second.second = std::max(when->second.second, t);
-    }
-    auto rel = model::RelPath::parse(path);
-    if (rel && !rel->is_root())
-        folders[project_id].insert(rel->parent());
-    else
-        whole.insert(project_id); // the root itself, or a name that is no path
-}
-
-void Loop::after_run(const RunTee& tee, Noted& mid_run) {
-    for (const auto& [id, paths] : mid_run.held) {
-        for (const auto& [path, t] : paths) {
-            if (!tee.wrote(id, path))
-                mid_run.add(id, path, t); // planned, but what changed there was not the run
-        }
-    }
-    note_again(mid_run);
-    if (mid_run.overflow)
-        recover_from_overflow(*mid_run.overflow);
-}
-
-void Loop::recover_from_overflow(TimePoint t) {
-    if (m_deps.events != nullptr)
-        m_deps.events->on_overflow();
-    std::vector<std::string> with_baseline;
-    for (const auto& [id, sel] : m_selections) {
-        watch_project(sel); // folders created while events were lost get their watches
-        // A scan against the baseline finds what the lost events were about, folder by
-        // folder; with no baseline, the whole project is run.
-        if (m_baselines.count(id) > 0) {
-            with_baseline.push_back(id);
-        } else {
-            m_whole.insert(id);
-            m_schedule.local_change(id, t);
-        }
-    }
-    scan(with_baseline);
-}
-
-void Loop::note_again(const Noted& noted) {
-    for (const auto& [id, when] : noted.changed) {
-        m_schedule.local_change(id, when.first);  // a burst's first change is kept...
-        m_schedule.local_change(id, when.second); // ... and its last one moves on
-    }
-    for (const auto& [id, folders] : noted.folders) {
-        if (m_selections.count(id) > 0)
-            m_changed[id].insert(folders.begin(), folders.end());
-    }
-    for (const auto& id : noted.whole) {
-        if (m_selections.count(id) > 0)
-            m_whole.insert(id);
-    }
-}
-
-void Loop::scan(const std::vector<std::string>& ids) {
-    for (const auto& id : ids) {
-        auto sel = m_selections.find(id);
-        if (sel == m_selections.end())
-            continue;
-        scan::LocalScanOptions options;
-        options.cancel = m_deps.cancel;
-        auto snapshot = scan::scan_local(sel->second.local_path, options);
-        // An unreadable or missing folder counts as a change (the run reports it) until it
-        // is found so again.
-        scan::FolderDigests digests =
-            snapshot ? scan::folder_digests(*snapshot) : scan::FolderDigests{};
-        auto old = m_baselines.find(id);
-        // What changed since the baseline, folder by folder; with no baseline to compare
-        // with (or an unreadable folder either side), the whole project.
-        const bool whole = old == m_baselines.end() || old->second.empty() || digests.empty();
-        std::set<model::RelPath> folders;
-        if (!whole) {
-            // A folder gone here is looked at from its parent (changed too), which lists what
-            // no longer agrees below it: listing the gone folder itself would fail when it is
-            // gone on Frame.io as well, and turn the run into a whole one.
-            for (auto& f : scan::changed_folders(old->second, digests)) {
-                if (digests.count(f) > 0)
-                    folders.insert(f);
-            }
-        }
-        const bool changed =
-            whole ? old == m_baselines.end() || old->second != digests : !folders.empty();
-        if (changed) {
-            m_schedule.local_change(id, now());
-            if (whole)
-                m_whole.insert(id);
-            else
-                m_changed[id].insert(folders.begin(), folders.end());
-        }
-        if (m_deps.events != nullptr)
-            m_deps.events->on_scanned(sel->second, changed, whole ? 0 : folders.size());
-        m_baselines[id] = std::move(digests);
-        // A watched folder that was unwatchable (root back, limit raised) is watched again.
-        if (m_polled.count(id) > 0 && m_watcher && snapshot) {
-            TreeWatch tree = m_watcher->watch_tree(id, sel->second.local_path);
-            if (!tree.incomplete)
-                watch_project(sel->second);
-        }
-    }
-    m_schedule.scanned(ids, now());
 }
 
 std::optional<Error> Loop::run_projects(const DueWork& due) {
@@ -560,22 +243,6 @@ void Loop::forget_changes(const engine::RunReport& report, const Answered& answe
     }
 }
 
-void Loop::keep_local_baseline(const engine::ProjectReport& report) {
-    if (report.error)
-        return;
-    if (report.local_folders)
-        m_baselines[report.project_id] = *report.local_folders;
-    else if (report.discovered)
-        m_baselines.erase(report.project_id);
-}
-
-bool Loop::events_waiting() const {
-    if (!m_watcher)
-        return false;
-    pollfd fd{m_watcher->fd(), POLLIN, 0};
-    return ::poll(&fd, 1, 0) > 0;
-}
-
 void Loop::wait_for_work() {
     const auto next = m_schedule.next_due();
     const auto cap = m_deps.wakeup != nullptr && m_deps.wakeup->fd() >= 0
@@ -641,7 +308,7 @@ Status Loop::run() {
     return {};
 }
 
-} // namespace
+} // namespace detail
 
 bool ends_watch(const Error& error) {
     switch (error.code) {
@@ -661,7 +328,7 @@ Status run_watch(const WatchDeps& deps, const WatchHooks& hooks) {
     auto lock = engine::RunLock::acquire(file);
     if (!lock)
         return lock.error();
-    Loop loop(deps, hooks);
+    detail::Loop loop(deps, hooks);
     auto result = loop.run();
     std::error_code ignored; // a stale status file is harmless: status checks the lock
     if (!deps.status_file.empty())

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+// The watch loop's local side: inotify's events (and what a run wrote among them), the scans
+// that compare a folder with its baseline, and the recovery from lost events.
+#include "fios/watch/loop_detail.hpp"
+
+#include <poll.h>
+
+#include <algorithm>
+
+namespace fios::watch::detail {
+
+void Loop::read_local_events(const RunTee* tee, Noted* noted) {
+    if (!m_watcher)
+        return;
+    LocalChanges changes = m_watcher->read();
+    const TimePoint t = now();
+    Noted here;
+    if (changes.overflow) {
+        // Rewatching and scanning walk every tree: not while a check's listing threads wait
+        // for us. The run's caller recovers after the run's outcome is recorded.
+        if (noted == nullptr)
+            recover_from_overflow(t);
+        else if (!noted->overflow)
+            noted->overflow = t;
+    }
+    for (const auto& [id, why] : changes.fell_back) {
+        auto sel = m_selections.find(id);
+        if (sel == m_selections.end())
+            continue;
+        m_polled.insert(id);
+        here.whole.insert(id);
+        m_schedule.set_watched(id, false, t);
+        if (m_deps.events != nullptr) {
+            TreeWatch tree;
+            tree.incomplete = why;
+            m_deps.events->on_watching(sel->second, tree);
+        }
+    }
+    for (const auto& [id, paths] : changes.paths) {
+        for (const auto& path : paths) {
+            if (tee != nullptr && tee->wrote(id, path))
+                continue; // the run's own download or folder: not a change to sync
+            if (noted != nullptr && tee != nullptr && tee->plans_to_write(id, path)) {
+                noted->held[id].emplace(path, t); // the run has yet to say it wrote it
+                continue;
+            }
+            here.add(id, path, t);
+        }
+    }
+    note_again(here);
+    if (noted != nullptr) {
+        for (const auto& [id, when] : here.changed) {
+            auto [it, first] = noted->changed.emplace(id, when);
+            if (!first)
+                it->second.second = when.second;
+        }
+        for (auto& [id, folders] : here.folders)
+            noted->folders[id].merge(folders);
+        noted->whole.merge(here.whole);
+    }
+}
+
+void Loop::Noted::add(const std::string& project_id, const std::string& path, TimePoint t) {
+    auto [when, first] = changed.emplace(project_id, std::pair{t, t});
+    if (!first) {
+        when->second.first = std::min(when->second.first, t);
+        when->second.second = std::max(when->second.second, t);
+    }
+    auto rel = model::RelPath::parse(path);
+    if (rel && !rel->is_root())
+        folders[project_id].insert(rel->parent());
+    else
+        whole.insert(project_id); // the root itself, or a name that is no path
+}
+
+void Loop::after_run(const RunTee& tee, Noted& mid_run) {
+    for (const auto& [id, paths] : mid_run.held) {
+        for (const auto& [path, t] : paths) {
+            if (!tee.wrote(id, path))
+                mid_run.add(id, path, t); // planned, but what changed there was not the run
+        }
+    }
+    note_again(mid_run);
+    if (mid_run.overflow)
+        recover_from_overflow(*mid_run.overflow);
+}
+
+void Loop::recover_from_overflow(TimePoint t) {
+    if (m_deps.events != nullptr)
+        m_deps.events->on_overflow();
+    std::vector<std::string> with_baseline;
+    for (const auto& [id, sel] : m_selections) {
+        watch_project(sel); // folders created while events were lost get their watches
+        // A scan against the baseline finds what the lost events were about, folder by
+        // folder; with no baseline, the whole project is run.
+        if (m_baselines.count(id) > 0) {
+            with_baseline.push_back(id);
+        } else {
+            m_whole.insert(id);
+            m_schedule.local_change(id, t);
+        }
+    }
+    scan(with_baseline);
+}
+
+void Loop::note_again(const Noted& noted) {
+    for (const auto& [id, when] : noted.changed) {
+        m_schedule.local_change(id, when.first);  // a burst's first change is kept...
+        m_schedule.local_change(id, when.second); // ... and its last one moves on
+    }
+    for (const auto& [id, folders] : noted.folders) {
+        if (m_selections.count(id) > 0)
+            m_changed[id].insert(folders.begin(), folders.end());
+    }
+    for (const auto& id : noted.whole) {
+        if (m_selections.count(id) > 0)
+            m_whole.insert(id);
+    }
+}
+
+void Loop::scan(const std::vector<std::string>& ids) {
+    for (const auto& id : ids) {
+        auto sel = m_selections.find(id);
+        if (sel == m_selections.end())
+            continue;
+        scan::LocalScanOptions options;
+        options.cancel = m_deps.cancel;
+        auto snapshot = scan::scan_local(sel->second.local_path, options);
+        // An unreadable or missing folder counts as a change (the run reports it) until it
+        // is found so again.
+        scan::FolderDigests digests =
+            snapshot ? scan::folder_digests(*snapshot) : scan::FolderDigests{};
+        auto old = m_baselines.find(id);
+        // What changed since the baseline, folder by folder; with no baseline to compare
+        // with (or an unreadable folder either side), the whole project.
+        const bool whole = old == m_baselines.end() || old->second.empty() || digests.empty();
+        std::set<model::RelPath> folders;
+        if (!whole) {
+            // A folder gone here is looked at from its parent (changed too), which lists what
+            // no longer agrees below it: listing the gone folder itself would fail when it is
+            // gone on Frame.io as well, and turn the run into a whole one.
+            for (auto& f : scan::changed_folders(old->second, digests)) {
+                if (digests.count(f) > 0)
+                    folders.insert(f);
+            }
+        }
+        const bool changed =
+            whole ? old == m_baselines.end() || old->second != digests : !folders.empty();
+        if (changed) {
+            m_schedule.local_change(id, now());
+            if (whole)
+                m_whole.insert(id);
+            else
+                m_changed[id].insert(folders.begin(), folders.end());
+        }
+        if (m_deps.events != nullptr)
+            m_deps.events->on_scanned(sel->second, changed, whole ? 0 : folders.size());
+        m_baselines[id] = std::move(digests);
+        // A watched folder that was unwatchable (root back, limit raised) is watched again.
+        if (m_polled.count(id) > 0 && m_watcher && snapshot) {
+            TreeWatch tree = m_watcher->watch_tree(id, sel->second.local_path);
+            if (!tree.incomplete)
+                watch_project(sel->second);
+        }
+    }
+    m_schedule.scanned(ids, now());
+}
+void Loop::keep_local_baseline(const engine::ProjectReport& report) {
+    if (report.error)
+        return;
+    if (report.local_folders)
+        m_baselines[report.project_id] = *report.local_folders;
+    else if (report.discovered)
+        m_baselines.erase(report.project_id);
+}
+
+bool Loop::events_waiting() const {
+    if (!m_watcher)
+        return false;
+    pollfd fd{m_watcher->fd(), POLLIN, 0};
+    return ::poll(&fd, 1, 0) > 0;
+}
+
+} // namespace fios::watch::detail
