@@ -96,6 +96,32 @@ std::string CliFixture::create_project(const std::string& team_id, const std::st
     return d["id"].GetString();
 }
 
+std::string CliFixture::create_project_v4(const std::string& legacy_token,
+                                          const std::string& name) {
+    const std::vector<std::string> headers{"Authorization: Bearer " + legacy_token,
+                                           "x-frameio-legacy-token-auth: true",
+                                           "Content-Type: application/json"};
+    auto first_id = [&](const std::string& path) {
+        auto r = http_request("GET", emulator.base_url() + path, {}, headers);
+        INFO(r.body);
+        REQUIRE(r.status == 200);
+        auto d = parse_json(r.body);
+        REQUIRE(d["data"].IsArray());
+        REQUIRE_FALSE(d["data"].Empty());
+        return std::string(d["data"][0]["id"].GetString());
+    };
+    const std::string account = first_id("/v4/accounts");
+    const std::string workspace = first_id("/v4/accounts/" + account + "/workspaces");
+    auto r = http_request("POST",
+                          emulator.base_url() + "/v4/accounts/" + account + "/workspaces/" +
+                              workspace + "/projects",
+                          "{\"data\": {\"name\": \"" + name + "\"}}", headers);
+    INFO(r.body);
+    REQUIRE(r.status / 100 == 2);
+    auto d = parse_json(r.body);
+    return d["data"]["id"].GetString();
+}
+
 std::string CliFixture::credentials_path() const {
     return (home.path() / "config" / "frameio-sync" / "credentials.json").string();
 }

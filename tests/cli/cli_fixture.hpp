@@ -41,6 +41,9 @@ public:
     std::vector<std::string> team_ids();
     /// Creates a project in a team through the API; returns its id.
     std::string create_project(const std::string& team_id, const std::string& name);
+    /// Creates a project in the V4 account's first workspace, with the V4 developer token
+    /// `legacy_token` (the emulator's `--v4-legacy-token`); returns its id.
+    std::string create_project_v4(const std::string& legacy_token, const std::string& name);
 
     [[nodiscard]] std::string credentials_path() const;
     long emulator_request_count_for(const std::string& route) {

@@ -692,3 +692,44 @@ TEST_CASE("sync --watch: after the kernel drops events, a scan finds what change
     INFO(ended.err);
     CHECK(ended.exit_code == 0);
 }
+
+TEST_CASE("sync --watch: a small file in another project is uploaded while a long upload goes "
+          "on, not after it",
+          "[cli][watch]") {
+    const Api api = generation();
+    // 1 MiB parts, one at a time, 150 ms per request: the 64 MiB upload takes over 9 s; the
+    // small file settles in 1.2 s and its whole run (listings, upload, completion) takes
+    // about 2 s.
+    WatchSetup w(api, {"--no-rate-limit", "--part-size", "1048576", "--v4-part-size", "1048576",
+                       "--faults", "latency_ms=150"});
+    w.f.env["FRAMEIO_SYNC_PART_JOBS"] = "1";
+    if (api == Api::v2)
+        w.f.create_project(w.f.first_team_id(), "Second");
+    else
+        w.f.create_project_v4(k_legacy, "Second");
+    const fs::path second = w.f.home.path() / "Second";
+    auto sel = w.f.run({"select", "Second", "--to", second.string()});
+    INFO(sel.err);
+    REQUIRE(sel.exit_code == 0);
+    const fs::path log = w.f.home.path() / "watch.log";
+    auto watcher = w.start_watch({"--interval", "1h", "--log-file", log.string()});
+    REQUIRE(wait_until([&] { return w.synced_initially() && w.in_state("idle"); },
+                       std::chrono::milliseconds{120s}));
+
+    const std::uint64_t big = 64u << 20;
+    write_file(w.folder / "big.bin", std::string(big, 'x'));
+    REQUIRE(
+        wait_until([&] { return w.f.emulator_request_count_for("PUT /parts") >= 2; }, k_deadline));
+    const std::string small = "beside the long upload";
+    write_file(second / "small.txt", small);
+    CHECK(wait_until([&] { return w.remote_files("small.txt", small.size()) == 1; }, k_deadline));
+    CHECK(w.remote_files("big.bin", big) == 0); // still going on
+
+    CHECK(wait_until([&] { return w.remote_files("big.bin", big) == 1; },
+                     std::chrono::milliseconds{120s}));
+    auto ended = stop(*watcher);
+    INFO(ended.err);
+    INFO(log_text(log));
+    CHECK(w.remote_files("small.txt", small.size()) == 1);
+    CHECK_FALSE(contains(log_text(log), "error"));
+}

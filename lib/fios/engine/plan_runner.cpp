@@ -324,13 +324,14 @@ Status PlanRunner::execute(const plan::Plan& plan) {
     emit_progress(true);
 
     bool cancel_sent = false;
-    while (!m_executor.idle() || !m_pending_submits.empty() ||
-           (next < transfers.size() && !stopping())) {
+    // One turn: the transfers' events handled (waiting up to `wait` for the first), the
+    // journal committed (refill flushes), the window refilled.
+    const auto turn = [&](std::chrono::milliseconds wait) {
         if (!cancel_sent && stopping()) {
             m_executor.cancel();
             cancel_sent = true;
         }
-        auto ev = m_executor.next_event(std::chrono::milliseconds{200});
+        auto ev = m_executor.next_event(wait);
         if (ev) {
             handle(*ev);
             for (int i = 0; i < 256; ++i) {
@@ -343,6 +344,16 @@ Status PlanRunner::execute(const plan::Plan& plan) {
         (void)flush();
         refill();
         emit_progress(false);
+    };
+    // For a caller that stays long in meanwhile (another run beside this one): this run's
+    // transfers go on being recorded and started. Never calls meanwhile itself.
+    const std::function<void()> keep_going = [&] { turn(std::chrono::milliseconds{0}); };
+    while (!m_executor.idle() || !m_pending_submits.empty() ||
+           (next < transfers.size() && !stopping())) {
+        turn(std::chrono::milliseconds{200});
+        // Committed: the caller may use the database on this thread.
+        if (m_scope.meanwhile && !stopping())
+            m_scope.meanwhile(keep_going);
     }
     // Not started because the run is stopping: their rows are untouched.
     for (; next < transfers.size(); ++next) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -42,6 +43,8 @@ struct ProjectScope {
     std::size_t window = 64;
     /// Free space that must remain after every download (setting free_space_margin_mb).
     std::uint64_t free_space_margin = 64ull * 1024 * 1024;
+    /// RunOptions::meanwhile (may be empty).
+    std::function<void(const std::function<void()>& keep_going)> meanwhile;
 };
 
 /// True for errors that end the whole run (disk full, unauthorized, cancelled, db), not one

@@ -599,9 +599,12 @@ void Run::execute_and_record(ProjectState& st, const LocalState& local,
     }
     phase(pid, "execute");
     detail::ProjectScope scope{
-        pid, root, st.root_id,
+        pid,
+        root,
+        st.root_id,
         std::max<std::size_t>(64, 8 * std::max<std::size_t>(m_options.jobs, 1)),
-        m_options.free_space_margin};
+        m_options.free_space_margin,
+        m_options.meanwhile};
     detail::PlanRunner runner(scope, m_journal, *m_deps.remote, executor(), m_policy, *m_deps.clock,
                               m_deps.cancel, m_observer, m_progress, rep.counts);
     auto executed = runner.execute(planned.plan);

@@ -110,6 +110,14 @@ struct RunOptions {
     /// check gives way to local work this way. Called on a listing thread, one call at a
     /// time, while the run's other work waits. Empty: every scope folder is listed.
     std::function<bool(const std::string& project_id)> give_way;
+    /// Called on the run's thread while a project's transfers go on: after each batch of
+    /// their events (at least every 200 ms while the caller returns at once), with every
+    /// journal write committed. The caller may do other work there, another project's run
+    /// included (a watch runs what falls due for other projects beside a long transfer). The
+    /// transfers in flight go on meanwhile; `keep_going` (valid during the call only) handles
+    /// their events once without waiting, records them and starts the next ones: a caller
+    /// that stays long calls it often (never from another thread). Empty: nothing is called.
+    std::function<void(const std::function<void()>& keep_going)> meanwhile;
 };
 
 /// What happened to one item. Reaches `--json` output via to_string(): never rename.

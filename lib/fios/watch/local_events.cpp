@@ -9,19 +9,21 @@
 
 namespace fios::watch::detail {
 
-void Loop::read_local_events(const RunTee* tee, Noted* noted) {
+void Loop::read_local_events() {
     if (!m_watcher)
         return;
     LocalChanges changes = m_watcher->read();
     const TimePoint t = now();
     Noted here;
     if (changes.overflow) {
-        // Rewatching and scanning walk every tree: not while a check's listing threads wait
-        // for us. The run's caller recovers after the run's outcome is recorded.
-        if (noted == nullptr)
+        // Rewatching and scanning walk every tree: not while a run goes on (a check's listing
+        // threads wait for us; downloads write in the trees). The outermost run's caller
+        // recovers once that run's outcome is recorded (after_run).
+        ActiveRun* outer = m_active.empty() || m_active.front().ended ? nullptr : &m_active.front();
+        if (outer == nullptr)
             recover_from_overflow(t);
-        else if (!noted->overflow)
-            noted->overflow = t;
+        else if (!outer->noted->overflow)
+            outer->noted->overflow = t;
     }
     for (const auto& [id, why] : changes.fell_back) {
         auto sel = m_selections.find(id);
@@ -37,26 +39,49 @@ void Loop::read_local_events(const RunTee* tee, Noted* noted) {
         }
     }
     for (const auto& [id, paths] : changes.paths) {
+        const ActiveRun* run = running(id);
         for (const auto& path : paths) {
-            if (tee != nullptr && tee->wrote(id, path))
+            if (run != nullptr && run->tee->wrote(id, path))
                 continue; // the run's own download or folder: not a change to sync
-            if (noted != nullptr && tee != nullptr && tee->plans_to_write(id, path)) {
-                noted->held[id].emplace(path, t); // the run has yet to say it wrote it
+            if (run != nullptr && !run->ended && run->tee->plans_to_write(id, path)) {
+                run->noted->held[id].emplace(path, t); // the run has yet to say it wrote it
                 continue;
             }
             here.add(id, path, t);
         }
     }
     note_again(here);
-    if (noted != nullptr) {
-        for (const auto& [id, when] : here.changed) {
-            auto [it, first] = noted->changed.emplace(id, when);
-            if (!first)
-                it->second.second = when.second;
-        }
-        for (auto& [id, folders] : here.folders)
-            noted->folders[id].merge(folders);
-        noted->whole.merge(here.whole);
+    // A run going on answers only what came before it: what is read meanwhile about its
+    // projects is noted again after its outcome (after_run).
+    for (auto& run : m_active) {
+        if (!run.ended)
+            run.noted->merge(here, run.projects);
+    }
+}
+
+const Loop::ActiveRun* Loop::running(const std::string& project_id) const {
+    for (const auto& run : m_active) {
+        if (run.projects.count(project_id) > 0)
+            return &run;
+    }
+    return nullptr;
+}
+
+void Loop::Noted::merge(const Noted& from, const std::set<std::string>& projects) {
+    for (const auto& [id, when] : from.changed) {
+        if (projects.count(id) == 0)
+            continue;
+        auto [it, first] = changed.emplace(id, when);
+        if (!first)
+            it->second.second = when.second;
+    }
+    for (const auto& [id, paths] : from.folders) {
+        if (projects.count(id) > 0)
+            folders[id].insert(paths.begin(), paths.end());
+    }
+    for (const auto& id : from.whole) {
+        if (projects.count(id) > 0)
+            whole.insert(id);
     }
 }
 
@@ -73,10 +98,13 @@ void Loop::Noted::add(const std::string& project_id, const std::string& path, Ti
         whole.insert(project_id); // the root itself, or a name that is no path
 }
 
-void Loop::after_run(const RunTee& tee, Noted& mid_run) {
+void Loop::after_run() {
+    ActiveRun& run = m_active.back();
+    run.ended = true;
+    Noted& mid_run = *run.noted;
     for (const auto& [id, paths] : mid_run.held) {
         for (const auto& [path, t] : paths) {
-            if (!tee.wrote(id, path))
+            if (!run.tee->wrote(id, path))
                 mid_run.add(id, path, t); // planned, but what changed there was not the run
         }
     }

@@ -29,11 +29,10 @@ namespace fios::watch::detail {
 
 /// Forwards a run's events to the caller's observer, remembers the local paths the run
 /// plans to write and wrote (so their inotify events do not start another run), and hands
-/// each progress line to `on_progress` (the status file; the loop also reads inotify there).
+/// each progress line to `on_progress` (for the status file).
 class RunTee final : public engine::Observer {
 public:
-    /// `on_progress` is called on the run's thread, about every 250 ms while a plan executes.
-    using ProgressFn = std::function<void(const RunTee& tee, const std::string& activity)>;
+    using ProgressFn = std::function<void(const std::string& activity)>;
     RunTee(engine::Observer* next, ProgressFn on_progress)
         : m_next(next), m_on_progress(std::move(on_progress)) {}
 
@@ -60,8 +59,8 @@ public:
             m_next->on_warning(w);
     }
     void on_progress(const engine::Progress& p) override {
-        m_on_progress(*this, fmt::format("{}/{} files, {}/{} bytes", p.files_done, p.files_total,
-                                         p.bytes_done, p.bytes_total));
+        m_on_progress(fmt::format("{}/{} files, {}/{} bytes", p.files_done, p.files_total,
+                                  p.bytes_done, p.bytes_total));
         if (m_next != nullptr)
             m_next->on_progress(p);
     }
@@ -130,14 +129,35 @@ private:
         std::map<std::string, std::map<std::string, TimePoint>> held;
         /// Adds a change of `path` (relative to the project's folder) seen at `t`.
         void add(const std::string& project_id, const std::string& path, TimePoint t);
+        /// Adds what `from` noted about `projects`.
+        void merge(const Noted& from, const std::set<std::string>& projects);
     };
-    /// Reads inotify's events into the schedule and the changed folders; adds what it noted
-    /// to `noted` when given (events read while `tee`'s run goes on).
-    void read_local_events(const RunTee* tee, Noted* noted = nullptr);
+    /// A run in progress (run_projects): the outermost one, and at most one run beside it
+    /// (run_beside), each on its own projects.
+    struct ActiveRun {
+        const RunTee* tee = nullptr;
+        Noted* noted = nullptr; ///< what was read about its projects while it went on
+        std::set<std::string> projects;
+        /// Its outcome is recorded (after_run): events read now are no longer kept for it,
+        /// but the paths it wrote are still its own.
+        bool ended = false;
+        /// While a run goes on beside it: its RunOptions::meanwhile `keep_going`, which the
+        /// run beside calls from its own meanwhile so that this run's transfers go on.
+        const std::function<void()>* keep_going = nullptr;
+    };
+    /// The run going on (or ending) for `project_id`, if any.
+    [[nodiscard]] const ActiveRun* running(const std::string& project_id) const;
+    /// Reads inotify's events into the schedule and the changed folders. While runs go on,
+    /// their own writes are dropped and what concerns their projects is kept for them too.
+    void read_local_events();
     void note_again(const Noted& noted);
-    /// After a run's outcome is recorded: what was read while it went on is noted again (the
-    /// held paths it did not write with it), and lost events are recovered.
-    void after_run(const RunTee& tee, Noted& mid_run);
+    /// After the innermost run's outcome is recorded: what was read while it went on is noted
+    /// again (the held paths it did not write with it), and lost events are recovered.
+    void after_run();
+    /// From a run's RunOptions::meanwhile (on its thread, between transfers): runs what is due for
+    /// other projects right away, beside it, so that one project's long transfer does not hold back
+    /// another's. One level only: a run beside never starts another.
+    void run_beside();
     /// The kernel dropped events (at `t`): every tree is watched again, and each project is
     /// scanned against its baseline at once (what changed is then run), or run whole when it
     /// has none.
@@ -162,8 +182,17 @@ private:
     void keep_local_baseline(const engine::ProjectReport& report);
     /// inotify has events to read (a remote check asks between its listings).
     [[nodiscard]] bool events_waiting() const;
+    /// `due` with one project only (each project runs on its own, so that one project's
+    /// long transfer never holds back another's run, which goes on beside it); the others
+    /// stay due and come next.
+    [[nodiscard]] DueWork one_project(DueWork due) const;
     /// Runs the due projects; an error when the watch must end.
     std::optional<Error> run_projects(const DueWork& due);
+    /// Records a run's outcome (schedule, changes answered, baselines, backoff); an error when
+    /// the watch must end.
+    std::optional<Error> record_run(const DueWork& due, const engine::RunOptions& options,
+                                    const Answered& answered,
+                                    const Result<engine::RunReport>& report);
     void wait_for_work();
     void publish(std::string_view state, const std::string& activity = {});
 
@@ -190,6 +219,14 @@ private:
     /// When each project's current remote check began, while it is not finished (it gave way
     /// to local work and goes on after it).
     std::map<std::string, TimePoint> m_check_started;
+    /// Outermost first; entries point into run_projects' frames.
+    std::vector<ActiveRun> m_active;
+    /// An error that ends the watch, met by a run beside: returned once the run it was beside
+    /// ends.
+    std::optional<Error> m_fatal_beside;
+    /// A run beside found a project unselected: the selections are read again once the run it
+    /// was beside ends (not while that run goes on).
+    bool m_reconfigure = false;
     std::chrono::steady_clock::time_point m_last_publish{};
 };
 

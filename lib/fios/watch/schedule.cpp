@@ -136,33 +136,34 @@ std::optional<TimePoint> WatchSchedule::local_due(const Project& p) const {
     return due;
 }
 
-bool WatchSchedule::local_work_due(TimePoint now) const {
+bool WatchSchedule::local_work_due(TimePoint now, const std::set<std::string>& busy) const {
     if (held_back(now))
         return false;
     return std::any_of(m_projects.begin(), m_projects.end(), [&](const auto& entry) {
         const auto when = local_due(entry.second);
-        return when && *when <= now;
+        return when && *when <= now && busy.count(entry.first) == 0;
     });
 }
 
-DueWork WatchSchedule::due(TimePoint now) const {
+DueWork WatchSchedule::due(TimePoint now, const std::set<std::string>& busy) const {
     DueWork work;
     if (held_back(now))
         return work;
     for (const auto& [id, p] : m_projects) {
         const auto when = local_due(p);
-        if (when && *when <= now)
+        if (when && *when <= now && busy.count(id) == 0)
             work.run.push_back(id);
     }
     if (work.run.empty()) {
         for (const auto& [id, p] : m_projects) {
-            if (p.remote_due <= now)
+            if (p.remote_due <= now && busy.count(id) == 0)
                 work.run.push_back(id);
         }
         work.remote_check = work.run;
     }
     for (const auto& [id, p] : m_projects) {
-        if (p.scan_due <= now && std::find(work.run.begin(), work.run.end(), id) == work.run.end())
+        if (p.scan_due <= now && busy.count(id) == 0 &&
+            std::find(work.run.begin(), work.run.end(), id) == work.run.end())
             work.scan.push_back(id);
     }
     work.list_projects = !work.remote_check.empty() && m_listing_due <= now;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -121,10 +122,12 @@ public:
     /// A run ended without a run-wide error: the backoff starts from 5 s again.
     void recovered();
 
-    [[nodiscard]] DueWork due(TimePoint now) const;
-    /// Some project has local work due (what due() would run before any remote check): a
-    /// running remote check asks this to give way.
-    [[nodiscard]] bool local_work_due(TimePoint now) const;
+    /// What is due at `now`, leaving out the `busy` projects (those of a run still going on,
+    /// when the loop looks for work to run beside it).
+    [[nodiscard]] DueWork due(TimePoint now, const std::set<std::string>& busy = {}) const;
+    /// Some project outside `busy` has local work due (what due() would run before any remote
+    /// check): a running remote check asks this to give way.
+    [[nodiscard]] bool local_work_due(TimePoint now, const std::set<std::string>& busy = {}) const;
     /// When something is next due (std::nullopt: nothing selected). May be in the past.
     [[nodiscard]] std::optional<TimePoint> next_due() const;
 

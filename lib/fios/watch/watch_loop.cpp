@@ -87,6 +87,28 @@ void Loop::watch_project(const store::Selection& sel) {
         m_deps.events->on_watching(sel, tree);
 }
 
+DueWork Loop::one_project(DueWork due) const {
+    if (due.run.size() > 1) {
+        // The project run longest ago (or never) first: none waits on one always due.
+        const auto ran_before = [this](const std::string& a, const std::string& b) {
+            const auto last_a = m_schedule.last_run(a);
+            const auto last_b = m_schedule.last_run(b);
+            if (!last_a || !last_b)
+                return !last_a && last_b;
+            return *last_a < *last_b;
+        };
+        const std::string first = *std::min_element(due.run.begin(), due.run.end(), ran_before);
+        due.run = {first};
+        if (!due.remote_check.empty())
+            due.remote_check = due.run;
+    }
+    // With change counters (V2: no folder budget) an unchanged project costs one listing of
+    // the projects: every remote check gets one, not only the first of an interval.
+    if (!due.remote_check.empty() && m_config.folder_listings_per_second == 0)
+        due.list_projects = true;
+    return due;
+}
+
 std::optional<Error> Loop::run_projects(const DueWork& due) {
     engine::RunOptions options = m_config.run;
     options.projects = due.run;
@@ -95,41 +117,80 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
     scope_runs(due, options);
     const Answered answered = answered_by(due, options);
     publish("syncing", fmt::format("syncing {} project(s)", due.run.size()));
+    // Another run's projects (this one is beside it): their local work is not this run's to
+    // give way to.
+    const std::set<std::string> elsewhere =
+        m_active.empty() ? std::set<std::string>{} : m_active.front().projects;
     Noted mid_run;
-    RunTee tee(m_deps.observer, [this, &mid_run](const RunTee& self, const std::string& activity) {
-        // Read while the plan executes: a download's temporary gets an event per write, and
-        // a few parallel downloads would otherwise overflow the kernel's queue (16,384 events
-        // by default) before the run ends. Those events are dropped as they are read.
-        if (events_waiting())
-            read_local_events(&self, &mid_run);
+    RunTee tee(m_deps.observer, [this](const std::string& activity) {
         const auto t = std::chrono::steady_clock::now();
         if (t - m_last_publish >= 1s) {
             m_last_publish = t;
             publish("syncing", activity);
         }
     });
+    const std::size_t depth = m_active.size(); // this run's place in m_active
+    options.meanwhile = [this, depth](const std::function<void()>& keep_going) {
+        // Read while the plan executes: a download's temporary gets an event per write, and
+        // a few parallel downloads would otherwise overflow the kernel's queue (16,384 events
+        // by default) before the run ends. Those events are dropped as they are read.
+        if (events_waiting())
+            read_local_events();
+        if (depth == 0) {
+            m_active.front().keep_going = &keep_going;
+            run_beside();
+            m_active.front().keep_going = nullptr;
+        } else if (const auto* outer = m_active.front().keep_going) {
+            (*outer)(); // the run this one is beside goes on with its transfers
+        }
+    };
     // A remote check gives way to local work that falls due while it lists (the listing
     // threads ask; the loop itself waits in run() meanwhile), and to lost events: the scan
     // that finds what they were about waits for the check.
     // Whether a check did give way, the engine reports (ProjectReport::gave_way): one that
     // then fell back to listing the whole tree has finished.
     if (!due.remote_check.empty()) {
-        options.give_way = [this, &tee, &mid_run](const std::string& /*project_id*/) {
+        options.give_way = [this, &mid_run, &elsewhere](const std::string& /*project_id*/) {
             if (events_waiting())
-                read_local_events(&tee, &mid_run);
-            return mid_run.overflow.has_value() || m_schedule.local_work_due(now());
+                read_local_events();
+            return mid_run.overflow.has_value() || m_schedule.local_work_due(now(), elsewhere);
         };
     }
-    auto report = m_hooks.run(options, tee, m_cache);
+    std::optional<Error> fatal;
+    {
+        // m_active points into this frame while the run goes on, and never after.
+        m_active.push_back(
+            ActiveRun{&tee, &mid_run, {due.run.begin(), due.run.end()}, false, nullptr});
+        struct Pop {
+            std::vector<ActiveRun>& runs;
+            ~Pop() { runs.pop_back(); }
+        } pop{m_active};
+        auto report = m_hooks.run(options, tee, m_cache);
+        fatal = record_run(due, options, answered, report);
+        if (!fatal && !cancelled())
+            read_local_events(); // what the run's end left in the queue; its own writes dropped
+    }
+    if (!fatal && m_active.empty() && m_fatal_beside)
+        fatal = std::exchange(m_fatal_beside, std::nullopt);
+    if (!fatal && m_active.empty() && std::exchange(m_reconfigure, false)) {
+        if (auto s = configure(); !s)
+            return s.error();
+    }
+    return fatal;
+}
+
+std::optional<Error> Loop::record_run(const DueWork& due, const engine::RunOptions& options,
+                                      const Answered& answered,
+                                      const Result<engine::RunReport>& report) {
     const TimePoint t = now();
     std::optional<Error> run_wide;
     if (!report) {
         run_wide = report.error();
-        after_run(tee, mid_run);
+        after_run();
         if (run_wide->code == ErrorCode::not_found) {
-            // A project was unselected meanwhile: read the selections again.
-            if (auto s = configure(); !s)
-                return s.error();
+            // A project was unselected meanwhile: read the selections again (once no run
+            // goes on: run_projects).
+            m_reconfigure = true;
             return std::nullopt;
         }
     } else {
@@ -149,23 +210,45 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
             forget_changes(*report, answered);
         // Read while the run went on: not answered by it. After the run's own baseline
         // (keep_local_baseline), which an overflow's scan compares with.
-        after_run(tee, mid_run);
+        after_run();
         if (report->result == engine::RunResult::interrupted)
             return std::nullopt; // the loop sees the cancel
         if (report->error)
             run_wide = report->error;
     }
     if (run_wide) {
-        if (ends_watch(*run_wide))
+        if (ends_watch(*run_wide)) {
+            if (m_active.size() > 1) { // beside another run: ends the watch once that ends
+                m_fatal_beside = run_wide;
+                return std::nullopt;
+            }
             return run_wide;
+        }
         const TimePoint next = m_schedule.failed(t);
         if (m_deps.events != nullptr)
             m_deps.events->on_retry_later(*run_wide, next);
     } else {
         m_schedule.recovered();
     }
-    read_local_events(&tee);
     return std::nullopt;
+}
+
+void Loop::run_beside() {
+    // From the outermost run only, while it goes on; not once the watch is ending.
+    if (m_active.size() != 1 || m_active.front().ended || cancelled() || m_fatal_beside ||
+        m_reconfigure)
+        return;
+    const std::set<std::string> busy = m_active.front().projects;
+    DueWork due = m_schedule.due(now(), busy);
+    if (!due.scan.empty()) {
+        scan(due.scan);
+        due = m_schedule.due(now(), busy);
+    }
+    if (due.run.empty())
+        return;
+    due.list_projects = false; // the teams and projects are listed by the outermost run
+    if (auto fatal = run_projects(one_project(std::move(due))))
+        m_fatal_beside = std::move(fatal);
 }
 
 void Loop::scope_runs(const DueWork& due, engine::RunOptions& options) {
@@ -173,13 +256,16 @@ void Loop::scope_runs(const DueWork& due, engine::RunOptions& options) {
         remote_check_budget(m_config.schedule.remote_interval, m_config.folder_listings_per_second);
     const TimePoint t = now();
     const bool remote_check = !due.remote_check.empty();
+    // Lost events not recovered yet (a run beside one that saw an overflow): no project's
+    // folder can be trusted to be unchanged.
+    const bool events_lost = !m_active.empty() && m_active.front().noted->overflow.has_value();
     for (const auto& id : due.run) {
         if (m_whole.count(id) > 0)
             continue;
         if (remote_check && budget == 0)
             continue;
         auto changed = m_changed.find(id);
-        if (changed == m_changed.end() && m_polled.count(id) == 0) {
+        if (changed == m_changed.end() && m_polled.count(id) == 0 && !events_lost) {
             // inotify saw nothing here since the last run (events during a run are read after
             // it, or by a remote check that gives way): the engine may trust its view of this
             // folder.
@@ -289,14 +375,14 @@ Status Loop::run() {
             if (m_deps.events != nullptr)
                 m_deps.events->on_reload(s ? std::nullopt : std::optional<Error>(s.error()));
         }
-        read_local_events(nullptr);
+        read_local_events();
         DueWork due = m_schedule.due(now());
         if (!due.scan.empty()) {
             scan(due.scan);
             due = m_schedule.due(now());
         }
         if (!due.run.empty()) {
-            if (auto fatal = run_projects(due))
+            if (auto fatal = run_projects(one_project(std::move(due))))
                 return *fatal;
             continue;
         }

@@ -94,7 +94,9 @@ struct WatchHooks {
     std::function<Result<WatchConfig>()> configure;
     /// Runs one sync of `options.projects` (never empty) with the lock already held
     /// (EngineDeps::lock_held) and `cache` as EngineDeps::remote_cache, sending the run's
-    /// events to `observer`.
+    /// events to `observer`. Re-entrant: it is called again, for another project, from within
+    /// a run's RunOptions::meanwhile (a run beside it), on the same thread; configure() is
+    /// never called while a run goes on.
     std::function<Result<engine::RunReport>(const engine::RunOptions& options,
                                             engine::Observer& observer, engine::RemoteCache& cache)>
         run;

@@ -428,6 +428,9 @@ TEST_CASE("the runs table keeps only the newest runs (a watch records one a minu
           "[store][state]") {
     Fixture f;
     const std::size_t kept = StateDb::k_runs_kept;
+    // A long run that other runs go on beside (a watch's): never pruned while it goes on.
+    auto long_run = f.db.begin_run("sync --watch");
+    REQUIRE(long_run);
     std::int64_t last = 0;
     for (std::size_t i = 0; i < kept + 25; ++i) {
         auto r = f.db.begin_run("sync --watch");
@@ -437,7 +440,15 @@ TEST_CASE("the runs table keeps only the newest runs (a watch records one a minu
     }
     auto recent = f.db.recent_runs(kept * 2);
     REQUIRE(recent);
-    CHECK(recent->size() == kept);
+    REQUIRE(recent->size() == kept + 1);
     CHECK(recent->front().id == last);
-    CHECK(recent->back().id == last - static_cast<std::int64_t>(kept) + 1);
+    CHECK((*recent)[kept - 1].id == last - static_cast<std::int64_t>(kept) + 1);
+    CHECK(recent->back().id == *long_run);
+    CHECK(f.db.finish_run(*long_run, "ok", "{}"));
+    // Once finished, it goes with the next run begun.
+    REQUIRE(f.db.begin_run("sync --watch"));
+    auto after = f.db.recent_runs(kept * 2);
+    REQUIRE(after);
+    CHECK(after->size() == kept);
+    CHECK(after->back().id != *long_run);
 }

@@ -339,3 +339,26 @@ TEST_CASE("watch schedule: a whole remote check answers the local changes seen b
     CHECK_FALSE(s.local_work_due(t0 + 70s)); // no second, local run of the whole project
     CHECK(s.due(t0 + 120s).empty());
 }
+
+TEST_CASE("watch schedule: what is due beside a run leaves that run's projects out",
+          "[watch][schedule]") {
+    ScheduleOptions o;
+    o.poll_interval = 30s;
+    WatchSchedule s = synced_pair(o);
+    s.set_watched("b", false, t0); // polled: scanned every 30 s
+    // "a" is being synced and changes again meanwhile; "b" has its remote check due.
+    s.local_change("a", t0 + 60s);
+    const TimePoint t = t0 + 70s;
+    const DueWork everything = s.due(t);
+    CHECK(everything.run == std::vector<std::string>{"a"}); // local work first
+    CHECK(everything.remote_check.empty());
+    CHECK(s.local_work_due(t));
+
+    const DueWork beside = s.due(t, {"a"});
+    CHECK(beside.run == std::vector<std::string>{"b"}); // a's local work hides nothing
+    CHECK(beside.remote_check == std::vector<std::string>{"b"});
+    CHECK_FALSE(s.local_work_due(t, {"a"}));
+    CHECK(s.due(t, {"a", "b"}).empty());         // nor is "b" scanned while it is busy
+    CHECK(scans(s.due(t, {"a"}), "b") == false); // it runs instead of being scanned
+    CHECK(scans(s.due(t0 + 40s, {"a"}), "b"));
+}

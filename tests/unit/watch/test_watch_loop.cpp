@@ -3,6 +3,7 @@
 // stand-in for the engine (WatchHooks::run) that writes where a run would and sends the run's
 // events. What reaches the next run (its scope) and what the loop reports (WatchEvents) are
 // the observable results.
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
 #include "fios/core/wakeup.hpp"
@@ -18,6 +19,8 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -77,13 +80,18 @@ struct LoopHarness {
 
     LoopHarness() {
         fs::create_directories(root);
+        add_project(k_project, root);
         config.schedule.debounce = 50ms;
         config.schedule.settle = std::chrono::seconds{1};
         config.schedule.remote_interval = std::chrono::hours{1};
         config.schedule.rescan_interval = std::chrono::hours{1};
+    }
+
+    void add_project(const std::string& id, const fs::path& folder) {
+        fs::create_directories(folder);
         store::Selection sel;
-        sel.project_id = k_project;
-        sel.local_path = root;
+        sel.project_id = id;
+        sel.local_path = folder;
         sel.generation = store::Generation::v4;
         config.selections.push_back(sel);
     }
@@ -129,11 +137,14 @@ struct LoopHarness {
     }
 };
 
-engine::RunReport report_of(const char* project_id = k_project) {
+/// A run that synced `options.projects` without news.
+engine::RunReport report_of(const engine::RunOptions& options) {
     engine::RunReport report;
-    engine::ProjectReport p;
-    p.project_id = project_id;
-    report.projects.push_back(p);
+    for (const auto& id : options.projects) {
+        engine::ProjectReport p;
+        p.project_id = id;
+        report.projects.push_back(p);
+    }
     return report;
 }
 
@@ -152,8 +163,12 @@ void download_into(const fs::path& root, std::string_view path) {
     fs::rename(temp, target);
 }
 
-void progress(engine::Observer& observer) {
-    observer.on_progress(engine::Progress{});
+/// What the engine does between a plan's transfer events (RunOptions::meanwhile);
+/// `keep_going` plays the run's own transfers going on.
+void between_transfers(
+    const engine::RunOptions& options, const std::function<void()>& keep_going = [] {}) {
+    REQUIRE(options.meanwhile);
+    options.meanwhile(keep_going);
 }
 
 } // namespace
@@ -165,9 +180,10 @@ TEST_CASE("watch loop: a run's own download temporaries do not overflow the kern
         return;
     LoopHarness h;
     // Two downloads write in turns (their events do not merge), more events than the queue
-    // holds; the engine reports progress every 250 ms or so, here every 256 writes.
+    // holds; the engine calls RunOptions::meanwhile between transfer events, here every 256
+    // writes.
     const std::size_t writes = queue + 4096;
-    auto script = [&](int n, const engine::RunOptions&, engine::Observer& observer) {
+    auto script = [&](int n, const engine::RunOptions& options, engine::Observer&) {
         if (n == 1) {
             const int a = ::open((h.root / ".fios-a.part").c_str(), O_WRONLY | O_CREAT, 0600);
             const int b = ::open((h.root / ".fios-b.part").c_str(), O_WRONLY | O_CREAT, 0600);
@@ -178,14 +194,14 @@ TEST_CASE("watch loop: a run's own download temporaries do not overflow the kern
                 if (::write(i % 2 == 0 ? a : b, "x", 1) == 1)
                     ++written;
                 if (i % 256 == 255)
-                    progress(observer);
+                    between_transfers(options);
             }
             ::close(a);
             ::close(b);
             CHECK(written == writes);
         }
         h.stop();
-        return report_of();
+        return report_of(options);
     };
     REQUIRE(h.run(script));
     CHECK_FALSE(h.timed_out);
@@ -200,18 +216,18 @@ TEST_CASE("watch loop: what changes while a plan executes is synced after it, "
     fs::create_directories(h.root / "a");
     fs::create_directories(h.root / "b");
     fs::create_directories(h.root / "c");
-    auto script = [&](int n, const engine::RunOptions&, engine::Observer& observer) {
+    auto script = [&](int n, const engine::RunOptions& options, engine::Observer& observer) {
         if (n == 1) {
             plan::Plan plan;
             plan.actions.push_back(action(plan::ActionKind::download, "a/x.mov"));
             plan.actions.push_back(action(plan::ActionKind::download, "c/z.mov"));
             observer.on_plan(k_project, plan);
             download_into(h.root, "a/x.mov");
-            progress(observer);            // its event is read before the run says it wrote it
+            between_transfers(options);    // its event is read before the run says it wrote it
             touch(h.root / "b" / "y.mov"); // the user's, elsewhere
             // ...and at a path the run planned but had not reached when it ended
             touch(h.root / "c" / "z.mov");
-            progress(observer);
+            between_transfers(options);
             engine::ItemEvent done;
             done.project_id = k_project;
             done.path = rel("a/x.mov");
@@ -220,7 +236,7 @@ TEST_CASE("watch loop: what changes while a plan executes is synced after it, "
         } else {
             h.stop();
         }
-        return report_of();
+        return report_of(options);
     };
     REQUIRE(h.run(script));
     CHECK_FALSE(h.timed_out);
@@ -247,12 +263,12 @@ TEST_CASE("watch loop: events lost while a remote check lists make the check giv
                 fs::remove(p);
             }
             gave_way = options.give_way(k_project);
-            auto report = report_of();
+            auto report = report_of(options);
             report.projects[0].gave_way = *gave_way;
             return report;
         }
         h.stop();
-        return report_of();
+        return report_of(options);
     };
     REQUIRE(h.run(script));
     CHECK_FALSE(h.timed_out);
@@ -262,4 +278,71 @@ TEST_CASE("watch loop: events lost while a remote check lists make the check giv
     // No baseline to compare a scan with: the run after the recovery looks at everything.
     REQUIRE(h.runs.size() == 2);
     CHECK(h.runs[1].scope.count(k_project) == 0);
+}
+
+TEST_CASE("watch loop: each project runs on its own, another project's check and change go on "
+          "beside a run still transferring, the running project's own change after it",
+          "[watch][loop]") {
+    LoopHarness h;
+    // V4 (a folder listing budget) and V2 (none: change counters, which need the projects
+    // listed on every remote check).
+    const double listings_per_second = GENERATE(10.0, 0.0);
+    h.config.folder_listings_per_second = listings_per_second;
+    const fs::path other = h.dir.path() / "other";
+    h.add_project("p2", other);
+    bool in_long_run = false;
+    std::map<int, bool> beside;
+    int long_run_went_on = 0; // its transfers served while a run was beside it
+    // A long transfer: the engine calls RunOptions::meanwhile until the run beside it has come
+    // (or 10 s have passed).
+    auto transfer_until_run = [&](std::size_t n, const engine::RunOptions& options) {
+        in_long_run = true;
+        CHECK(test::wait_until(
+            [&] {
+                between_transfers(options, [&] { ++long_run_went_on; });
+                return h.runs.size() >= n;
+            },
+            10s));
+        in_long_run = false;
+    };
+    auto script = [&](int n, const engine::RunOptions& options, engine::Observer&) {
+        beside[n] = in_long_run;
+        if (n == 1) { // p1's first check; p2's is due as well
+            transfer_until_run(2, options);
+            touch(h.root / "first.mov");
+        } else if (n == 3) { // p1's change
+            touch(other / "small.mov");
+            transfer_until_run(4, options);
+        } else if (n == 4) { // beside p1's run: its transfers go on while this one's do
+            // p1 changes again, in the folder its run answers for: read here, this change is
+            // still p1's next run's (not lost when p1's run forgets what it answered).
+            touch(h.root / "more.mov");
+            const int before = long_run_went_on;
+            REQUIRE(test::wait_until([&] {
+                between_transfers(options);
+                return long_run_went_on > before;
+            }));
+        } else if (n == 5) {
+            h.stop();
+        }
+        return report_of(options);
+    };
+    REQUIRE(h.run(script));
+    CHECK_FALSE(h.timed_out);
+    REQUIRE(h.runs.size() == 5);
+    using Ids = std::vector<std::string>;
+    CHECK(h.runs[0].projects == Ids{k_project});
+    CHECK(h.runs[0].list_projects);
+    CHECK(h.runs[1].projects == Ids{"p2"}); // its first check, beside
+    CHECK(beside.at(2));
+    CHECK(h.runs[1].list_projects == (listings_per_second == 0));
+    CHECK(h.runs[2].projects == Ids{k_project});
+    CHECK_FALSE(beside.at(3));
+    CHECK(h.runs[3].projects == Ids{"p2"}); // its change, beside p1's long run
+    CHECK(beside.at(4));
+    // What changed in p1 while its run went on is its next run's, in the root folder.
+    CHECK(h.runs[4].projects == Ids{k_project});
+    CHECK_FALSE(beside.at(5));
+    REQUIRE(h.runs[4].scope.count(k_project) == 1);
+    CHECK(h.runs[4].scope.at(k_project) == std::set<model::RelPath>{model::RelPath::root()});
 }
