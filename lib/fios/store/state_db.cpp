@@ -463,12 +463,15 @@ Result<std::int64_t> StateDb::begin_run(std::string_view command) {
         return s.error();
     const std::int64_t id = m_db.last_insert_rowid();
     // A watch records a run a minute for months: only the newest k_runs_kept are kept. A run
-    // still going on is never pruned (a watch runs other projects beside a long transfer:
-    // its row must be there for finish_run).
-    auto prune = m_db.cached("DELETE FROM runs WHERE id <= ?1 AND finished_at IS NOT NULL");
+    // still going on is kept longer (a watch runs other projects beside a long transfer: its
+    // row must be there for finish_run), up to ten times as many runs later; by then it is
+    // one a killed process left unfinished.
+    auto prune =
+        m_db.cached("DELETE FROM runs WHERE id <= ?1 AND (finished_at IS NOT NULL OR id <= ?2)");
     if (!prune)
         return prune.error();
     (*prune)->bind(1, id - static_cast<std::int64_t>(k_runs_kept));
+    (*prune)->bind(2, id - 10 * static_cast<std::int64_t>(k_runs_kept));
     if (auto s = (*prune)->run(); !s)
         return s.error();
     return id;

@@ -150,10 +150,12 @@ std::optional<Error> Loop::run_projects(const DueWork& due) {
     // Whether a check did give way, the engine reports (ProjectReport::gave_way): one that
     // then fell back to listing the whole tree has finished.
     if (!due.remote_check.empty()) {
-        options.give_way = [this, &mid_run, &elsewhere](const std::string& /*project_id*/) {
+        options.give_way = [this, &elsewhere](const std::string& /*project_id*/) {
             if (events_waiting())
                 read_local_events();
-            return mid_run.overflow.has_value() || m_schedule.local_work_due(now(), elsewhere);
+            // Lost events are noted on the outermost run (this one, or the one it is beside).
+            return m_active.front().noted->overflow.has_value() ||
+                   m_schedule.local_work_due(now(), elsewhere);
         };
     }
     std::optional<Error> fatal;
@@ -246,7 +248,9 @@ void Loop::run_beside() {
     }
     if (due.run.empty())
         return;
-    due.list_projects = false; // the teams and projects are listed by the outermost run
+    // New projects are recorded by the outermost run's listing; on V2 one_project still lists
+    // the projects for every remote check (their change counters).
+    due.list_projects = false;
     if (auto fatal = run_projects(one_project(std::move(due))))
         m_fatal_beside = std::move(fatal);
 }
