@@ -109,15 +109,17 @@ void Loop::after_run() {
         }
     }
     note_again(mid_run);
-    if (mid_run.overflow)
-        recover_from_overflow(*mid_run.overflow);
+    if (mid_run.overflow) // announced already when recovered beside it (run_beside)
+        recover_from_overflow(*mid_run.overflow, {}, !mid_run.recovered_beside);
 }
 
-void Loop::recover_from_overflow(TimePoint t) {
-    if (m_deps.events != nullptr)
+void Loop::recover_from_overflow(TimePoint t, const std::set<std::string>& busy, bool announce) {
+    if (announce && m_deps.events != nullptr)
         m_deps.events->on_overflow();
     std::vector<std::string> with_baseline;
     for (const auto& [id, sel] : m_selections) {
+        if (busy.count(id) > 0)
+            continue;
         watch_project(sel); // folders created while events were lost get their watches
         // A scan against the baseline finds what the lost events were about, folder by
         // folder; with no baseline, the whole project is run.

@@ -124,6 +124,8 @@ private:
         /// The kernel dropped events while the run went on: recovered after its outcome
         /// (recover_from_overflow).
         std::optional<TimePoint> overflow;
+        /// The other projects' recovery from `overflow` was done beside the run (run_beside).
+        bool recovered_beside = false;
         /// Paths the run plans to write, with when their events came: a change once the run
         /// is over unless it wrote them (after_run).
         std::map<std::string, std::map<std::string, TimePoint>> held;
@@ -161,7 +163,10 @@ private:
     /// The kernel dropped events (at `t`): every tree is watched again, and each project is
     /// scanned against its baseline at once (what changed is then run), or run whole when it
     /// has none.
-    void recover_from_overflow(TimePoint t);
+    /// `busy`: the projects of a run still going on, left for when it ends (their scan would
+    /// meet its downloads half-written); `announce`: report it (WatchEvents::on_overflow).
+    void recover_from_overflow(TimePoint t, const std::set<std::string>& busy = {},
+                               bool announce = true);
     void scan(const std::vector<std::string>& ids);
     /// RunOptions::scope of a run of `due`: what changed locally (a run for local work), or
     /// the remote check's budget of folders; no entry (the whole project) where that is not

@@ -241,6 +241,12 @@ void Loop::run_beside() {
         m_reconfigure)
         return;
     const std::set<std::string> busy = m_active.front().projects;
+    Noted& outer = *m_active.front().noted;
+    if (outer.overflow && !outer.recovered_beside) {
+        // The other projects learn what lost events were about now, not when the run ends.
+        outer.recovered_beside = true;
+        recover_from_overflow(*outer.overflow, busy);
+    }
     DueWork due = m_schedule.due(now(), busy);
     if (!due.scan.empty()) {
         scan(due.scan);

@@ -171,6 +171,21 @@ void between_transfers(
     options.meanwhile(keep_going);
 }
 
+/// A long transfer: the engine calls RunOptions::meanwhile until the harness has seen `n`
+/// runs (the next one goes on beside this one), at most 10 s; `in_long_run` is true meanwhile.
+void transfer_until_run(
+    LoopHarness& h, std::size_t n, const engine::RunOptions& options, bool& in_long_run,
+    const std::function<void()>& keep_going = [] {}) {
+    in_long_run = true;
+    CHECK(test::wait_until(
+        [&] {
+            between_transfers(options, keep_going);
+            return h.runs.size() >= n;
+        },
+        10s));
+    in_long_run = false;
+}
+
 } // namespace
 
 TEST_CASE("watch loop: a run's own download temporaries do not overflow the kernel's queue",
@@ -293,26 +308,14 @@ TEST_CASE("watch loop: each project runs on its own, another project's check and
     bool in_long_run = false;
     std::map<int, bool> beside;
     int long_run_went_on = 0; // its transfers served while a run was beside it
-    // A long transfer: the engine calls RunOptions::meanwhile until the run beside it has come
-    // (or 10 s have passed).
-    auto transfer_until_run = [&](std::size_t n, const engine::RunOptions& options) {
-        in_long_run = true;
-        CHECK(test::wait_until(
-            [&] {
-                between_transfers(options, [&] { ++long_run_went_on; });
-                return h.runs.size() >= n;
-            },
-            10s));
-        in_long_run = false;
-    };
     auto script = [&](int n, const engine::RunOptions& options, engine::Observer&) {
         beside[n] = in_long_run;
         if (n == 1) { // p1's first check; p2's is due as well
-            transfer_until_run(2, options);
+            transfer_until_run(h, 2, options, in_long_run, [&] { ++long_run_went_on; });
             touch(h.root / "first.mov");
         } else if (n == 3) { // p1's change
             touch(other / "small.mov");
-            transfer_until_run(4, options);
+            transfer_until_run(h, 4, options, in_long_run, [&] { ++long_run_went_on; });
         } else if (n == 4) { // beside p1's run: its transfers go on while this one's do
             // p1 changes again, in the folder its run answers for: read here, this change is
             // still p1's next run's (not lost when p1's run forgets what it answered).
@@ -345,4 +348,43 @@ TEST_CASE("watch loop: each project runs on its own, another project's check and
     CHECK_FALSE(beside.at(5));
     REQUIRE(h.runs[4].scope.count(k_project) == 1);
     CHECK(h.runs[4].scope.at(k_project) == std::set<model::RelPath>{model::RelPath::root()});
+}
+
+TEST_CASE("watch loop: events lost while a run transfers are recovered for the other projects "
+          "beside it, not when it ends",
+          "[watch][loop]") {
+    const std::size_t queue = overflowable_queue();
+    if (queue == 0)
+        return;
+    LoopHarness h;
+    const fs::path other = h.dir.path() / "other";
+    h.add_project("p2", other);
+    fs::create_directories(other / "churn");
+    bool in_long_run = false;
+    std::map<int, bool> beside;
+    auto script = [&](int n, const engine::RunOptions& options, engine::Observer&) {
+        beside[n] = in_long_run;
+        if (n == 2) { // p2's first check: then p1 changes
+            touch(h.root / "first.mov");
+        } else if (n == 3) { // p1's run, long; meanwhile the kernel drops events
+            for (std::size_t i = 0; i < queue / 2 + 100; ++i) {
+                const fs::path p = other / "churn" / ("file-" + std::to_string(i));
+                touch(p);
+                fs::remove(p);
+            }
+            transfer_until_run(h, 4, options, in_long_run);
+        } else if (n == 4) {
+            h.stop();
+        }
+        return report_of(options);
+    };
+    REQUIRE(h.run(script));
+    CHECK_FALSE(h.timed_out);
+    REQUIRE(h.runs.size() == 4);
+    CHECK(h.runs[3].projects == std::vector<std::string>{"p2"});
+    CHECK(beside.at(4));
+    // No baseline to compare a scan with: p2 runs whole (the events before the overflow alone
+    // would have named the churn folder).
+    CHECK(h.runs[3].scope.count("p2") == 0);
+    CHECK(h.events.overflows == 1); // reported once, not again when p1's run ends
 }
