@@ -8,6 +8,37 @@
 #include <algorithm>
 
 namespace fios::watch::detail {
+namespace {
+
+using Span = std::pair<TimePoint, TimePoint>;
+
+/// Adds the burst `span` (first and last time) of `project_id` to `spans`, widening what is
+/// there.
+void widen(std::map<std::string, Span>& spans, const std::string& project_id, const Span& span) {
+    auto [it, first] = spans.emplace(project_id, span);
+    if (!first) {
+        it->second.first = std::min(it->second.first, span.first);
+        it->second.second = std::max(it->second.second, span.second);
+    }
+}
+
+/// Adds the changed folders and whole-project marks of the projects `keep` accepts.
+template <class Keep>
+void merge_changes(const std::map<std::string, std::set<model::RelPath>>& folders,
+                   const std::set<std::string>& whole, Keep keep,
+                   std::map<std::string, std::set<model::RelPath>>& into_folders,
+                   std::set<std::string>& into_whole) {
+    for (const auto& [id, paths] : folders) {
+        if (keep(id))
+            into_folders[id].insert(paths.begin(), paths.end());
+    }
+    for (const auto& id : whole) {
+        if (keep(id))
+            into_whole.insert(id);
+    }
+}
+
+} // namespace
 
 void Loop::read_local_events() {
     if (!m_watcher)
@@ -68,29 +99,16 @@ const Loop::ActiveRun* Loop::running(const std::string& project_id) const {
 }
 
 void Loop::Noted::merge(const Noted& from, const std::set<std::string>& projects) {
-    for (const auto& [id, when] : from.changed) {
-        if (projects.count(id) == 0)
-            continue;
-        auto [it, first] = changed.emplace(id, when);
-        if (!first)
-            it->second.second = when.second;
+    const auto ours = [&projects](const std::string& id) { return projects.count(id) > 0; };
+    for (const auto& [id, span] : from.changed) {
+        if (ours(id))
+            widen(changed, id, span);
     }
-    for (const auto& [id, paths] : from.folders) {
-        if (projects.count(id) > 0)
-            folders[id].insert(paths.begin(), paths.end());
-    }
-    for (const auto& id : from.whole) {
-        if (projects.count(id) > 0)
-            whole.insert(id);
-    }
+    merge_changes(from.folders, from.whole, ours, folders, whole);
 }
 
 void Loop::Noted::add(const std::string& project_id, const std::string& path, TimePoint t) {
-    auto [when, first] = changed.emplace(project_id, std::pair{t, t});
-    if (!first) {
-        when->second.first = std::min(when->second.first, t);
-        when->second.second = std::max(when->second.second, t);
-    }
+    widen(changed, project_id, Span{t, t});
     auto rel = model::RelPath::parse(path);
     if (rel && !rel->is_root())
         folders[project_id].insert(rel->parent());
@@ -138,14 +156,8 @@ void Loop::note_again(const Noted& noted) {
         m_schedule.local_change(id, when.first);  // a burst's first change is kept...
         m_schedule.local_change(id, when.second); // ... and its last one moves on
     }
-    for (const auto& [id, folders] : noted.folders) {
-        if (m_selections.count(id) > 0)
-            m_changed[id].insert(folders.begin(), folders.end());
-    }
-    for (const auto& id : noted.whole) {
-        if (m_selections.count(id) > 0)
-            m_whole.insert(id);
-    }
+    const auto selected = [this](const std::string& id) { return m_selections.count(id) > 0; };
+    merge_changes(noted.folders, noted.whole, selected, m_changed, m_whole);
 }
 
 void Loop::scan(const std::vector<std::string>& ids) {
